@@ -1,0 +1,88 @@
+"""The GraphQL schema: Query root and the schema object, built once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema import ids
+from schema.blocks import BLOCK_TYPES
+from schema.comments import Comment
+from schema.context import Info
+from schema.errors import BadInput
+from schema.node import Node
+from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
+from schema.site import Site
+from service import content
+from service.errors import UserError
+
+
+@strawberry.type(description="Public, read-only entry points of the Masthead content API.")
+class Query:
+    @strawberry.field(description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none.")
+    async def page(self, info: Info, url_path: str) -> Page | None:
+        if len(url_path) > 1024:
+            raise BadInput("`urlPath` is longer than 1024 characters.", "urlPath")
+        return await content.page_by_url_path(url_path)
+
+    @strawberry.field(description="Any page or comment by its global id; null when it does not exist or is not public.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name, pk = ids.from_global_id(id)
+        loaders = info.context.loaders
+        if type_name == "Comment":
+            return await loaders.comment_by_id.load(pk)
+        page = await loaders.page_by_id.load(pk)
+        if page is None or ids.PAGE_TYPE_NAMES[page.kind] != type_name:
+            return None
+        return page
+
+    @strawberry.field(description="Site name, tagline and social links.")
+    async def site(self) -> Site:
+        return await content.site_settings()
+
+    @strawberry.field(description="Top-level sections, in menu order.")
+    async def sections(self) -> list[SectionPage]:
+        return await content.top_sections()
+
+    @strawberry.field(description="Live articles, newest first (by relevance when `search` is given), with filters.")
+    async def articles(
+        self,
+        info: Info,
+        section: Annotated[str | None, strawberry.argument(description="Section slug; articles of its sub-sections are included.")] = None,
+        tag: Annotated[str | None, strawberry.argument(description="Tag slug.")] = None,
+        author: Annotated[str | None, strawberry.argument(description="Author slug.")] = None,
+        search: Annotated[str | None, strawberry.argument(description="Full-text search over title, headline, summary and body, ranked by relevance.")] = None,
+        published_after: Annotated[datetime | None, strawberry.argument(description="Only articles published at or after this time.")] = None,
+        published_before: Annotated[datetime | None, strawberry.argument(description="Only articles published before this time.")] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 10,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the item to continue after.")] = None,
+    ) -> ArticleConnection:
+        if search is not None and len(search) > 256:
+            raise BadInput("`search` is longer than 256 characters.", "search")
+        for value, name in ((published_after, "publishedAfter"), (published_before, "publishedBefore")):
+            if value is not None and value.tzinfo is None:
+                raise BadInput(f"`{name}` needs a time zone, such as 2024-07-16T00:00:00Z.", name)
+        section_ids = None
+        if section is not None:
+            section_ids = await content.section_subtree_ids(section) or []
+        flt = content.ArticleFilter(
+            section_ids=section_ids,
+            tag=tag,
+            author=author,
+            search=search,
+            published_after=published_after,
+            published_before=published_before,
+        )
+        return await article_connection(info, flt, first, after)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment],
+    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+)
+
+__all__ = ["schema", "UserError"]

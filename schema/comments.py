@@ -1,0 +1,50 @@
+"""Comments as readers see them: approved only, never the author's email."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+
+from schema.context import Info
+from schema.node import Node, PageInfo
+from service import models
+
+
+@strawberry.type(description="An approved reader comment. Authors' emails are never exposed.")
+class Comment(Node):
+    author_name: str = strawberry.field(description="Name the reader gave.")
+    body: str = strawberry.field(description="The comment as plain text; render it as text, not HTML.")
+    created_at: datetime = strawberry.field(description="When the comment was posted.")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, models.Comment)
+
+    @strawberry.field(description="Approved direct replies, oldest first.")
+    async def replies(self, info: Info) -> list[Comment]:
+        return await info.context.loaders.replies_by_comment_id.load(self.id)
+
+    @strawberry.field(description="The comment this one replies to, if any (null for a top-level comment).")
+    async def parent(self, info: Info) -> Comment | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.comment_by_id.load(self.parent_id)
+
+
+@strawberry.type(description="A comment and its cursor.")
+class CommentEdge:
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this comment.")
+    node: Comment = strawberry.field(description="The comment.")
+
+
+@strawberry.type(description="A page of top-level comments, oldest first.")
+class CommentConnection:
+    edges: list[CommentEdge] = strawberry.field(description="The comments on this page.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+    count: strawberry.Private[Callable[[], Awaitable[int]] | int]
+
+    @strawberry.field(description="Number of approved top-level comments in the whole thread.")
+    async def total_count(self) -> int:
+        return self.count if isinstance(self.count, int) else await self.count()

@@ -1,0 +1,31 @@
+"""Relay object identification and cursor pagination."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema import ids
+
+
+@strawberry.interface(description="An object with a globally unique id (Relay object identification).")
+class Node:
+    @strawberry.field(description="Globally unique id; pass it to `node(id:)` to fetch the object again.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.global_id(self))
+
+
+@strawberry.type(description="Where a page of a connection sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
+    has_previous_page: bool = strawberry.field(description="Items precede `startCursor`.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item on this page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after`.")
+
+    @classmethod
+    def of(cls, cursors: list[str], has_next: bool, has_previous: bool) -> PageInfo:
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )

@@ -1,0 +1,186 @@
+"""Pages: the Page interface, its three kinds, article lists, and their query fields.
+
+Resolvers receive tortoise `models.Page` rows as `self`; each type recognises its
+rows by `kind` (is_type_of), so no copy is made between the ORM and GraphQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+
+from schema import blocks as block_types
+from schema.comments import CommentConnection, CommentEdge
+from schema.context import Info
+from schema.errors import BadInput, check_first
+from schema.media import Author, Image, Tag
+from schema.node import Node, PageInfo
+from service import blocks, content, models
+from service.errors import UserError
+from service.models import PageKind
+
+
+@strawberry.interface(description="A page of the site tree: the home page, a section or an article.")
+class Page(Node):
+    title: str = strawberry.field(description="The page title.")
+    slug: str = strawberry.field(description="The last part of the page's URL path.")
+    search_description: str = strawberry.field(description="Meta description for search engines and link previews.")
+    live: bool = strawberry.field(description="Whether the page is published (always true on the public API).")
+    first_published_at: datetime | None = strawberry.field(description="When the page was first published.")
+    last_published_at: datetime | None = strawberry.field(description="When the page was last published.")
+    depth: int = strawberry.field(description="Depth in the tree: 1 for the home page, 2 for top-level sections.")
+    position: int = strawberry.field(description="Position among its siblings, from 0, in menu order.")
+
+    @strawberry.field(description="URL path of the page, from the site root, with a trailing slash: `/world-news/`.")
+    def url(self) -> str:
+        return self.url_path
+
+    @strawberry.field(description="Same as `url`, under Wagtail's name.")
+    def url_path(self) -> str:
+        return self.url_path
+
+    @strawberry.field(description="Title for the HTML <title> element; the page title when no SEO title is set.")
+    def seo_title(self) -> str:
+        return self.seo_title or self.title
+
+    @strawberry.field(description="Ancestors from the home page down to the parent, for breadcrumbs.")
+    async def ancestors(self, info: Info) -> list[Page]:
+        pages = await info.context.loaders.page_by_id.load_many(content.ancestor_ids(self))
+        return [page for page in pages if page is not None]
+
+    @strawberry.field(description="The parent page; null for the home page.")
+    async def parent(self, info: Info) -> Page | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.page_by_id.load(self.parent_id)
+
+    @strawberry.field(
+        description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`."
+    )
+    async def children(self, info: Info) -> list[Page]:
+        if self.kind == PageKind.ARTICLE:
+            return []
+        return await info.context.loaders.navigation_children.load(self.id)
+
+
+def _is_kind(kind: PageKind):
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, models.Page) and obj.kind == kind
+
+    return classmethod(is_type_of)
+
+
+@strawberry.type(description="A list of articles and its cursor.")
+class ArticleEdge:
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this article.")
+    node: ArticlePage = strawberry.field(description="The article.")
+
+
+@strawberry.type(description="A page of articles with cursor pagination (Relay connection).")
+class ArticleConnection:
+    edges: list[ArticleEdge] = strawberry.field(description="The articles on this page.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Number of articles matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="The articles on this page, without cursors.")
+    def nodes(self) -> list[ArticlePage]:
+        return [edge.node for edge in self.edges]
+
+
+async def article_connection(info: Info, flt: content.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
+    check_first(first, info.context.settings.max_page_size)
+    try:
+        page = await content.list_articles(flt, first, after)
+    except UserError as error:
+        raise BadInput.from_user_error(error) from None
+    edges = [ArticleEdge(cursor=c, node=node) for c, node in zip(page.cursors, page.items)]
+    return ArticleConnection(
+        edges=edges,
+        page_info=PageInfo.of(page.cursors, page.has_next, page.has_previous),
+        count=lambda: content.count_articles(flt),
+    )
+
+
+@strawberry.type(description="The root of the site tree.")
+class HomePage(Page):
+    is_type_of = _is_kind(PageKind.HOME)
+
+
+@strawberry.type(description="A section front, such as World News; sections nest (World News > Europe).")
+class SectionPage(Page):
+    description: str = strawberry.field(description="Introductory text of the section.")
+    is_type_of = _is_kind(PageKind.SECTION)
+
+    @strawberry.field(description="Articles of this section and its sub-sections, newest first.")
+    async def articles(self, info: Info, first: int = 10, after: str | None = None) -> ArticleConnection:
+        section_ids = await content._subtree_sections(self.path)
+        return await article_connection(info, content.ArticleFilter(section_ids=section_ids), first, after)
+
+
+@strawberry.type(description="A news article.")
+class ArticlePage(Page):
+    headline: str = strawberry.field(description="Display headline, which may differ from the page title.")
+    summary: str = strawberry.field(description="Standfirst: one or two sentences under the headline.")
+    published_at: datetime = strawberry.field(description="Publication date shown to readers.")
+    source: str = strawberry.field(description='Source line, such as "By Agencies"; may be empty.')
+    reading_time: int = strawberry.field(description="Estimated reading time in minutes.")
+    comments_enabled: bool = strawberry.field(description="Whether readers may comment.")
+    comment_count: int = strawberry.field(description="Number of approved comments, replies included.")
+    is_type_of = _is_kind(PageKind.ARTICLE)
+
+    @strawberry.field(description="The section the article belongs to.")
+    async def section(self, info: Info) -> SectionPage:
+        return await info.context.loaders.page_by_id.load(self.parent_id)
+
+    @strawberry.field(description="Authors, in byline order.")
+    async def authors(self, info: Info) -> list[Author]:
+        return await info.context.loaders.authors_by_article_id.load(self.id)
+
+    @strawberry.field(description="Tags, in the editor's order.")
+    async def tags(self, info: Info) -> list[Tag]:
+        return await info.context.loaders.tags_by_article_id.load(self.id)
+
+    @strawberry.field(description="Lead image; null when the article has none.")
+    async def hero_image(self, info: Info) -> Image | None:
+        if self.hero_image_id is None:
+            return None
+        # Load the body's images in the same batch: one query for every image on the page.
+        wanted = [self.hero_image_id, *blocks.image_ids(self.body)]
+        images = await info.context.loaders.image_by_id.load_many(wanted)
+        return images[0]
+
+    @strawberry.field(description="The article body as typed blocks, in order.")
+    def body(self) -> list[block_types.Block]:
+        return block_types.from_stored(self.body)
+
+    @strawberry.field(
+        description="Related articles: the editor's picks first, then automatic matches "
+        "(most shared tags, then same section, newest first). Never this article, never a duplicate."
+    )
+    async def related(self, info: Info, first: int = 4) -> list[ArticlePage]:
+        check_first(first, 20)
+        return await info.context.loaders.related.load((self, first))
+
+    @strawberry.field(description="Approved top-level comments, oldest first, each with its approved replies.")
+    async def comments(self, info: Info, first: int = 20, after: str | None = None) -> CommentConnection:
+        check_first(first, info.context.settings.max_page_size)
+        try:
+            thread = await content.comment_thread(self.id, first, after)
+        except UserError as error:
+            raise BadInput.from_user_error(error) from None
+        for comment_id, replies in thread.replies.items():
+            info.context.loaders.replies_by_comment_id.prime(comment_id, replies)
+        return CommentConnection(
+            edges=[CommentEdge(cursor=c, node=node) for c, node in zip(thread.cursors, thread.items)],
+            page_info=PageInfo.of(thread.cursors, thread.has_next, thread.has_previous),
+            count=self.thread_count,
+        )
+
+
+PAGE_TYPES = [HomePage, SectionPage, ArticlePage]

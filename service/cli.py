@@ -1,0 +1,180 @@
+"""The `masthead` command: serve, migrate, seed, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+from service import db
+from service.settings import Settings
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+async def _with_db(settings: Settings, work):
+    from tortoise import Tortoise
+
+    if settings.is_sqlite:
+        db.ensure_sqlite_directory(settings.database_url)
+    await Tortoise.init(config=db.tortoise_config(settings))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings, quiet: bool = False) -> None:
+    """Apply every pending migration."""
+    from tortoise import Tortoise
+    from tortoise.migrations.api import migrate as run_migrations
+
+    if settings.is_sqlite:
+        db.ensure_sqlite_directory(settings.database_url)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if not quiet and event.endswith("start"):
+            print(f"  applying {app_label}.{name}")
+
+    try:
+        await run_migrations(config=db.tortoise_config(settings), progress=progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    asyncio.run(wait_for_database(settings, args.wait))
+    asyncio.run(migrate(settings))
+    print("Migrations applied.")
+    return 0
+
+
+async def wait_for_database(settings: Settings, seconds: float) -> None:
+    """Retry connecting until the database answers or the time is up."""
+    from tortoise import Tortoise
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await _with_db(settings, lambda: db.connection().execute_query("SELECT 1"))
+            return
+        except Exception as error:  # the database is not up yet
+            if time.monotonic() >= deadline:
+                raise SystemExit(f"Database not reachable: {error}") from None
+            print(f"Waiting for the database: {error}", file=sys.stderr)
+            await Tortoise.close_connections()
+            await asyncio.sleep(1)
+
+
+def cmd_seed(args, settings: Settings) -> int:
+    from service import seed
+
+    async def work():
+        if args.if_empty and not await seed.is_empty():
+            return None
+        if args.demo:
+            return await seed.seed_demo()
+        return await seed.seed_synthetic(
+            args.articles, args.comments_per_article, seed=args.seed, progress=not args.quiet
+        )
+
+    if not (args.demo or args.synthetic):
+        print("Choose --demo or --synthetic.", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    try:
+        result = asyncio.run(_with_db(settings, work))
+    except RuntimeError as error:
+        print(f"Not seeded: {error}", file=sys.stderr)
+        return 1
+    if result is None:
+        print("The database has content already; nothing seeded.")
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in result.items())
+        print(f"Seeded {counts} in {time.monotonic() - started:.1f}s.")
+    return 0
+
+
+def cmd_export_schema(args, settings: Settings) -> int:
+    from schema import schema
+
+    sdl = schema.as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"Wrote {args.output}")
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    if not args.no_migrate:
+        asyncio.run(wait_for_database(settings, args.wait))
+        asyncio.run(migrate(settings, quiet=True))
+    if args.seed_demo:
+        from service import seed
+
+        async def work():
+            if await seed.is_empty():
+                print("Empty database: loading the demo site.")
+                await seed.seed_demo()
+
+        asyncio.run(_with_db(settings, work))
+    print(f"Serving http://{args.host or settings.host}:{args.port or settings.port}/graphql")
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level="info",
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="masthead", description="Masthead: a headless content service for news sites.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Migrate, then serve the API with uvicorn.")
+    serve.add_argument("--host", help="Address to bind (default: HOST or 127.0.0.1).")
+    serve.add_argument("--port", type=int, help="Port (default: PORT or 8000).")
+    serve.add_argument("--workers", type=int, default=1, help="Worker processes (production: one per core).")
+    serve.add_argument("--no-migrate", action="store_true", help="Do not apply migrations first.")
+    serve.add_argument("--seed-demo", action="store_true", help="Load the demo site when the database is empty.")
+    serve.add_argument("--access-log", action="store_true", help="Log every request.")
+    serve.add_argument("--wait", type=float, default=30, help="Seconds to wait for the database.")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="Apply database migrations.")
+    mig.add_argument("--wait", type=float, default=0, help="Seconds to wait for the database to come up.")
+    mig.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="Load demo or synthetic content into an empty database.")
+    seed.add_argument("--demo", action="store_true", help="The demo newsroom.")
+    seed.add_argument("--synthetic", action="store_true", help="A large generated site, for benchmarks.")
+    seed.add_argument("--articles", type=int, default=1000, help="Synthetic articles (default 1000).")
+    seed.add_argument("--comments-per-article", type=int, default=5, help="Approved comments per synthetic article.")
+    seed.add_argument("--seed", type=int, default=42, help="Random seed of the synthetic site.")
+    seed.add_argument("--if-empty", action="store_true", help="Do nothing when the database has pages.")
+    seed.add_argument("--quiet", action="store_true", help="No progress bar.")
+    seed.set_defaults(func=cmd_seed)
+
+    export = sub.add_parser("export-schema", help="Write the GraphQL SDL.")
+    export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="File to write, or - for stdout.")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args, Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,437 @@
+"""Read queries for the public API: batched by id, so callers issue one query a batch.
+
+Everything here returns what readers may see: live pages, approved comments.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from service import db, models
+from service.errors import ErrorCode, UserError
+from service.models import CommentStatus, PageKind
+
+
+class _Columns:
+    """Column lists for raw SELECTs, read off the models once Tortoise has set them up."""
+
+    def __init__(self, model, alias: str) -> None:
+        self.model, self.alias, self._text = model, alias, ""
+
+    def __str__(self) -> str:
+        if not self._text:
+            names = sorted(self.model._meta.fields_db_projection.values())
+            self._text = ", ".join(f"{self.alias}.{name}" for name in names)
+        return self._text
+
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+PAGE_COLUMNS = _Columns(models.Page, "p")
+COMMENT_COLUMNS = _Columns(models.Comment, "c")
+LIVE_ARTICLE = "p.kind = 'article' AND p.live = $live"
+
+
+def _pages(rows: Iterable[dict]) -> list[models.Page]:
+    return [models.Page._init_from_db(**row) for row in rows]
+
+
+def _sql(text: str, params: list) -> tuple[str, list]:
+    """Number named markers ($live) after the positional ones."""
+    if "$live" in text:
+        params = [*params, True]
+        text = text.replace("$live", f"${len(params)}")
+    return text, params
+
+
+async def _fetch(text: str, *params) -> list[dict]:
+    text, values = _sql(text, list(params))
+    return await db.fetch(text, *values)
+
+
+# -- pages -----------------------------------------------------------------
+
+
+async def page_by_url_path(url_path: str) -> models.Page | None:
+    if not url_path.startswith("/"):
+        url_path = "/" + url_path
+    if not url_path.endswith("/"):
+        url_path += "/"
+    rows = await _fetch(f"SELECT {PAGE_COLUMNS} FROM page p WHERE p.url_path = $1 AND p.live = $live", url_path)
+    return _pages(rows)[0] if rows else None
+
+
+async def pages_by_ids(ids: Sequence[int]) -> dict[int, models.Page]:
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await _fetch(f"SELECT {PAGE_COLUMNS} FROM page p WHERE p.id IN ({placeholders}) AND p.live = $live", *ids)
+    return {page.id: page for page in _pages(rows)}
+
+
+def ancestor_ids(page: models.Page) -> list[int]:
+    """Ids of the page's ancestors, root first, read off its materialised path."""
+    return [int(part) for part in page.path.strip("/").split("/")[:-1]]
+
+
+async def navigation_children(parent_ids: Sequence[int]) -> dict[int, list[models.Page]]:
+    """Live non-article children of each parent, in menu order."""
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(parent_ids)))
+    rows = await _fetch(
+        f"SELECT {PAGE_COLUMNS} FROM page p WHERE p.parent_id IN ({placeholders}) "
+        f"AND p.kind <> 'article' AND p.live = $live ORDER BY p.position, p.id",
+        *parent_ids,
+    )
+    grouped: dict[int, list[models.Page]] = defaultdict(list)
+    for page in _pages(rows):
+        grouped[page.parent_id].append(page)
+    return grouped
+
+
+async def top_sections() -> list[models.Page]:
+    rows = await _fetch(
+        f"SELECT {PAGE_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
+        f"WHERE p.kind = 'section' AND p.live = $live ORDER BY p.position, p.id"
+    )
+    return _pages(rows)
+
+
+async def section_subtree_ids(slug: str) -> list[int] | None:
+    """Ids of a live section and its live descendant sections, or None if unknown."""
+    rows = await _fetch("SELECT p.path FROM page p WHERE p.kind = 'section' AND p.slug = $1 AND p.live = $live", slug)
+    if not rows:
+        return None
+    return await _subtree_sections(rows[0]["path"])
+
+
+async def _subtree_sections(path: str) -> list[int]:
+    rows = await _fetch("SELECT p.id FROM page p WHERE p.kind = 'section' AND p.path LIKE $1 AND p.live = $live", path + "%")
+    return [row["id"] for row in rows]
+
+
+# -- snippets and images ----------------------------------------------------
+
+
+async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Author]]:
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await db.fetch(
+        f"SELECT l.article_id AS link_article_id, a.id, a.name, a.slug, a.bio FROM article_author l "
+        f"JOIN author a ON a.id = l.author_id WHERE l.article_id IN ({placeholders}) ORDER BY l.position, a.id",
+        *ids,
+    )
+    grouped: dict[int, list[models.Author]] = defaultdict(list)
+    for row in rows:
+        article_id = row.pop("link_article_id")
+        grouped[article_id].append(models.Author._init_from_db(**row))
+    return grouped
+
+
+async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]:
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await db.fetch(
+        f"SELECT l.article_id AS link_article_id, t.id, t.name, t.slug FROM article_tag l "
+        f"JOIN tag t ON t.id = l.tag_id WHERE l.article_id IN ({placeholders}) ORDER BY l.position, t.id",
+        *ids,
+    )
+    grouped: dict[int, list[models.Tag]] = defaultdict(list)
+    for row in rows:
+        article_id = row.pop("link_article_id")
+        grouped[article_id].append(models.Tag._init_from_db(**row))
+    return grouped
+
+
+async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
+    return {image.id: image for image in await models.Image.filter(id__in=list(ids))}
+
+
+async def site_settings() -> models.SiteSettings:
+    settings = await models.SiteSettings.first()
+    return settings or models.SiteSettings(name="Masthead", tagline="", social_links=[])
+
+
+# -- cursors ------------------------------------------------------------------
+
+_CURSOR_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?$")
+
+
+def encode_cursor(kind: str, *parts: object) -> str:
+    raw = ":".join([kind, *(str(p) for p in parts)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str, kind: str) -> list[str]:
+    """Split a cursor of the given kind into its parts, or raise UserError."""
+    error = UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise error from None
+    head, _, rest = raw.partition(":")
+    if head != kind or not rest:
+        raise error
+    return rest.split("|")
+
+
+def _keyset(cursor: str, kind: str) -> tuple[datetime, int]:
+    parts = decode_cursor(cursor, kind)
+    if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]) or not parts[1].isdigit():
+        raise UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
+    moment = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
+    return moment, int(parts[1])
+
+
+def keyset_cursor(kind: str, moment: datetime, row_id: int) -> str:
+    return encode_cursor(kind, f"{moment.isoformat()}|{row_id}")
+
+
+# -- article lists ------------------------------------------------------------
+
+
+@dataclass
+class ArticleFilter:
+    section_ids: list[int] | None = None
+    tag: str | None = None
+    author: str | None = None
+    search: str | None = None
+    published_after: datetime | None = None
+    published_before: datetime | None = None
+
+
+@dataclass
+class ArticlePage:
+    """One page of an article list: the items, the cursor of each, and what follows."""
+
+    items: list[models.Page]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_SEARCH_TERMS = 16
+
+
+def search_terms(text: str) -> list[str]:
+    return _WORD.findall(text.lower())[:MAX_SEARCH_TERMS]
+
+
+def _where(flt: ArticleFilter, params: list) -> list[str]:
+    def param(value) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    where = [LIVE_ARTICLE]
+    if flt.section_ids is not None:
+        ids = flt.section_ids or [0]
+        where.append(f"p.parent_id IN ({', '.join(param(i) for i in ids)})")
+    if flt.tag is not None:
+        where.append(
+            f"EXISTS (SELECT 1 FROM article_tag l JOIN tag t ON t.id = l.tag_id "
+            f"WHERE l.article_id = p.id AND t.slug = {param(flt.tag)})"
+        )
+    if flt.author is not None:
+        where.append(
+            f"EXISTS (SELECT 1 FROM article_author l JOIN author a ON a.id = l.author_id "
+            f"WHERE l.article_id = p.id AND a.slug = {param(flt.author)})"
+        )
+    if flt.published_after is not None:
+        where.append(f"p.published_at >= {param(flt.published_after)}")
+    if flt.published_before is not None:
+        where.append(f"p.published_at < {param(flt.published_before)}")
+    return where
+
+
+def _search_join(flt: ArticleFilter, params: list, sqlite: bool) -> tuple[str, str]:
+    """The FROM fragment and rank expression for a full-text search."""
+    terms = search_terms(flt.search or "")
+    if sqlite:
+        # Each term quoted: reader input never reaches FTS5's query syntax.
+        params.append(" ".join(f'"{t}"' for t in terms))
+        return (
+            f"JOIN (SELECT rowid AS id, bm25(page_fts, 10.0, 10.0, 4.0, 1.0) AS rank FROM page_fts "
+            f"WHERE page_fts MATCH ${len(params)}) s ON s.id = p.id",
+            "s.rank",
+        )
+    params.append(" ".join(terms))
+    n = len(params)
+    return (
+        f"CROSS JOIN plainto_tsquery('english', ${n}) q",
+        "-ts_rank(p.search_vector, q)",
+    )
+
+
+async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> ArticlePage:
+    """Newest first, or by relevance when searching; keyset cursors by date, offsets by rank."""
+    params: list = []
+    where = _where(flt, params)
+    sqlite = db.dialect() == "sqlite"
+    if flt.search is not None:
+        if not search_terms(flt.search):
+            return ArticlePage([], [], False, False)
+        join, rank = _search_join(flt, params, sqlite)
+        if not sqlite:
+            where.append("p.search_vector @@ q")
+        offset = 0
+        if after:
+            parts = decode_cursor(after, "s")
+            if len(parts) != 1 or not parts[0].isdigit():
+                raise UserError(f"Invalid cursor {after[:64]!r}.", ErrorCode.INVALID, field="after")
+            offset = int(parts[0]) + 1
+        params.extend([first + 1, offset])
+        rows = await _fetch(
+            f"SELECT {PAGE_COLUMNS} FROM page p {join} WHERE {' AND '.join(where)} "
+            f"ORDER BY {rank}, p.published_at DESC, p.id DESC LIMIT ${len(params) - 1} OFFSET ${len(params)}",
+            *params,
+        )
+        items = _pages(rows[:first])
+        cursors = [encode_cursor("s", offset + i) for i in range(len(items))]
+        return ArticlePage(items, cursors, len(rows) > first, offset > 0)
+    if after:
+        moment, row_id = _keyset(after, "a")
+        params.extend([moment, row_id])
+        a, b = len(params) - 1, len(params)
+        where.append(f"(p.published_at < ${a} OR (p.published_at = ${a} AND p.id < ${b}))")
+    params.append(first + 1)
+    rows = await _fetch(
+        f"SELECT {PAGE_COLUMNS} FROM page p WHERE {' AND '.join(where)} "
+        f"ORDER BY p.published_at DESC, p.id DESC LIMIT ${len(params)}",
+        *params,
+    )
+    items = _pages(rows[:first])
+    cursors = [keyset_cursor("a", page.published_at, page.id) for page in items]
+    return ArticlePage(items, cursors, len(rows) > first, after is not None)
+
+
+async def count_articles(flt: ArticleFilter) -> int:
+    params: list = []
+    where = _where(flt, params)
+    join = ""
+    if flt.search is not None:
+        if not search_terms(flt.search):
+            return 0
+        sqlite = db.dialect() == "sqlite"
+        join, _ = _search_join(flt, params, sqlite)
+        if not sqlite:
+            where.append("p.search_vector @@ q")
+    rows = await _fetch(f"SELECT COUNT(*) AS n FROM page p {join} WHERE {' AND '.join(where)}", *params)
+    return rows[0]["n"]
+
+
+# -- related articles ---------------------------------------------------------
+
+MANUAL_RANK = 1_000_000
+
+
+async def related_articles(article: models.Page, limit: int) -> list[models.Page]:
+    """Editor's picks in order, then most shared tags, then same section, newest first."""
+    if limit <= 0:
+        return []
+    rows = await _fetch(
+        f"""
+        SELECT {PAGE_COLUMNS} FROM (
+            SELECT u.id, MAX(u.score) AS score FROM (
+                SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score
+                    FROM article_relation r WHERE r.article_id = $1
+                UNION ALL
+                SELECT t2.article_id AS id, COUNT(*) AS score
+                    FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id
+                    WHERE t1.article_id = $1 GROUP BY t2.article_id
+                UNION ALL
+                SELECT recent.id, 0 AS score FROM (
+                    SELECT p.id FROM page p WHERE p.parent_id = $2 AND {LIVE_ARTICLE}
+                    ORDER BY p.published_at DESC, p.id DESC LIMIT $3
+                ) recent
+            ) u GROUP BY u.id
+        ) c JOIN page p ON p.id = c.id
+        WHERE p.id <> $1 AND {LIVE_ARTICLE}
+        ORDER BY c.score DESC, CASE WHEN p.parent_id = $2 THEN 0 ELSE 1 END,
+                 p.published_at DESC, p.id DESC
+        LIMIT $4
+        """,
+        article.id,
+        article.parent_id,
+        limit + 1,
+        limit,
+    )
+    return _pages(rows)
+
+
+# -- comments -------------------------------------------------------------------
+
+
+@dataclass
+class CommentPage:
+    items: list[models.Comment]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    replies: dict[int, list[models.Comment]]
+
+
+async def comment_thread(article_id: int, first: int, after: str | None) -> CommentPage:
+    """A page of approved top-level comments, oldest first, with their approved replies."""
+    params: list = [article_id, CommentStatus.APPROVED.value]
+    keyset = ""
+    if after:
+        moment, row_id = _keyset(after, "c")
+        params.extend([moment, row_id])
+        keyset = "AND (t.created_at > $3 OR (t.created_at = $3 AND t.id > $4))"
+    params.append(first + 1)
+    rows = await db.fetch(
+        f"""
+        SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.id IN (
+            SELECT t.id FROM comment t
+            WHERE t.article_id = $1 AND t.status = $2 AND t.parent_id IS NULL {keyset}
+            ORDER BY t.created_at, t.id LIMIT ${len(params)}
+        ) OR (c.status = $2 AND c.parent_id IN (
+            SELECT t.id FROM comment t
+            WHERE t.article_id = $1 AND t.status = $2 AND t.parent_id IS NULL {keyset}
+            ORDER BY t.created_at, t.id LIMIT ${len(params)}
+        ))
+        ORDER BY c.created_at, c.id
+        """,
+        *params,
+    )
+    top: list[models.Comment] = []
+    replies: dict[int, list[models.Comment]] = defaultdict(list)
+    for row in rows:
+        comment = models.Comment._init_from_db(**row)
+        if comment.parent_id is None:
+            top.append(comment)
+        else:
+            replies[comment.parent_id].append(comment)
+    items = top[:first]
+    page_replies = {c.id: replies.get(c.id, []) for c in items}
+    cursors = [keyset_cursor("c", c.created_at, c.id) for c in items]
+    return CommentPage(items, cursors, len(top) > first, after is not None, page_replies)
+
+
+async def replies_by_comment_ids(ids: Sequence[int]) -> dict[int, list[models.Comment]]:
+    placeholders = ", ".join(f"${i + 2}" for i in range(len(ids)))
+    rows = await db.fetch(
+        f"SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.status = $1 AND c.parent_id IN ({placeholders}) "
+        f"ORDER BY c.created_at, c.id",
+        CommentStatus.APPROVED.value,
+        *ids,
+    )
+    grouped: dict[int, list[models.Comment]] = defaultdict(list)
+    for row in rows:
+        comment = models.Comment._init_from_db(**row)
+        grouped[comment.parent_id].append(comment)
+    return grouped
+
+
+async def comments_by_ids(ids: Sequence[int]) -> dict[int, models.Comment]:
+    """Approved comments on live articles, by id."""
+    placeholders = ", ".join(f"${i + 2}" for i in range(len(ids)))
+    rows = await _fetch(
+        f"SELECT {COMMENT_COLUMNS} FROM comment c JOIN page p ON p.id = c.article_id "
+        f"WHERE c.status = $1 AND p.live = $live AND c.id IN ({placeholders})",
+        CommentStatus.APPROVED.value,
+        *ids,
+    )
+    return {row["id"]: models.Comment._init_from_db(**row) for row in rows}

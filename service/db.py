@@ -1,0 +1,80 @@
+"""Database configuration and the few raw-SQL helpers the read path needs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from tortoise import connections
+
+from service.settings import Settings
+
+APP_LABEL = "masthead"
+MODELS_MODULE = "service.models"
+MIGRATIONS_MODULE = "service.migrations"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    url = settings.database_url
+    if url.startswith("sqlite") and "busy_timeout" not in url:
+        # Writers wait for the lock instead of failing with "database is locked".
+        url += ("&" if "?" in url else "?") + "busy_timeout=10000"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def connection():
+    return connections.get("default")
+
+
+def dialect() -> str:
+    return connection().capabilities.dialect
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _adapt(value: Any, sqlite: bool) -> Any:
+    if sqlite and isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat(sep=" ")
+    return value
+
+
+async def fetch(sql: str, *params: Any) -> list[dict]:
+    """Run a SELECT written with $1-style placeholders on either dialect."""
+    conn = connection()
+    sqlite = conn.capabilities.dialect == "sqlite"
+    if sqlite:
+        sql = _PLACEHOLDER.sub(r"?\1", sql)
+    return await conn.execute_query_dict(sql, [_adapt(p, sqlite) for p in params])
+
+
+async def execute(sql: str, *params: Any) -> None:
+    conn = connection()
+    sqlite = conn.capabilities.dialect == "sqlite"
+    if sqlite:
+        sql = _PLACEHOLDER.sub(r"?\1", sql)
+    await conn.execute_query(sql, [_adapt(p, sqlite) for p in params])
+
+
+def sqlite_path(database_url: str) -> str:
+    return database_url.split("://", 1)[1].split("?", 1)[0]
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    from pathlib import Path
+
+    path = sqlite_path(database_url)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

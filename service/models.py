@@ -1,0 +1,176 @@
+"""Tortoise models: the page tree, snippets, images, comments and site settings.
+
+All page kinds share one table (`Page`, with a `kind`): a page is read with one row,
+the tree and full-text index cover every kind, and moving a subtree is one UPDATE.
+Kind-specific columns are nullable; the GraphQL layer exposes one type per kind.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class PageKind(StrEnum):
+    HOME = "home"
+    SECTION = "section"
+    ARTICLE = "article"
+
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    REMOVED = "removed"
+
+
+class Image(Model):
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=255, default="")
+    url = fields.CharField(max_length=1024)
+    width = fields.IntField()
+    height = fields.IntField()
+    alt = fields.CharField(max_length=512, default="")
+    credit = fields.CharField(max_length=255, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "image"
+
+
+class Author(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255)
+    slug = fields.CharField(max_length=255, unique=True)
+    bio = fields.TextField(default="")
+
+    class Meta:
+        table = "author"
+
+
+class Tag(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255)
+    slug = fields.CharField(max_length=255, unique=True)
+
+    class Meta:
+        table = "tag"
+
+
+class Page(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(PageKind, max_length=16)
+    parent = fields.ForeignKeyField(
+        "masthead.Page", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    # Materialised path of ids, "/1/4/9/": ancestors without a query, subtrees by prefix.
+    path = fields.CharField(max_length=255)
+    depth = fields.IntField()
+    position = fields.IntField(default=0)
+    slug = fields.CharField(max_length=255)
+    url_path = fields.CharField(max_length=1024)
+    title = fields.CharField(max_length=255)
+    seo_title = fields.CharField(max_length=255, default="")
+    search_description = fields.TextField(default="")
+    live = fields.BooleanField(default=True)
+    first_published_at = fields.DatetimeField(null=True)
+    last_published_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # SectionPage
+    description = fields.TextField(default="")
+    # ArticlePage
+    headline = fields.CharField(max_length=512, default="")
+    summary = fields.TextField(default="")
+    published_at = fields.DatetimeField(null=True)
+    source = fields.CharField(max_length=255, default="")
+    reading_time = fields.IntField(default=0)
+    comments_enabled = fields.BooleanField(default=True)
+    hero_image = fields.ForeignKeyField(
+        "masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    body = fields.JSONField(default=list)
+    body_text = fields.TextField(default="")
+    # Approved comments (all, and top-level only), kept by service.comments.
+    comment_count = fields.IntField(default=0)
+    thread_count = fields.IntField(default=0)
+
+    class Meta:
+        table = "page"
+        unique_together = (("url_path",),)
+        indexes = (
+            Index(fields=("parent_id", "position")),
+            Index(fields=("path",)),
+            Index(fields=("kind", "live", "published_at")),
+        )
+
+
+class ArticleAuthor(Model):
+    id = fields.IntField(primary_key=True)
+    article = fields.ForeignKeyField("masthead.Page", related_name="author_links", on_delete=fields.CASCADE)
+    author = fields.ForeignKeyField("masthead.Author", related_name="article_links", on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "article_author"
+        unique_together = (("article_id", "author_id"),)
+        indexes = (Index(fields=("author_id", "article_id")),)
+
+
+class ArticleTag(Model):
+    id = fields.IntField(primary_key=True)
+    article = fields.ForeignKeyField("masthead.Page", related_name="tag_links", on_delete=fields.CASCADE)
+    tag = fields.ForeignKeyField("masthead.Tag", related_name="article_links", on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "article_tag"
+        unique_together = (("article_id", "tag_id"),)
+        indexes = (Index(fields=("tag_id", "article_id")),)
+
+
+class ArticleRelation(Model):
+    """An editor's choice of related article, in the editor's order."""
+
+    id = fields.IntField(primary_key=True)
+    article = fields.ForeignKeyField("masthead.Page", related_name="related_links", on_delete=fields.CASCADE)
+    related = fields.ForeignKeyField("masthead.Page", related_name="related_from", on_delete=fields.CASCADE)
+    position = fields.IntField(default=0)
+
+    class Meta:
+        table = "article_relation"
+        unique_together = (("article_id", "related_id"),)
+        indexes = (Index(fields=("related_id",)),)
+
+
+class Comment(Model):
+    id = fields.IntField(primary_key=True)
+    article = fields.ForeignKeyField("masthead.Page", related_name="comments", on_delete=fields.CASCADE)
+    parent = fields.ForeignKeyField("masthead.Comment", related_name="replies", null=True, on_delete=fields.CASCADE)
+    author_name = fields.CharField(max_length=80)
+    author_email = fields.CharField(max_length=254)
+    author_url = fields.CharField(max_length=1024, default="")
+    body = fields.TextField()
+    status = fields.CharEnumField(CommentStatus, max_length=16, default=CommentStatus.PENDING)
+    ip_hash = fields.CharField(max_length=64, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "comment"
+        indexes = (
+            Index(fields=("article_id", "status", "parent_id", "created_at")),
+            Index(fields=("parent_id", "status", "created_at")),
+        )
+
+
+class SiteSettings(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255, default="Masthead")
+    tagline = fields.CharField(max_length=255, default="")
+    # [{"network": "twitter", "url": "https://..."}], in display order.
+    social_links = fields.JSONField(default=list)
+
+    class Meta:
+        table = "site_settings"

@@ -1,0 +1,278 @@
+"""Page tree operations: create home, sections and articles; move and rename."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from tortoise.transactions import in_transaction
+
+from service import blocks, db, models
+from service.errors import ErrorCode, UserError
+from service.models import PageKind
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+MAX_SLUG = 200
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NON_SLUG.sub("-", ascii_text.lower()).strip("-")[:MAX_SLUG].strip("-")
+
+
+def _clean_slug(slug: str | None, title: str) -> str:
+    value = slugify(slug if slug else title)
+    if not value:
+        raise UserError("A slug needs at least one letter or digit.", ErrorCode.INVALID, field="slug")
+    return value
+
+
+def _required(value: str | None, field: str, limit: int = 255) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise UserError(f"{field.replace('_', ' ').capitalize()} is required.", ErrorCode.REQUIRED, field=field)
+    if len(value) > limit:
+        raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
+    return value
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def _next_position(parent_id: int) -> int:
+    last = await models.Page.filter(parent_id=parent_id).order_by("-position").first().values("position")
+    return 0 if last is None else last["position"] + 1
+
+
+async def _insert(parent: models.Page | None, **values) -> models.Page:
+    """Create a page below parent, deriving path, depth and url_path."""
+    async with in_transaction():
+        if parent is None:
+            page = await models.Page.create(path="", depth=1, url_path="/", **values)
+            page.path = f"/{page.id}/"
+        else:
+            url_path = f"{parent.url_path}{values['slug']}/"
+            if await models.Page.exists(url_path=url_path):
+                raise UserError(f"The path {url_path} is taken.", ErrorCode.DUPLICATE, field="slug")
+            position = await _next_position(parent.id)
+            page = await models.Page.create(
+                parent_id=parent.id, path="", depth=parent.depth + 1, url_path=url_path, position=position, **values
+            )
+            page.path = f"{parent.path}{page.id}/"
+        await page.save(update_fields=["path"])
+    return page
+
+
+async def create_home(*, title: str, seo_title: str = "", search_description: str = "") -> models.Page:
+    """Create the root page; a site has exactly one."""
+    if await models.Page.exists(kind=PageKind.HOME):
+        raise UserError("The site already has a home page.", ErrorCode.DUPLICATE)
+    stamp = now()
+    return await _insert(
+        None,
+        kind=PageKind.HOME,
+        slug="home",
+        title=_required(title, "title"),
+        seo_title=seo_title,
+        search_description=search_description,
+        first_published_at=stamp,
+        last_published_at=stamp,
+    )
+
+
+async def create_section(
+    *,
+    parent: models.Page,
+    title: str,
+    slug: str | None = None,
+    description: str = "",
+    seo_title: str = "",
+    search_description: str = "",
+) -> models.Page:
+    """Create a section below the home page or below another section."""
+    if parent.kind not in (PageKind.HOME, PageKind.SECTION):
+        raise UserError("A section goes below the home page or a section.", ErrorCode.INVALID_PARENT, field="parent")
+    title = _required(title, "title")
+    slug = _clean_slug(slug, title)
+    if await models.Page.exists(kind=PageKind.SECTION, slug=slug):
+        raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
+    stamp = now()
+    return await _insert(
+        parent,
+        kind=PageKind.SECTION,
+        slug=slug,
+        title=title,
+        description=description,
+        seo_title=seo_title,
+        search_description=search_description,
+        first_published_at=stamp,
+        last_published_at=stamp,
+    )
+
+
+async def create_article(
+    *,
+    section: models.Page,
+    title: str,
+    body: list,
+    slug: str | None = None,
+    headline: str = "",
+    summary: str = "",
+    published_at: datetime | None = None,
+    source: str = "",
+    authors: Sequence[models.Author] = (),
+    tags: Sequence[str] = (),
+    hero_image: models.Image | None = None,
+    related: Sequence[models.Page] = (),
+    comments_enabled: bool = True,
+    live: bool = True,
+    seo_title: str = "",
+    search_description: str = "",
+) -> models.Page:
+    """Create an article in a section, validating its body; tags are created when new."""
+    if section.kind != PageKind.SECTION:
+        raise UserError("An article goes below a section.", ErrorCode.INVALID_PARENT, field="section")
+    title = _required(title, "title")
+    slug = _clean_slug(slug, title)
+    known_images = None
+    wanted = [b.get("value", {}).get("image_id") for b in body if isinstance(b, dict) and b.get("type") == "image"]
+    if wanted:
+        ids = [i for i in wanted if isinstance(i, int) and not isinstance(i, bool)]
+        known_images = set(await models.Image.filter(id__in=ids).values_list("id", flat=True))
+    clean_body = blocks.validate_body(body, known_images)
+    text = blocks.body_text(clean_body)
+    published_at = published_at or now()
+    async with in_transaction():
+        article = await _insert(
+            section,
+            kind=PageKind.ARTICLE,
+            slug=slug,
+            title=title,
+            headline=headline.strip() or title,
+            summary=summary.strip(),
+            published_at=published_at,
+            source=source.strip(),
+            hero_image_id=hero_image.id if hero_image else None,
+            body=clean_body,
+            body_text=text,
+            reading_time=blocks.reading_time(" ".join((title, summary, text))),
+            comments_enabled=comments_enabled,
+            live=live,
+            first_published_at=published_at if live else None,
+            last_published_at=published_at if live else None,
+            seo_title=seo_title,
+            search_description=search_description or summary.strip()[:300],
+        )
+        await set_authors(article, authors)
+        await set_tags(article, tags)
+        await set_related(article, related)
+    return article
+
+
+async def set_authors(article: models.Page, authors: Sequence[models.Author]) -> None:
+    await models.ArticleAuthor.filter(article_id=article.id).delete()
+    await models.ArticleAuthor.bulk_create(
+        [models.ArticleAuthor(article_id=article.id, author_id=a.id, position=i) for i, a in enumerate(authors)]
+    )
+
+
+async def get_or_create_tags(slugs: Sequence[str]) -> list[models.Tag]:
+    """Tags by slug, creating the missing ones (name from the slug)."""
+    wanted = []
+    for raw in slugs:
+        slug = slugify(raw)
+        if slug and slug not in wanted:
+            wanted.append(slug)
+    existing = {t.slug: t for t in await models.Tag.filter(slug__in=wanted)}
+    for slug in wanted:
+        if slug not in existing:
+            existing[slug] = await models.Tag.create(slug=slug, name=slug.replace("-", " ").title())
+    return [existing[s] for s in wanted]
+
+
+async def set_tags(article: models.Page, slugs: Sequence[str]) -> None:
+    tags = await get_or_create_tags(slugs)
+    await models.ArticleTag.filter(article_id=article.id).delete()
+    await models.ArticleTag.bulk_create(
+        [models.ArticleTag(article_id=article.id, tag_id=t.id, position=i) for i, t in enumerate(tags)]
+    )
+
+
+async def set_related(article: models.Page, related: Sequence[models.Page]) -> None:
+    """Store the editor's related articles, in order, without the article itself or repeats."""
+    seen: set[int] = set()
+    links = []
+    for page in related:
+        if page.id == article.id or page.id in seen or page.kind != PageKind.ARTICLE:
+            continue
+        seen.add(page.id)
+        links.append(models.ArticleRelation(article_id=article.id, related_id=page.id, position=len(links)))
+    await models.ArticleRelation.filter(article_id=article.id).delete()
+    await models.ArticleRelation.bulk_create(links)
+
+
+async def _rewrite_subtree(page: models.Page, new_path: str, new_url: str, depth_delta: int) -> None:
+    """Rewrite path, url_path and depth of a page and all its descendants."""
+    old_path, old_url = page.path, page.url_path
+    clash = await db.fetch(
+        "SELECT url_path FROM page WHERE path LIKE $1 AND $2 || substr(url_path, $3) IN "
+        "(SELECT url_path FROM page WHERE path NOT LIKE $1) LIMIT 1",
+        old_path + "%",
+        new_url,
+        len(old_url) + 1,
+    )
+    if clash:
+        raise UserError("A page already has that URL path.", ErrorCode.DUPLICATE, field="slug")
+    await db.execute(
+        "UPDATE page SET path = $1 || substr(path, $2), url_path = $3 || substr(url_path, $4), "
+        "depth = depth + $5 WHERE path LIKE $6",
+        new_path,
+        len(old_path) + 1,
+        new_url,
+        len(old_url) + 1,
+        depth_delta,
+        old_path + "%",
+    )
+
+
+async def rename_page(page: models.Page, slug: str) -> models.Page:
+    """Change a page's slug; the URL paths of its whole subtree follow."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page has no slug to change.", ErrorCode.INVALID, field="slug")
+    slug = _clean_slug(slug, "")
+    if page.kind == PageKind.SECTION and await models.Page.filter(kind=PageKind.SECTION, slug=slug).exclude(id=page.id).exists():
+        raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
+    parent_url = page.url_path[: -len(page.slug) - 1]
+    async with in_transaction():
+        await _rewrite_subtree(page, page.path, f"{parent_url}{slug}/", 0)
+        await models.Page.filter(id=page.id).update(slug=slug)
+    return await models.Page.get(id=page.id)
+
+
+async def move_page(page: models.Page, new_parent: models.Page, position: int | None = None) -> models.Page:
+    """Move a page (and its subtree) below another page, at a position among siblings."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page cannot move.", ErrorCode.INVALID_PARENT, field="parent")
+    if new_parent.path.startswith(page.path):
+        raise UserError("A page cannot move below itself.", ErrorCode.INVALID_PARENT, field="parent")
+    allowed = (PageKind.SECTION,) if page.kind == PageKind.ARTICLE else (PageKind.HOME, PageKind.SECTION)
+    if new_parent.kind not in allowed:
+        raise UserError(f"A {page.kind.value} cannot go below a {new_parent.kind.value}.", ErrorCode.INVALID_PARENT, field="parent")
+    async with in_transaction():
+        if new_parent.id != page.parent_id:
+            await _rewrite_subtree(
+                page,
+                f"{new_parent.path}{page.id}/",
+                f"{new_parent.url_path}{page.slug}/",
+                new_parent.depth + 1 - page.depth,
+            )
+            await models.Page.filter(id=page.id).update(parent_id=new_parent.id)
+        siblings = await models.Page.filter(parent_id=new_parent.id).exclude(id=page.id).order_by("position", "id").values_list("id", flat=True)
+        index = len(siblings) if position is None else max(0, min(position, len(siblings)))
+        order = list(siblings[:index]) + [page.id] + list(siblings[index:])
+        for pos, page_id in enumerate(order):
+            await models.Page.filter(id=page_id).update(position=pos)
+    return await models.Page.get(id=page.id)
