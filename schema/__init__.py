@@ -65,11 +65,8 @@ class Query:
         for value, name in ((published_after, "publishedAfter"), (published_before, "publishedBefore")):
             if value is not None and value.tzinfo is None:
                 raise BadInput(f"`{name}` needs a time zone, such as 2024-07-16T00:00:00Z.", name)
-        section_ids = None
-        if section is not None:
-            section_ids = await content.section_subtree_ids(section) or []
         flt = content.ArticleFilter(
-            section_ids=section_ids,
+            section_slug=section,
             tag=tag,
             author=author,
             search=search,

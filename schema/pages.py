@@ -119,8 +119,7 @@ class SectionPage(Page):
 
     @strawberry.field(description="Articles of this section and its sub-sections, newest first.")
     async def articles(self, info: Info, first: int = 10, after: str | None = None) -> ArticleConnection:
-        section_ids = await content._subtree_sections(self.path)
-        return await article_connection(info, content.ArticleFilter(section_ids=section_ids), first, after)
+        return await article_connection(info, content.ArticleFilter(section_path=self.path), first, after)
 
 
 @strawberry.type(description="A news article.")

@@ -21,19 +21,20 @@ from service.models import CommentStatus, PageKind
 class _Columns:
     """Column lists for raw SELECTs, read off the models once Tortoise has set them up."""
 
-    def __init__(self, model, alias: str) -> None:
-        self.model, self.alias, self._text = model, alias, ""
+    def __init__(self, model, alias: str, prefix: str = "") -> None:
+        self.model, self.alias, self.prefix, self._text = model, alias, prefix, ""
 
     def __str__(self) -> str:
         if not self._text:
             names = sorted(self.model._meta.fields_db_projection.values())
-            self._text = ", ".join(f"{self.alias}.{name}" for name in names)
+            self._text = ", ".join(f"{self.alias}.{name} AS {self.prefix}{name}" for name in names)
         return self._text
 
     __format__ = lambda self, spec: str(self)  # noqa: E731
 
 
 PAGE_COLUMNS = _Columns(models.Page, "p")
+PARENT_COLUMNS = _Columns(models.Page, "s", prefix="s__")
 COMMENT_COLUMNS = _Columns(models.Comment, "c")
 LIVE_ARTICLE = "p.kind = 'article' AND p.live = $live"
 
@@ -98,19 +99,6 @@ async def top_sections() -> list[models.Page]:
         f"WHERE p.kind = 'section' AND p.live = $live ORDER BY p.position, p.id"
     )
     return _pages(rows)
-
-
-async def section_subtree_ids(slug: str) -> list[int] | None:
-    """Ids of a live section and its live descendant sections, or None if unknown."""
-    rows = await _fetch("SELECT p.path FROM page p WHERE p.kind = 'section' AND p.slug = $1 AND p.live = $live", slug)
-    if not rows:
-        return None
-    return await _subtree_sections(rows[0]["path"])
-
-
-async def _subtree_sections(path: str) -> list[int]:
-    rows = await _fetch("SELECT p.id FROM page p WHERE p.kind = 'section' AND p.path LIKE $1 AND p.live = $live", path + "%")
-    return [row["id"] for row in rows]
 
 
 # -- snippets and images ----------------------------------------------------
@@ -193,7 +181,10 @@ def keyset_cursor(kind: str, moment: datetime, row_id: int) -> str:
 
 @dataclass
 class ArticleFilter:
-    section_ids: list[int] | None = None
+    """What an article list is restricted to; sections include their sub-sections."""
+
+    section_slug: str | None = None
+    section_path: str | None = None
     tag: str | None = None
     author: str | None = None
     search: str | None = None
@@ -225,9 +216,17 @@ def _where(flt: ArticleFilter, params: list) -> list[str]:
         return f"${len(params)}"
 
     where = [LIVE_ARTICLE]
-    if flt.section_ids is not None:
-        ids = flt.section_ids or [0]
-        where.append(f"p.parent_id IN ({', '.join(param(i) for i in ids)})")
+    if flt.section_path is not None:
+        where.append(
+            "p.parent_id IN (SELECT s.id FROM page s WHERE s.kind = 'section' AND s.live = $live "
+            f"AND s.path LIKE {param(flt.section_path + '%')})"
+        )
+    if flt.section_slug is not None:
+        where.append(
+            "p.parent_id IN (SELECT s.id FROM page s JOIN page r ON s.path LIKE r.path || '%' "
+            f"WHERE r.kind = 'section' AND r.slug = {param(flt.section_slug)} AND r.live = $live "
+            "AND s.kind = 'section' AND s.live = $live)"
+        )
     if flt.tag is not None:
         where.append(
             f"EXISTS (SELECT 1 FROM article_tag l JOIN tag t ON t.id = l.tag_id "
@@ -276,7 +275,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
         if not sqlite:
             where.append("p.search_vector @@ q")
         offset = 0
-        if after:
+        if after is not None:
             parts = decode_cursor(after, "s")
             if len(parts) != 1 or not parts[0].isdigit():
                 raise UserError(f"Invalid cursor {after[:64]!r}.", ErrorCode.INVALID, field="after")
@@ -290,7 +289,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
         items = _pages(rows[:first])
         cursors = [encode_cursor("s", offset + i) for i in range(len(items))]
         return ArticlePage(items, cursors, len(rows) > first, offset > 0)
-    if after:
+    if after is not None:
         moment, row_id = _keyset(after, "a")
         params.extend([moment, row_id])
         a, b = len(params) - 1, len(params)
@@ -326,13 +325,17 @@ async def count_articles(flt: ArticleFilter) -> int:
 MANUAL_RANK = 1_000_000
 
 
-async def related_articles(article: models.Page, limit: int) -> list[models.Page]:
-    """Editor's picks in order, then most shared tags, then same section, newest first."""
+async def related_articles(article: models.Page, limit: int) -> tuple[list[models.Page], list[models.Page]]:
+    """Editor's picks in order, then most shared tags, then same section, newest first.
+
+    Returns the articles and their parent pages (fetched in the same query, since
+    article cards show their section).
+    """
     if limit <= 0:
-        return []
+        return [], []
     rows = await _fetch(
         f"""
-        SELECT {PAGE_COLUMNS} FROM (
+        SELECT {PAGE_COLUMNS}, {PARENT_COLUMNS} FROM (
             SELECT u.id, MAX(u.score) AS score FROM (
                 SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score
                     FROM article_relation r WHERE r.article_id = $1
@@ -346,7 +349,7 @@ async def related_articles(article: models.Page, limit: int) -> list[models.Page
                     ORDER BY p.published_at DESC, p.id DESC LIMIT $3
                 ) recent
             ) u GROUP BY u.id
-        ) c JOIN page p ON p.id = c.id
+        ) c JOIN page p ON p.id = c.id JOIN page s ON s.id = p.parent_id
         WHERE p.id <> $1 AND {LIVE_ARTICLE}
         ORDER BY c.score DESC, CASE WHEN p.parent_id = $2 THEN 0 ELSE 1 END,
                  p.published_at DESC, p.id DESC
@@ -357,7 +360,8 @@ async def related_articles(article: models.Page, limit: int) -> list[models.Page
         limit + 1,
         limit,
     )
-    return _pages(rows)
+    parents = [{k[3:]: row.pop(k) for k in list(row) if k.startswith("s__")} for row in rows]
+    return _pages(rows), _pages(parents)
 
 
 # -- comments -------------------------------------------------------------------
@@ -376,7 +380,7 @@ async def comment_thread(article_id: int, first: int, after: str | None) -> Comm
     """A page of approved top-level comments, oldest first, with their approved replies."""
     params: list = [article_id, CommentStatus.APPROVED.value]
     keyset = ""
-    if after:
+    if after is not None:
         moment, row_id = _keyset(after, "c")
         params.extend([moment, row_id])
         keyset = "AND (t.created_at > $3 OR (t.created_at = $3 AND t.id > $4))"

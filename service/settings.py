@@ -9,6 +9,10 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite://./data/masthead.sqlite3"
 
 
+# Every variable Settings.from_env reads; deployment files are checked against it.
+ENV_VARS = ("MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL

@@ -67,6 +67,8 @@ async def drop_postgres_database(url: str) -> None:
 
 
 BACKENDS = ["sqlite"] + (["postgres"] if postgres_server_url() else [])
+if os.environ.get("MASTHEAD_REQUIRE_POSTGRES") and "postgres" not in BACKENDS:
+    raise RuntimeError("MASTHEAD_REQUIRE_POSTGRES is set but PostgreSQL does not answer on 127.0.0.1:5432")
 
 
 def run_cli(*args: str, database_url: str, timeout: float = 300, check: bool = True, **env: str):

@@ -1,0 +1,39 @@
+# Two commands matter: `make serve` and `make test`. Both work on a fresh clone
+# with only Python 3.11+ and make: they create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ARTICLES ?= 10000
+COMMENTS ?= 20
+
+.PHONY: install serve test bench schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate ./data/masthead.sqlite3 (or MASTHEAD_DATABASE_URL), load the demo site
+## when the database is empty, and serve http://127.0.0.1:8000/graphql
+serve: install
+	$(BIN)/masthead serve --seed-demo
+
+## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432
+test: install
+	$(BIN)/python -m pytest
+
+## Throughput of the ArticlePage operation against the HTTP stack's ceiling
+bench: install
+	$(BIN)/python bench/run.py --articles $(ARTICLES) --comments $(COMMENTS)
+
+## Regenerate schema/schema.graphql from the code
+schema: install
+	$(BIN)/masthead export-schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,54 @@
+"""docker-compose.yml and the Dockerfile agree with the settings the app reads.
+
+No Docker engine runs here, so this loads the files and checks what can be checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from service.db import tortoise_config
+from service.settings import ENV_VARS, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_runs_the_app_against_a_healthy_postgres():
+    services = compose()["services"]
+    assert set(services) == {"app", "postgres"}
+    assert services["app"]["build"] == "."
+    assert services["app"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+    assert "/readyz" in " ".join(services["app"]["healthcheck"]["test"])
+
+
+def test_compose_environment_is_what_settings_read():
+    services = compose()["services"]
+    env = {k: str(v) for k, v in services["app"]["environment"].items()}
+    assert set(env) <= set(ENV_VARS), f"unknown variables: {set(env) - set(ENV_VARS)}"
+    settings = Settings.from_env(env)
+    assert settings.production
+    # The app listens on the published container port.
+    published = [str(p) for p in services["app"]["ports"]]
+    assert f"{settings.port}:{settings.port}" in published
+    assert settings.host == "0.0.0.0"
+    # The database URL names the postgres service with its own credentials.
+    url = urlsplit(settings.database_url)
+    pg = services["postgres"]["environment"]
+    assert url.scheme == "postgres" and url.hostname == "postgres" and url.port == 5432
+    assert (url.username, url.password, url.path.lstrip("/")) == (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_DB"])
+    assert tortoise_config(settings)["connections"]["default"] == settings.database_url
+
+
+def test_dockerfile_serves_on_the_port_it_exposes_and_migrates_on_start():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "EXPOSE 8000" in text and "PORT=8000" in text and "HOST=0.0.0.0" in text
+    cmd = next(line for line in text.splitlines() if line.startswith("CMD"))
+    assert '"masthead", "serve"' in cmd and "--wait" in cmd and "--no-migrate" not in cmd
