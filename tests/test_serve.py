@@ -1,0 +1,137 @@
+"""A real uvicorn on loopback: `masthead serve`, health probes, GraphiQL in Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import BACKENDS, drop_postgres_database
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, *args: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        masthead = Path(sys.executable).with_name("masthead")
+        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def wait(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.process.stdout.read()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("server did not come up")
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out
+
+
+@pytest.fixture
+def serve():
+    started: list[Server] = []
+
+    def start(url: str, *args: str) -> Server:
+        server = Server(url, *args)
+        started.append(server)
+        server.wait()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_serve_migrates_seeds_and_answers(kind, scratch_database, serve, contract):
+    url = await scratch_database(kind, migrated=False)
+    server = serve(url, "--seed-demo")
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["database"] == "ok"
+        response = await http.post("/graphql", json={"query": contract["HomePage"]})
+        assert response.status_code == 200
+        assert response.json()["data"]["articles"]["totalCount"] == 30
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "unpkg.com" not in page.text and "/static/graphiql/graphiql.min.js" in page.text
+        asset = await http.get("/static/graphiql/graphiql.min.js")
+        assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL is not reachable")
+async def test_readyz_reports_a_lost_database(scratch_database, serve):
+    url = await scratch_database("postgres")
+    server = serve(url)
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        assert (await http.get("/readyz")).status_code == 200
+        await drop_postgres_database(url)
+        response = await http.get("/readyz")
+        assert response.status_code == 503 and response.json()["database"] == "unreachable"
+        assert (await http.get("/healthz")).status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+async def test_graphiql_runs_a_query_offline_under_csp(scratch_database, serve):
+    from playwright.async_api import async_playwright, expect
+
+    url = await scratch_database("sqlite", migrated=False)
+    server = serve(url, "--seed-demo")
+    query = "query Masthead { site { name } }"
+    errors: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            outside: list[str] = []
+            page.on("request", lambda r: r.url.startswith(server.base) or r.url.startswith("data:") or outside.append(r.url))
+            await page.add_init_script(
+                "window.__csp=[];document.addEventListener('securitypolicyviolation',"
+                "e=>window.__csp.push(e.violatedDirective+' '+e.blockedURI));"
+            )
+            await page.goto(f"{server.base}/graphql?q={urllib.parse.quote(query)}", wait_until="networkidle")
+            await expect(page.locator(".graphiql-query-editor .CodeMirror")).to_contain_text("Masthead", timeout=20_000)
+            await page.click(".graphiql-execute-button")
+            await expect(page.locator(".graphiql-response .CodeMirror")).to_contain_text('"The Northgate Courier"', timeout=20_000)
+            assert await page.evaluate("window.__csp") == []
+            assert errors == [] and outside == []
+        finally:
+            await browser.close()
