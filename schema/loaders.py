@@ -46,6 +46,7 @@ class Loaders:
     tags_by_article_id: DataLoader = field(
         default_factory=lambda: DataLoader(_by_key(content.tags_by_article_ids, list))
     )
+    body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
     image_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.images_by_ids)))
     replies_by_comment_id: DataLoader = field(
         default_factory=lambda: DataLoader(_by_key(content.replies_by_comment_ids, list))

@@ -150,13 +150,16 @@ class ArticlePage(Page):
         if self.hero_image_id is None:
             return None
         # Load the body's images in the same batch: one query for every image on the page.
-        wanted = [self.hero_image_id, *blocks.image_ids(self.body)]
+        wanted = [self.hero_image_id, *(blocks.image_ids(self.body) if self.body is not None else ())]
         images = await info.context.loaders.image_by_id.load_many(wanted)
         return images[0]
 
     @strawberry.field(description="The article body as typed blocks, in order.")
-    def body(self) -> list[block_types.Block]:
-        return block_types.from_stored(self.body)
+    async def body(self, info: Info) -> list[block_types.Block]:
+        body = self.body
+        if body is None:  # a row from a list query, which leaves bodies out
+            body = await info.context.loaders.body_by_page_id.load(self.id)
+        return block_types.from_stored(body)
 
     @strawberry.field(
         description="Related articles: the editor's picks first, then automatic matches "

@@ -13,34 +13,71 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
+
 from service import db, models
 from service.errors import ErrorCode, UserError
 from service.models import CommentStatus, PageKind
 
 
 class _Columns:
-    """Column lists for raw SELECTs, read off the models once Tortoise has set them up."""
+    """A raw SELECT's column list, read off the model once Tortoise has set it up."""
 
-    def __init__(self, model, alias: str, prefix: str = "") -> None:
-        self.model, self.alias, self.prefix, self._text = model, alias, prefix, ""
+    def __init__(self, model, alias: str, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
+        self.model, self.alias, self.prefix, self.skip, self._text = model, alias, prefix, skip, ""
 
-    def __str__(self) -> str:
+    def __format__(self, spec: str) -> str:
         if not self._text:
-            names = sorted(self.model._meta.fields_db_projection.values())
+            names = sorted(set(self.model._meta.fields_db_projection.values()) - set(self.skip))
             self._text = ", ".join(f"{self.alias}.{name} AS {self.prefix}{name}" for name in names)
         return self._text
 
-    __format__ = lambda self, spec: str(self)  # noqa: E731
 
-
-PAGE_COLUMNS = _Columns(models.Page, "p")
-PARENT_COLUMNS = _Columns(models.Page, "s", prefix="s__")
+# body_text feeds the search index only; lists leave out the body too (cards never
+# show it) and ArticlePage.body loads it on demand for them.
+PAGE_COLUMNS = _Columns(models.Page, "p", skip=("body_text",))
+LIST_COLUMNS = _Columns(models.Page, "p", skip=("body_text", "body"))
+PARENT_COLUMNS = _Columns(models.Page, "s", prefix="s__", skip=("body_text", "body"))
 COMMENT_COLUMNS = _Columns(models.Comment, "c")
 LIVE_ARTICLE = "p.kind = 'article' AND p.live = $live"
 
+_PAGE_TIMES = ("first_published_at", "last_published_at", "created_at", "published_at")
+_PAGE_FLAGS = ("live", "comments_enabled")
+
+
+def _when(value):
+    # SQLite hands back text; PostgreSQL a datetime already.
+    return datetime.fromisoformat(value) if value.__class__ is str else value
+
+
+def _page(row: dict) -> models.Page:
+    """A read-only Page from a raw row (much cheaper than Tortoise's generic path)."""
+    for key in _PAGE_TIMES:
+        if row[key] is not None:
+            row[key] = _when(row[key])
+    for key in _PAGE_FLAGS:
+        row[key] = bool(row[key])
+    row["kind"] = PageKind(row["kind"])
+    body = row.get("body", None)
+    row["body"] = orjson.loads(body) if isinstance(body, (str, bytes)) else body
+    return _instance(models.Page, row)
+
+
+def _comment(row: dict) -> models.Comment:
+    row["created_at"] = _when(row["created_at"])
+    row["status"] = CommentStatus(row["status"])
+    return _instance(models.Comment, row)
+
+
+def _instance(model, values: dict):
+    obj = object.__new__(model)
+    obj.__dict__.update(values)
+    obj.__dict__.update(_partial=False, _saved_in_db=True, _custom_generated_pk=False, _await_when_save={})
+    return obj
+
 
 def _pages(rows: Iterable[dict]) -> list[models.Page]:
-    return [models.Page._init_from_db(**row) for row in rows]
+    return [_page(row) for row in rows]
 
 
 def _sql(text: str, params: list) -> tuple[str, list]:
@@ -70,8 +107,14 @@ async def page_by_url_path(url_path: str) -> models.Page | None:
 
 async def pages_by_ids(ids: Sequence[int]) -> dict[int, models.Page]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
-    rows = await _fetch(f"SELECT {PAGE_COLUMNS} FROM page p WHERE p.id IN ({placeholders}) AND p.live = $live", *ids)
+    rows = await _fetch(f"SELECT {LIST_COLUMNS} FROM page p WHERE p.id IN ({placeholders}) AND p.live = $live", *ids)
     return {page.id: page for page in _pages(rows)}
+
+
+async def bodies_by_page_ids(ids: Sequence[int]) -> dict[int, list[dict]]:
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await db.fetch(f"SELECT p.id, p.body FROM page p WHERE p.id IN ({placeholders})", *ids)
+    return {row["id"]: orjson.loads(row["body"]) if isinstance(row["body"], (str, bytes)) else row["body"] for row in rows}
 
 
 def ancestor_ids(page: models.Page) -> list[int]:
@@ -83,7 +126,7 @@ async def navigation_children(parent_ids: Sequence[int]) -> dict[int, list[model
     """Live non-article children of each parent, in menu order."""
     placeholders = ", ".join(f"${i + 1}" for i in range(len(parent_ids)))
     rows = await _fetch(
-        f"SELECT {PAGE_COLUMNS} FROM page p WHERE p.parent_id IN ({placeholders}) "
+        f"SELECT {LIST_COLUMNS} FROM page p WHERE p.parent_id IN ({placeholders}) "
         f"AND p.kind <> 'article' AND p.live = $live ORDER BY p.position, p.id",
         *parent_ids,
     )
@@ -95,7 +138,7 @@ async def navigation_children(parent_ids: Sequence[int]) -> dict[int, list[model
 
 async def top_sections() -> list[models.Page]:
     rows = await _fetch(
-        f"SELECT {PAGE_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
+        f"SELECT {LIST_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
         f"WHERE p.kind = 'section' AND p.live = $live ORDER BY p.position, p.id"
     )
     return _pages(rows)
@@ -282,7 +325,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
             offset = int(parts[0]) + 1
         params.extend([first + 1, offset])
         rows = await _fetch(
-            f"SELECT {PAGE_COLUMNS} FROM page p {join} WHERE {' AND '.join(where)} "
+            f"SELECT {LIST_COLUMNS} FROM page p {join} WHERE {' AND '.join(where)} "
             f"ORDER BY {rank}, p.published_at DESC, p.id DESC LIMIT ${len(params) - 1} OFFSET ${len(params)}",
             *params,
         )
@@ -296,7 +339,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
         where.append(f"(p.published_at < ${a} OR (p.published_at = ${a} AND p.id < ${b}))")
     params.append(first + 1)
     rows = await _fetch(
-        f"SELECT {PAGE_COLUMNS} FROM page p WHERE {' AND '.join(where)} "
+        f"SELECT {LIST_COLUMNS} FROM page p WHERE {' AND '.join(where)} "
         f"ORDER BY p.published_at DESC, p.id DESC LIMIT ${len(params)}",
         *params,
     )
@@ -333,27 +376,32 @@ async def related_articles(article: models.Page, limit: int) -> tuple[list[model
     """
     if limit <= 0:
         return [], []
+    # Rank on narrow columns first; only the winners' full rows are read.
     rows = await _fetch(
         f"""
-        SELECT {PAGE_COLUMNS}, {PARENT_COLUMNS} FROM (
-            SELECT u.id, MAX(u.score) AS score FROM (
-                SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score
-                    FROM article_relation r WHERE r.article_id = $1
-                UNION ALL
-                SELECT t2.article_id AS id, COUNT(*) AS score
-                    FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id
-                    WHERE t1.article_id = $1 GROUP BY t2.article_id
-                UNION ALL
-                SELECT recent.id, 0 AS score FROM (
-                    SELECT p.id FROM page p WHERE p.parent_id = $2 AND {LIVE_ARTICLE}
-                    ORDER BY p.published_at DESC, p.id DESC LIMIT $3
-                ) recent
-            ) u GROUP BY u.id
-        ) c JOIN page p ON p.id = c.id JOIN page s ON s.id = p.parent_id
-        WHERE p.id <> $1 AND {LIVE_ARTICLE}
-        ORDER BY c.score DESC, CASE WHEN p.parent_id = $2 THEN 0 ELSE 1 END,
-                 p.published_at DESC, p.id DESC
-        LIMIT $4
+        SELECT {LIST_COLUMNS}, {PARENT_COLUMNS} FROM (
+            SELECT c.id, c.score, CASE WHEN p.parent_id = $2 THEN 0 ELSE 1 END AS elsewhere,
+                   p.published_at AS at
+            FROM (
+                SELECT u.id, MAX(u.score) AS score FROM (
+                    SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score
+                        FROM article_relation r WHERE r.article_id = $1
+                    UNION ALL
+                    SELECT t2.article_id AS id, COUNT(*) AS score
+                        FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id
+                        WHERE t1.article_id = $1 GROUP BY t2.article_id
+                    UNION ALL
+                    SELECT recent.id, 0 AS score FROM (
+                        SELECT p.id FROM page p WHERE p.parent_id = $2 AND {LIVE_ARTICLE}
+                        ORDER BY p.published_at DESC, p.id DESC LIMIT $3
+                    ) recent
+                ) u GROUP BY u.id
+            ) c JOIN page p ON p.id = c.id
+            WHERE p.id <> $1 AND {LIVE_ARTICLE}
+            ORDER BY c.score DESC, elsewhere, at DESC, c.id DESC
+            LIMIT $4
+        ) top JOIN page p ON p.id = top.id JOIN page s ON s.id = p.parent_id
+        ORDER BY top.score DESC, top.elsewhere, top.at DESC, top.id DESC
         """,
         article.id,
         article.parent_id,
@@ -387,23 +435,22 @@ async def comment_thread(article_id: int, first: int, after: str | None) -> Comm
     params.append(first + 1)
     rows = await db.fetch(
         f"""
-        SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.id IN (
+        WITH top AS (
             SELECT t.id FROM comment t
             WHERE t.article_id = $1 AND t.status = $2 AND t.parent_id IS NULL {keyset}
             ORDER BY t.created_at, t.id LIMIT ${len(params)}
-        ) OR (c.status = $2 AND c.parent_id IN (
-            SELECT t.id FROM comment t
-            WHERE t.article_id = $1 AND t.status = $2 AND t.parent_id IS NULL {keyset}
-            ORDER BY t.created_at, t.id LIMIT ${len(params)}
-        ))
-        ORDER BY c.created_at, c.id
+        )
+        SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.id IN (SELECT id FROM top)
+        UNION ALL
+        SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.parent_id IN (SELECT id FROM top) AND c.status = $2
+        ORDER BY created_at, id
         """,
         *params,
     )
     top: list[models.Comment] = []
     replies: dict[int, list[models.Comment]] = defaultdict(list)
     for row in rows:
-        comment = models.Comment._init_from_db(**row)
+        comment = _comment(row)
         if comment.parent_id is None:
             top.append(comment)
         else:
@@ -424,7 +471,7 @@ async def replies_by_comment_ids(ids: Sequence[int]) -> dict[int, list[models.Co
     )
     grouped: dict[int, list[models.Comment]] = defaultdict(list)
     for row in rows:
-        comment = models.Comment._init_from_db(**row)
+        comment = _comment(row)
         grouped[comment.parent_id].append(comment)
     return grouped
 
@@ -438,4 +485,4 @@ async def comments_by_ids(ids: Sequence[int]) -> dict[int, models.Comment]:
         CommentStatus.APPROVED.value,
         *ids,
     )
-    return {row["id"]: models.Comment._init_from_db(**row) for row in rows}
+    return {row["id"]: _comment(row) for row in rows}

@@ -104,6 +104,7 @@ class Page(Model):
             Index(fields=("parent_id", "position")),
             Index(fields=("path",)),
             Index(fields=("kind", "live", "published_at")),
+            Index(fields=("parent_id", "kind", "live", "published_at")),
         )
 
 
