@@ -20,18 +20,9 @@ def _by_key(fetch, default=None):
     return load
 
 
-def related_loader(loaders: Loaders) -> DataLoader:
-    async def load(keys: Sequence[tuple[models.Page, int]]) -> list[list[models.Page]]:
-        # Ranking is per article: one query per (article, limit), none repeated in a request.
-        results = []
-        for article, limit in keys:
-            related, parents = await content.related_articles(article, limit)
-            for parent in parents:
-                loaders.page_by_id.prime(parent.id, parent)
-            results.append(related)
-        return results
-
-    return DataLoader(load, cache_key_fn=lambda key: (key[0].id, key[1]))
+async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
+    # Ranking is per article: one query per (article, limit), none repeated in a request.
+    return [await content.related_articles(article, limit) for article, limit in keys]
 
 
 @dataclass
@@ -52,7 +43,6 @@ class Loaders:
         default_factory=lambda: DataLoader(_by_key(content.replies_by_comment_ids, list))
     )
     comment_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.comments_by_ids)))
-    related: DataLoader = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.related = related_loader(self)
+    related: DataLoader = field(
+        default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
+    )

@@ -167,7 +167,11 @@ class ArticlePage(Page):
     )
     async def related(self, info: Info, first: int = 4) -> list[ArticlePage]:
         check_first(first, 20)
-        return await info.context.loaders.related.load((self, first))
+        loaders = info.context.loaders
+        related, sections = await loaders.related.load((self, first))
+        for section in sections:  # read with the articles: their cards show the section
+            loaders.page_by_id.prime(section.id, section)
+        return related
 
     @strawberry.field(description="Approved top-level comments, oldest first, each with its approved replies.")
     async def comments(self, info: Info, first: int = 20, after: str | None = None) -> CommentConnection:

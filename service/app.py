@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -73,7 +74,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.is_sqlite:
             db.ensure_sqlite_directory(settings.database_url)
         async with RegisterTortoise(app, config=db.tortoise_config(settings)):
-            yield
+            # What startup built lives as long as the process: keep it out of the full
+            # collections that free each request's reference cycles (graphql-core's).
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                db.close_readers()
 
     return Starlette(
         routes=[

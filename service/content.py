@@ -29,8 +29,16 @@ class _Columns:
     def __format__(self, spec: str) -> str:
         if not self._text:
             names = sorted(set(self.model._meta.fields_db_projection.values()) - set(self.skip))
-            self._text = ", ".join(f"{self.alias}.{name} AS {self.prefix}{name}" for name in names)
+            columns = [f"{self.alias}.{name} AS {self.prefix}{name}" for name in names]
+            if self.model is models.Page and not self.prefix:
+                columns.append(f"({CURRENT_VERSION}) AS content_version")
+            self._text = ", ".join(columns)
         return self._text
+
+
+# Bumped by triggers on every change to published content (migration 0004); pages
+# carry the version they were read at, so caches keyed by it stay exact.
+CURRENT_VERSION = "SELECT v.value FROM content_version v WHERE v.id = 1"
 
 
 # body_text feeds the search index only; lists leave out the body too (cards never
@@ -90,7 +98,7 @@ def _sql(text: str, params: list) -> tuple[str, list]:
 
 async def _fetch(text: str, *params) -> list[dict]:
     text, values = _sql(text, list(params))
-    return await db.fetch(text, *values)
+    return await db.read(text, *values)
 
 
 # -- pages -----------------------------------------------------------------
@@ -113,7 +121,7 @@ async def pages_by_ids(ids: Sequence[int]) -> dict[int, models.Page]:
 
 async def bodies_by_page_ids(ids: Sequence[int]) -> dict[int, list[dict]]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
-    rows = await db.fetch(f"SELECT p.id, p.body FROM page p WHERE p.id IN ({placeholders})", *ids)
+    rows = await db.read(f"SELECT p.id, p.body FROM page p WHERE p.id IN ({placeholders})", *ids)
     return {row["id"]: orjson.loads(row["body"]) if isinstance(row["body"], (str, bytes)) else row["body"] for row in rows}
 
 
@@ -149,7 +157,7 @@ async def top_sections() -> list[models.Page]:
 
 async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Author]]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
-    rows = await db.fetch(
+    rows = await db.read(
         f"SELECT l.article_id AS link_article_id, a.id, a.name, a.slug, a.bio FROM article_author l "
         f"JOIN author a ON a.id = l.author_id WHERE l.article_id IN ({placeholders}) ORDER BY l.position, a.id",
         *ids,
@@ -163,7 +171,7 @@ async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Au
 
 async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
-    rows = await db.fetch(
+    rows = await db.read(
         f"SELECT l.article_id AS link_article_id, t.id, t.name, t.slug FROM article_tag l "
         f"JOIN tag t ON t.id = l.tag_id WHERE l.article_id IN ({placeholders}) ORDER BY l.position, t.id",
         *ids,
@@ -176,12 +184,21 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
 
 
 async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
-    return {image.id: image for image in await models.Image.filter(id__in=list(ids))}
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await db.read(
+        f"SELECT i.id, i.title, i.url, i.width, i.height, i.alt, i.credit FROM image i WHERE i.id IN ({placeholders})", *ids
+    )
+    return {row["id"]: _instance(models.Image, row) for row in rows}
 
 
 async def site_settings() -> models.SiteSettings:
-    settings = await models.SiteSettings.first()
-    return settings or models.SiteSettings(name="Masthead", tagline="", social_links=[])
+    rows = await db.read("SELECT s.id, s.name, s.tagline, s.social_links FROM site_settings s ORDER BY s.id LIMIT 1")
+    if not rows:
+        return models.SiteSettings(name="Masthead", tagline="", social_links=[])
+    row = rows[0]
+    if isinstance(row["social_links"], (str, bytes)):
+        row["social_links"] = orjson.loads(row["social_links"])
+    return _instance(models.SiteSettings, row)
 
 
 # -- cursors ------------------------------------------------------------------
@@ -366,9 +383,32 @@ async def count_articles(flt: ArticleFilter) -> int:
 # -- related articles ---------------------------------------------------------
 
 MANUAL_RANK = 1_000_000
+RELATED_CACHE_SIZE = 20_000
+# Entries keep raw rows (dicts of plain values, which the garbage collector does not
+# track) rather than models: thousands of cached objects would slow every full collection.
+_related_cache: dict[tuple[int, int], tuple[int, list[dict], list[dict]]] = {}
 
 
 async def related_articles(article: models.Page, limit: int) -> tuple[list[models.Page], list[models.Page]]:
+    """Related articles (see _rank_related), reused while the content version stands.
+
+    Ranking reads every article sharing a tag, the costliest read of an article page;
+    its result changes only when content does, which bumps the version.
+    """
+    version = getattr(article, "content_version", None)
+    key = (article.id, limit)
+    cached = _related_cache.get(key)
+    if version is not None and cached is not None and cached[0] == version:
+        return _pages(dict(row) for row in cached[1]), _pages(dict(row) for row in cached[2])
+    related, parents = await _rank_related(article, limit)
+    if version is not None:
+        if len(_related_cache) >= RELATED_CACHE_SIZE:
+            _related_cache.clear()
+        _related_cache[key] = (version, [dict(row) for row in related], [dict(row) for row in parents])
+    return _pages(related), _pages(parents)
+
+
+async def _rank_related(article: models.Page, limit: int) -> tuple[list[dict], list[dict]]:
     """Editor's picks in order, then most shared tags, then same section, newest first.
 
     Returns the articles and their parent pages (fetched in the same query, since
@@ -409,7 +449,7 @@ async def related_articles(article: models.Page, limit: int) -> tuple[list[model
         limit,
     )
     parents = [{k[3:]: row.pop(k) for k in list(row) if k.startswith("s__")} for row in rows]
-    return _pages(rows), _pages(parents)
+    return rows, parents
 
 
 # -- comments -------------------------------------------------------------------
@@ -433,7 +473,7 @@ async def comment_thread(article_id: int, first: int, after: str | None) -> Comm
         params.extend([moment, row_id])
         keyset = "AND (t.created_at > $3 OR (t.created_at = $3 AND t.id > $4))"
     params.append(first + 1)
-    rows = await db.fetch(
+    rows = await db.read(
         f"""
         WITH top AS (
             SELECT t.id FROM comment t
@@ -463,7 +503,7 @@ async def comment_thread(article_id: int, first: int, after: str | None) -> Comm
 
 async def replies_by_comment_ids(ids: Sequence[int]) -> dict[int, list[models.Comment]]:
     placeholders = ", ".join(f"${i + 2}" for i in range(len(ids)))
-    rows = await db.fetch(
+    rows = await db.read(
         f"SELECT {COMMENT_COLUMNS} FROM comment c WHERE c.status = $1 AND c.parent_id IN ({placeholders}) "
         f"ORDER BY c.created_at, c.id",
         CommentStatus.APPROVED.value,

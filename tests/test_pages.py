@@ -188,3 +188,35 @@ async def test_reading_time_counts_words(client, gql):
     await pages.create_article(section=world, title="Long read", body=[{"type": "paragraph", "value": {"html": f"<p>{words}</p>"}}])
     data = await gql('{ page(urlPath: "/world-news/long-read/") { ... on ArticlePage { readingTime } } }')
     assert data["page"]["readingTime"] == 4
+
+
+async def test_related_stays_exact_while_content_changes(client, gql):
+    """Related lists are cached per content version; any content change shows at once."""
+    _, world, _, sport = await make_tree()
+    main = await article(world, "Main", 100, tags=["harbour"])
+    await article(sport, "Older harbour story", 1, tags=["harbour"])
+    query = '{ page(urlPath: "/world-news/main/") { ... on ArticlePage { related(first: 1) { title } } } }'
+    assert (await gql(query))["page"]["related"] == [{"title": "Older harbour story"}]
+    newer = await article(sport, "Newer harbour story", 50, tags=["harbour"])
+    assert (await gql(query))["page"]["related"] == [{"title": "Newer harbour story"}]
+    await models.Page.filter(id=newer.id).update(live=False)
+    assert (await gql(query))["page"]["related"] == [{"title": "Older harbour story"}]
+    await pages.set_related(main, [newer])  # an unpublished pick is skipped
+    assert (await gql(query))["page"]["related"] == [{"title": "Older harbour story"}]
+
+
+async def test_comment_counters_do_not_bump_the_content_version(client):
+    from service import comments, db
+
+    _, world, _, _ = await make_tree()
+    story = await article(world, "Story")
+
+    async def version() -> int:
+        return (await db.fetch("SELECT value FROM content_version WHERE id = 1"))[0]["value"]
+
+    before = await version()
+    await comments.store_comment(article=story, author_name="A", author_email="a@example.com", body="Hi",
+                                 status=models.CommentStatus.APPROVED)
+    assert await version() == before
+    await pages.rename_page(story, "story-renamed")
+    assert await version() > before
