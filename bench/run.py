@@ -90,7 +90,7 @@ def worker_pids(process: subprocess.Popen) -> list[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"multiprocessing" in cmdline or b"spawn_main" in cmdline:
+        if b"spawn_main" in cmdline:
             workers.append(pid)
     return workers or pids
 

@@ -179,8 +179,7 @@ async def seed_synthetic(
     ]
     first_id = await _next_id("page")
     comment_id = await _next_id("comment")
-    bar_pages = Progress("articles", articles, progress)
-    bar_comments = Progress("comments", articles * comments_per_article, progress and comments_per_article > 0)
+    bar = Progress("articles", articles, progress)
     positions = {s.id: 0 for s in sections}
     for start in range(0, articles, batch):
         page_rows, tag_rows, author_rows, relation_rows, comment_rows = [], [], [], [], []
@@ -228,8 +227,7 @@ async def seed_synthetic(
              "ip_hash", "created_at"],
             comment_rows,
         )
-        bar_pages.advance(len(page_rows))
-        bar_comments.advance(len(comment_rows))
+        bar.advance(len(page_rows))
     if db.dialect() != "sqlite":
         # Rows were inserted with explicit ids: move the sequences past them.
         for table in ("page", "comment"):

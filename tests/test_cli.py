@@ -58,3 +58,23 @@ def test_export_schema_prints_the_committed_sdl(kind, tmp_path):
     result = run_cli("export-schema", "--output", "-", database_url="sqlite://unused")
     committed = (Path(__file__).resolve().parent.parent / "schema" / "schema.graphql").read_text()
     assert result.stdout == committed
+
+
+def test_default_database_is_a_wal_sqlite_file_under_data(kind, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if kind != "sqlite":
+        pytest.skip("the default database is SQLite")
+    env = {k: v for k, v in os.environ.items() if k != "MASTHEAD_DATABASE_URL"}
+    masthead = Path(sys.executable).with_name("masthead")
+    subprocess.run([str(masthead), "migrate"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    path = tmp_path / "data" / "masthead.sqlite3"
+    assert path.exists()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
