@@ -96,9 +96,10 @@ def _sql(text: str, params: list) -> tuple[str, list]:
     return text, params
 
 
-async def _fetch(text: str, *params) -> list[dict]:
+async def _fetch(text: str, *params, heavy: bool = False) -> list[dict]:
+    """Run a public read; `heavy` ones (full-text ranking) go off the event loop."""
     text, values = _sql(text, list(params))
-    return await db.read(text, *values)
+    return await (db.fetch if heavy else db.read)(text, *values)
 
 
 # -- pages -----------------------------------------------------------------
@@ -345,6 +346,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
             f"SELECT {LIST_COLUMNS} FROM page p {join} WHERE {' AND '.join(where)} "
             f"ORDER BY {rank}, p.published_at DESC, p.id DESC LIMIT ${len(params) - 1} OFFSET ${len(params)}",
             *params,
+            heavy=True,
         )
         items = _pages(rows[:first])
         cursors = [encode_cursor("s", offset + i) for i in range(len(items))]
@@ -376,7 +378,7 @@ async def count_articles(flt: ArticleFilter) -> int:
         join, _ = _search_join(flt, params, sqlite)
         if not sqlite:
             where.append("p.search_vector @@ q")
-    rows = await _fetch(f"SELECT COUNT(*) AS n FROM page p {join} WHERE {' AND '.join(where)}", *params)
+    rows = await _fetch(f"SELECT COUNT(*) AS n FROM page p {join} WHERE {' AND '.join(where)}", *params, heavy=bool(join))
     return rows[0]["n"]
 
 
