@@ -48,8 +48,8 @@ class ImageBlock(Block):
     image_id: strawberry.Private[int]
 
     @strawberry.field(description="The image; null if it has been deleted.")
-    async def image(self, info: Info) -> Annotated["Image", strawberry.lazy("schema.media")] | None:
-        return await info.context.loaders.image_by_id.load(self.image_id)
+    def image(self, info: Info) -> Annotated["Image", strawberry.lazy("schema.media")] | None:
+        return info.context.loaders.image_by_id.load(self.image_id)
 
 
 @strawberry.type(description="An embedded resource, such as a video.")

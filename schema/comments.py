@@ -23,14 +23,14 @@ class Comment(Node):
         return isinstance(obj, models.Comment)
 
     @strawberry.field(description="Approved direct replies, oldest first.")
-    async def replies(self, info: Info) -> list[Comment]:
-        return await info.context.loaders.replies_by_comment_id.load(self.id)
+    def replies(self, info: Info) -> list[Comment]:
+        return info.context.loaders.replies_by_comment_id.load(self.id)
 
     @strawberry.field(description="The comment this one replies to, if any (null for a top-level comment).")
-    async def parent(self, info: Info) -> Comment | None:
+    def parent(self, info: Info) -> Comment | None:
         if self.parent_id is None:
             return None
-        return await info.context.loaders.comment_by_id.load(self.parent_id)
+        return info.context.loaders.comment_by_id.load(self.parent_id)
 
 
 @strawberry.type(description="A comment and its cursor.")

@@ -2,6 +2,8 @@
 
 Resolvers receive tortoise `models.Page` rows as `self`; each type recognises its
 rows by `kind` (is_type_of), so no copy is made between the ORM and GraphQL.
+Relations are plain functions returning the loader's future: an already-loaded
+relation then costs no coroutine, which matters on lists of twenty comments.
 """
 
 from __future__ import annotations
@@ -51,18 +53,18 @@ class Page(Node):
         return [page for page in pages if page is not None]
 
     @strawberry.field(description="The parent page; null for the home page.")
-    async def parent(self, info: Info) -> Page | None:
+    def parent(self, info: Info) -> Page | None:
         if self.parent_id is None:
             return None
-        return await info.context.loaders.page_by_id.load(self.parent_id)
+        return info.context.loaders.page_by_id.load(self.parent_id)
 
     @strawberry.field(
         description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`."
     )
-    async def children(self, info: Info) -> list[Page]:
+    def children(self, info: Info) -> list[Page]:
         if self.kind == PageKind.ARTICLE:
             return []
-        return await info.context.loaders.navigation_children.load(self.id)
+        return info.context.loaders.navigation_children.load(self.id)
 
 
 def _is_kind(kind: PageKind):
@@ -134,32 +136,33 @@ class ArticlePage(Page):
     is_type_of = _is_kind(PageKind.ARTICLE)
 
     @strawberry.field(description="The section the article belongs to.")
-    async def section(self, info: Info) -> SectionPage:
-        return await info.context.loaders.page_by_id.load(self.parent_id)
+    def section(self, info: Info) -> SectionPage:
+        return info.context.loaders.page_by_id.load(self.parent_id)
 
     @strawberry.field(description="Authors, in byline order.")
-    async def authors(self, info: Info) -> list[Author]:
-        return await info.context.loaders.authors_by_article_id.load(self.id)
+    def authors(self, info: Info) -> list[Author]:
+        return info.context.loaders.authors_by_article_id.load(self.id)
 
     @strawberry.field(description="Tags, in the editor's order.")
-    async def tags(self, info: Info) -> list[Tag]:
-        return await info.context.loaders.tags_by_article_id.load(self.id)
+    def tags(self, info: Info) -> list[Tag]:
+        return info.context.loaders.tags_by_article_id.load(self.id)
 
     @strawberry.field(description="Lead image; null when the article has none.")
-    async def hero_image(self, info: Info) -> Image | None:
+    def hero_image(self, info: Info) -> Image | None:
         if self.hero_image_id is None:
             return None
-        # Load the body's images in the same batch: one query for every image on the page.
-        wanted = [self.hero_image_id, *(blocks.image_ids(self.body) if self.body is not None else ())]
-        images = await info.context.loaders.image_by_id.load_many(wanted)
-        return images[0]
+        loader = info.context.loaders.image_by_id
+        # Queue the body's images in the same batch: one query for every image on the page.
+        if self.body is not None:
+            for image_id in blocks.image_ids(self.body):
+                loader.load(image_id)
+        return loader.load(self.hero_image_id)
 
     @strawberry.field(description="The article body as typed blocks, in order.")
-    async def body(self, info: Info) -> list[block_types.Block]:
-        body = self.body
-        if body is None:  # a row from a list query, which leaves bodies out
-            body = await info.context.loaders.body_by_page_id.load(self.id)
-        return block_types.from_stored(body)
+    def body(self, info: Info) -> list[block_types.Block]:
+        if self.body is None:  # a row from a list query, which leaves bodies out
+            return _body_later(info, self.id)
+        return block_types.from_stored(self.body)
 
     @strawberry.field(
         description="Related articles: the editor's picks first, then automatic matches "
@@ -187,6 +190,10 @@ class ArticlePage(Page):
             page_info=PageInfo.of(thread.cursors, thread.has_next, thread.has_previous),
             count=self.thread_count,
         )
+
+
+async def _body_later(info: Info, page_id: int) -> list[block_types.Block]:
+    return block_types.from_stored(await info.context.loaders.body_by_page_id.load(page_id))
 
 
 PAGE_TYPES = [HomePage, SectionPage, ArticlePage]
