@@ -60,3 +60,25 @@ async def test_every_operation_runs_on_the_demo_site(demo_site, gql):
         variables = EXAMPLE_VARIABLES.get(path.stem, {"id": node_id} if path.stem == "Node" else {})
         data = await gql(path.read_text(), variables)
         assert any(value for value in data.values()), f"{path.name} returned nothing"
+
+
+def test_direct_resolvers_only_read_the_context():
+    """Resolvers called straight from graphql-core get its info object: only .context is shared."""
+    import inspect
+    import re
+
+    from graphql import GraphQLObjectType
+
+    import schema as schema_module
+
+    assert schema_module.DIRECT_RESOLVERS > 20
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for name, graphql_field in graphql_type.fields.items():
+            field = (graphql_field.extensions or {}).get("strawberry-definition")
+            resolver = getattr(field, "base_resolver", None)
+            if resolver is None or field.arguments:
+                continue
+            source = inspect.getsource(resolver.wrapped_func)
+            assert not re.search(r"\binfo\.(?!context\b)", source), f"{graphql_type.name}.{name} uses more of info"
