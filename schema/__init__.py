@@ -15,12 +15,13 @@ from schema.context import Info
 from schema.errors import BadInput
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
+from schema.moderation import MODERATION_TYPES, ModerationQuery, Mutation, Subscription
 from schema.site import Site
 from service import content
 
 
-@strawberry.type(description="Public, read-only entry points of the Masthead content API.")
-class Query:
+@strawberry.type(description="Entry points of the Masthead content API.")
+class Query(ModerationQuery):
     @strawberry.field(description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none.")
     async def page(self, info: Info, url_path: str) -> Page | None:
         if len(url_path) > 1024:
@@ -77,7 +78,9 @@ class Query:
 
 schema = strawberry.Schema(
     query=Query,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment],
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES],
     extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -10,6 +12,27 @@ import strawberry
 from schema.context import Info
 from schema.node import Node, PageInfo
 from service import models
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+def comment_html(text: str) -> str:
+    """Plain text to display HTML: nothing the reader typed can run."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    out = []
+    for paragraph in paragraphs:
+        pieces, last = [], 0
+        for match in _URL.finditer(paragraph):
+            url = match.group(0).rstrip(".,;:!?)")
+            end = match.start() + len(url)
+            pieces.append(html.escape(paragraph[last : match.start()]))
+            safe = html.escape(url, quote=True)
+            pieces.append(f'<a href="{safe}" rel="nofollow ugc noopener" target="_blank">{safe}</a>')
+            last = end
+        pieces.append(html.escape(paragraph[last:]))
+        out.append("<p>" + "".join(pieces).replace("\n", "<br>") + "</p>")
+    return "".join(out)
 
 
 @strawberry.type(description="An approved reader comment. Authors' emails are never exposed.")
@@ -21,6 +44,12 @@ class Comment(Node):
     @classmethod
     def is_type_of(cls, obj, info) -> bool:
         return isinstance(obj, models.Comment)
+
+    @strawberry.field(
+        description="The body as safe HTML: text escaped, blank lines as paragraphs, http(s) links made clickable."
+    )
+    def body_html(self) -> str:
+        return comment_html(self.body)
 
     @strawberry.field(description="Approved direct replies, oldest first.")
     def replies(self, info: Info) -> list[Comment]:

@@ -25,3 +25,11 @@ def check_first(first: int, limit: int, name: str = "first") -> int:
     if first < 0 or first > limit:
         raise BadInput(f"`{name}` must be between 0 and {limit}; got {first}.", name)
     return first
+
+
+def camel(name: str | None) -> str | None:
+    """snake_case service field names as clients see them (authorEmail, body.2)."""
+    if name is None:
+        return None
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -19,7 +19,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from schema import schema as graphql_schema
 from schema.context import Context
-from service import db
+from service import db, events
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
@@ -78,9 +78,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # collections that free each request's reference cycles (graphql-core's).
             gc.collect()
             gc.freeze()
+            listener = None
+            if not settings.is_sqlite:
+                listener = events.Listener(settings.database_url)
+                listener.start()
             try:
                 yield
             finally:
+                if listener is not None:
+                    await listener.stop()
                 db.close_readers()
 
     return Starlette(

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from service import db
+from service.models import CommentStatus, Role
 from service.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
@@ -137,6 +138,59 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_token(args, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from service import auth, models
+
+    async def work():
+        if args.action == "create":
+            expires = timedelta(days=args.expires_days) if args.expires_days else None
+            raw, token = await auth.create_token(name=args.name, role=models.Role(args.role), expires_in=expires)
+            print(f"Created {token.role.value} token {token.id} ({token.name}); it is shown once:")
+            print(raw)
+        elif args.action == "list":
+            for token in await models.ApiToken.all().order_by("id"):
+                state = "revoked" if token.revoked_at else ("expires " + token.expires_at.isoformat() if token.expires_at else "active")
+                print(f"{token.id}\t{token.role.value}\t{token.name}\t{state}")
+        else:
+            if not await auth.revoke_token(args.id):
+                raise RuntimeError(f"No active token {args.id}.")
+            print(f"Revoked token {args.id}.")
+
+    try:
+        asyncio.run(_with_db(settings, work))
+    except (RuntimeError, ValueError) as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_comments(args, settings: Settings) -> int:
+    from service import comments, models
+    from service.errors import UserError
+
+    async def work():
+        if args.action == "list":
+            rows, _ = await comments.queue(models.CommentStatus(args.status), args.limit)
+            for c in rows:
+                body = c.body.replace("\n", " ")[:70]
+                print(f"{c.id}\t{c.status.value}\tarticle {c.article_id}\t{c.author_name} <{c.author_email}>\t{body}")
+            if not rows:
+                print(f"No {args.status} comments.")
+        else:
+            for comment_id in args.ids:
+                comment = await comments.moderate(comment_id, args.action)
+                print(f"Comment {comment.id} is now {comment.status.value}.")
+
+    try:
+        asyncio.run(_with_db(settings, work))
+    except UserError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="masthead", description="Masthead: a headless content service for news sites.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +218,27 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="Do nothing when the database has pages.")
     seed.add_argument("--quiet", action="store_true", help="No progress bar.")
     seed.set_defaults(func=cmd_seed)
+
+    token = sub.add_parser("token", help="Create, list and revoke API tokens.")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    create = token_sub.add_parser("create", help="Create a token; prints it alone on the last line.")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True)
+    create.add_argument("--expires-days", type=int, help="Days until the token stops working.")
+    token_sub.add_parser("list", help="List tokens (never their secrets).")
+    revoke = token_sub.add_parser("revoke", help="Revoke a token by id.")
+    revoke.add_argument("id", type=int)
+    token.set_defaults(func=cmd_token)
+
+    moderation = sub.add_parser("comments", help="List and moderate comments.")
+    moderation_sub = moderation.add_subparsers(dest="action", required=True)
+    listing = moderation_sub.add_parser("list", help="Comments with a status, oldest first.")
+    listing.add_argument("--status", default="pending", choices=[s.value for s in CommentStatus])
+    listing.add_argument("--limit", type=int, default=50)
+    for action in ("approve", "reject", "spam", "remove"):
+        decide = moderation_sub.add_parser(action, help=f"{action.capitalize()} comments by id.")
+        decide.add_argument("ids", type=int, nargs="+")
+    moderation.set_defaults(func=cmd_comments)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL.")
     export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="File to write, or - for stdout.")

@@ -1,13 +1,32 @@
-"""Comment storage and the approved-comment counts kept on each article."""
+"""Comments: posting with its defences, moderation, and the approved-comment counts."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+import time
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from service import db, models
-from service.models import CommentStatus
+from tortoise.transactions import in_transaction
+
+from service import db, events, models
+from service.errors import ErrorCode, UserError
+from service.models import CommentStatus, PageKind
 from service.pages import now
+from service.settings import Settings
+
+MAX_NAME = 80
+MAX_BODY = 5_000
+MAX_EMAIL = 254
+MAX_URL = 1_024
+DUPLICATE_WINDOW = timedelta(hours=24)
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
 
 
 async def refresh_counts(article_ids: Sequence[int]) -> None:
@@ -46,3 +65,203 @@ async def store_comment(
     if status == CommentStatus.APPROVED:
         await refresh_counts([article.id])
     return comment
+
+
+# -- posting ------------------------------------------------------------------
+
+
+def hash_client(settings: Settings, client_ip: str) -> str:
+    """A salted hash of the client's address: enough to rate-limit, not to identify."""
+    return hmac.new(settings.secret_key.encode(), client_ip.encode(), hashlib.sha256).hexdigest()
+
+
+def form_token(settings: Settings, article_id: int, issued: float | None = None) -> str:
+    """A signed "form shown at" stamp for one article (the minimum-time-to-submit check)."""
+    issued = int(time.time() if issued is None else issued)
+    payload = f"{article_id}.{issued}"
+    signature = hmac.new(settings.secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{payload}.{signature}"
+
+
+def _form_token_ok(settings: Settings, token: str, article_id: int) -> bool:
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        return False
+    expected = form_token(settings, int(parts[0]), int(parts[1]))
+    if not hmac.compare_digest(expected, token) or int(parts[0]) != article_id:
+        return False
+    age = time.time() - int(parts[1])
+    return settings.comment_min_seconds <= age <= 86_400
+
+
+def _clean_text(value: str | None, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise UserError(f"{_LABELS[field]} is required.", ErrorCode.REQUIRED, field=field)
+    if len(value) > limit:
+        raise UserError(f"{_LABELS[field]} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
+    return value
+
+
+_LABELS = {"author_name": "Your name", "author_email": "Your email", "body": "The comment"}
+
+
+def _clean_email(value: str | None) -> str:
+    email = _clean_text(value, "author_email", MAX_EMAIL)
+    if not _EMAIL.match(email):
+        # Never echo the address: error messages end up in logs.
+        raise UserError("That email address is not valid.", ErrorCode.INVALID_EMAIL, field="author_email")
+    return email
+
+
+def _clean_url(value: str | None) -> str:
+    url = (value or "").strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UserError("The website must be an http:// or https:// address.", ErrorCode.INVALID_URL, field="author_url")
+    return url
+
+
+@dataclass
+class Posted:
+    comment: models.Comment
+    # What the author is told: APPROVED, or PENDING (which spam also reads as).
+    status: CommentStatus
+
+
+class RateLimiter:
+    """Counts posts per key in a sliding window; the database is the shared store."""
+
+    async def check(self, key: str, limit: int, window: int, since_sql: str, *params) -> int | None:
+        """Seconds to wait, or None when under the limit."""
+        cutoff = now() - timedelta(seconds=window)
+        rows = await db.fetch(
+            f"SELECT COUNT(*) AS n, MIN(created_at) AS first FROM comment WHERE {since_sql} AND created_at > $1",
+            cutoff,
+            *params,
+        )
+        if rows[0]["n"] < limit:
+            return None
+        first = rows[0]["first"]
+        first = datetime.fromisoformat(first) if isinstance(first, str) else first
+        return max(1, int((first + timedelta(seconds=window) - now()).total_seconds()) + 1)
+
+
+async def post_comment(
+    settings: Settings,
+    *,
+    article_id: int,
+    author_name: str,
+    author_email: str,
+    body: str,
+    client_ip: str,
+    parent_id: int | None = None,
+    author_url: str | None = None,
+    honeypot: str | None = None,
+    form_token_value: str | None = None,
+) -> Posted:
+    """Validate and store a reader's comment; raise UserError for what the reader can fix."""
+    name = _clean_text(author_name, "author_name", MAX_NAME)
+    email = _clean_email(author_email)
+    url = _clean_url(author_url)
+    text = _clean_text(body, "body", MAX_BODY)
+    article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, live=True)
+    if article is None:
+        raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
+    if not article.comments_enabled:
+        raise UserError("Comments are closed on this article.", ErrorCode.COMMENTS_CLOSED, field="article_id")
+    if parent_id is not None:
+        parent = await models.Comment.get_or_none(id=parent_id, article_id=article.id, status=CommentStatus.APPROVED)
+        if parent is None:
+            raise UserError("The comment you reply to does not exist.", ErrorCode.NOT_FOUND, field="parent_id")
+    client = hash_client(settings, client_ip)
+    limiter = RateLimiter()
+    limit, window = settings.comment_rate_client
+    wait = await limiter.check("client", limit, window, "ip_hash = $2", client)
+    if wait is None:
+        limit, window = settings.comment_rate_article
+        wait = await limiter.check("article", limit, window, "article_id = $2", article.id)
+    if wait is not None:
+        raise UserError(f"Too many comments; try again in {wait} seconds.", ErrorCode.RATE_LIMITED, retry_after=wait)
+    normalized = _SPACE.sub(" ", text).casefold()
+    recent = await models.Comment.filter(author_email=email, created_at__gt=now() - DUPLICATE_WINDOW).values_list("body", flat=True)
+    if any(_SPACE.sub(" ", other).casefold() == normalized for other in recent):
+        raise UserError("You have already posted this comment.", ErrorCode.DUPLICATE, field="body")
+
+    if len(_LINK.findall(text)) > settings.comment_max_links:
+        raise UserError(
+            f"A comment may hold at most {settings.comment_max_links} links.", ErrorCode.SPAM, field="body"
+        )
+    # Bot signals are not told: the comment is kept as spam and reads as pending.
+    spam = bool(honeypot and honeypot.strip())
+    if form_token_value is not None and not _form_token_ok(settings, form_token_value, article.id):
+        spam = True
+    if spam:
+        status = CommentStatus.SPAM
+    elif await _auto_approved(email):
+        status = CommentStatus.APPROVED
+    else:
+        status = CommentStatus.PENDING
+    async with in_transaction():
+        comment = await models.Comment.create(
+            article_id=article.id,
+            parent_id=parent_id,
+            author_name=name,
+            author_email=email,
+            author_url=url,
+            body=text,
+            status=status,
+            ip_hash=client,
+            created_at=now(),
+        )
+        if status == CommentStatus.APPROVED:
+            await refresh_counts([article.id])
+    if status == CommentStatus.APPROVED:
+        await events.comment_approved(comment)
+    return Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
+
+
+async def _auto_approved(email: str) -> bool:
+    site = await models.SiteSettings.first()
+    if site is None or not site.auto_approve_known_commenters:
+        return False
+    return await models.Comment.exists(author_email=email, status=CommentStatus.APPROVED)
+
+
+# -- moderation -----------------------------------------------------------------
+
+ACTIONS = {
+    "approve": CommentStatus.APPROVED,
+    "reject": CommentStatus.REMOVED,
+    "spam": CommentStatus.SPAM,
+    "remove": CommentStatus.REMOVED,
+}
+
+
+async def moderate(comment_id: int, action: str) -> models.Comment:
+    """Apply a moderator's decision; approving publishes the comment to live subscribers."""
+    if action not in ACTIONS:
+        raise UserError(f"Unknown action {action!r}.", ErrorCode.INVALID, field="action")
+    comment = await models.Comment.get_or_none(id=comment_id)
+    if comment is None:
+        raise UserError("There is no such comment.", ErrorCode.NOT_FOUND, field="id")
+    status = ACTIONS[action]
+    was_approved = comment.status == CommentStatus.APPROVED
+    async with in_transaction():
+        await models.Comment.filter(id=comment.id).update(status=status)
+        await refresh_counts([comment.article_id])
+    comment.status = status
+    if status == CommentStatus.APPROVED and not was_approved:
+        await events.comment_approved(comment)
+    return comment
+
+
+async def queue(status: CommentStatus, first: int, after_id: int | None = None) -> tuple[list[models.Comment], bool]:
+    """Comments with a status, oldest first (the moderation queue)."""
+    query = models.Comment.filter(status=status)
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    rows = await query.order_by("id").limit(first + 1)
+    return rows[:first], len(rows) > first

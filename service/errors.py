@@ -13,13 +13,23 @@ class ErrorCode(StrEnum):
     DUPLICATE = "DUPLICATE"
     INVALID_BLOCK = "INVALID_BLOCK"
     INVALID_PARENT = "INVALID_PARENT"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_URL = "INVALID_URL"
+    COMMENTS_CLOSED = "COMMENTS_CLOSED"
+    RATE_LIMITED = "RATE_LIMITED"
+    SPAM = "SPAM"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
 
 
 class UserError(Exception):
     """Something the caller can fix; the GraphQL layer turns it into data."""
 
-    def __init__(self, message: str, code: ErrorCode, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, code: ErrorCode, field: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.field = field
+        self.retry_after = retry_after

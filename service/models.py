@@ -27,6 +27,32 @@ class CommentStatus(StrEnum):
     REMOVED = "removed"
 
 
+class Role(StrEnum):
+    """What a token may do; each role includes the ones before it."""
+
+    READER = "reader"
+    MODERATOR = "moderator"
+    EDITOR = "editor"
+    PUBLISHER = "publisher"
+    ADMIN = "admin"
+
+
+class ApiToken(Model):
+    """A bearer token. Only the SHA-256 of the secret is stored."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    role = fields.CharEnumField(Role, max_length=16)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+
+
 class Image(Model):
     id = fields.IntField(primary_key=True)
     title = fields.CharField(max_length=255, default="")
@@ -172,6 +198,8 @@ class SiteSettings(Model):
     tagline = fields.CharField(max_length=255, default="")
     # [{"network": "twitter", "url": "https://..."}], in display order.
     social_links = fields.JSONField(default=list)
+    # Publish at once comments from an email that already has an approved comment.
+    auto_approve_known_commenters = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "site_settings"

@@ -10,7 +10,12 @@ DEFAULT_DATABASE_URL = "sqlite://./data/masthead.sqlite3"
 
 
 # Every variable Settings.from_env reads; deployment files are checked against it.
-ENV_VARS = ("MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV")
+ENV_VARS = (
+    "MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV", "MASTHEAD_SECRET_KEY", "MASTHEAD_REDIS_URL",
+    "MASTHEAD_COMMENT_RATE_CLIENT", "MASTHEAD_COMMENT_RATE_ARTICLE", "MASTHEAD_COMMENT_MAX_LINKS",
+    "MASTHEAD_COMMENT_MIN_SECONDS",
+)
+DEV_SECRET = "masthead-development-secret-change-me"
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,14 @@ class Settings:
     max_page_size: int = 100
     debug_sql: bool = False
     static_dir: Path = field(default_factory=lambda: Path(__file__).parent / "static")
+    # Signs form tokens and salts client IP hashes; set it in production.
+    secret_key: str = DEV_SECRET
+    redis_url: str | None = None
+    # Comment defences: "count/seconds" per client (hashed IP) and per article.
+    comment_rate_client: tuple[int, int] = (5, 60)
+    comment_rate_article: tuple[int, int] = (60, 60)
+    comment_max_links: int = 2
+    comment_min_seconds: int = 3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -31,6 +44,12 @@ class Settings:
             host=env.get("HOST") or "127.0.0.1",
             port=int(env.get("PORT") or 8000),
             env=env.get("MASTHEAD_ENV") or "development",
+            secret_key=env.get("MASTHEAD_SECRET_KEY") or DEV_SECRET,
+            redis_url=env.get("MASTHEAD_REDIS_URL") or None,
+            comment_rate_client=_rate(env.get("MASTHEAD_COMMENT_RATE_CLIENT"), (5, 60)),
+            comment_rate_article=_rate(env.get("MASTHEAD_COMMENT_RATE_ARTICLE"), (60, 60)),
+            comment_max_links=int(env.get("MASTHEAD_COMMENT_MAX_LINKS") or 2),
+            comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
         )
 
     @property
@@ -40,3 +59,11 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+
+def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """Parse "count/seconds", such as "5/60"."""
+    if not value:
+        return default
+    count, _, seconds = value.partition("/")
+    return int(count), int(seconds or 60)

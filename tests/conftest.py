@@ -24,6 +24,7 @@ if not CONTRACT_DIR.exists():  # a checkout beside shared/ under another name
 
 TABLES = [
     "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
+    "api_token",
 ]
 
 

@@ -1,0 +1,219 @@
+"""Posting comments, moderating them, and the live comment subscription."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from graphql import GraphQLError
+
+from schema import ids
+from schema.comments import Comment
+from schema.context import Info
+from schema.errors import camel, check_first
+from schema.node import PageInfo
+from service import auth, comments, content, events
+from service import errors as service_errors
+from service.models import CommentStatus as Status
+from service.models import Role
+
+ErrorCode = strawberry.enum(service_errors.ErrorCode, name="ErrorCode", description="What went wrong, for programs.")
+
+
+@strawberry.enum(description="Where a comment stands in moderation.")
+class CommentStatus(Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    REMOVED = "removed"
+
+
+@strawberry.enum(description="A moderator's decision on a comment.")
+class ModerationAction(Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    SPAM = "spam"
+    REMOVE = "remove"
+
+
+@strawberry.type(description="A mistake the caller can fix; nothing was stored.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault (camelCase), if one is.")
+    code: ErrorCode = strawberry.field(description="Machine-readable reason.")
+    message: str = strawberry.field(description="Human-readable explanation, safe to show.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="With RATE_LIMITED: seconds to wait before trying again."
+    )
+
+    @classmethod
+    def from_exception(cls, error: service_errors.UserError) -> UserError:
+        return cls(field=camel(error.field), code=error.code, message=error.message, retry_after=error.retry_after)
+
+
+@strawberry.input(description="A reader's comment, or a reply with parentId.")
+class AddCommentInput:
+    article_id: strawberry.ID = strawberry.field(description="Global id of the article.")
+    author_name: str = strawberry.field(description="Name shown with the comment, 1 to 80 characters.")
+    author_email: str = strawberry.field(description="Email for the moderators only; never shown.")
+    body: str = strawberry.field(description="The comment as plain text, 1 to 5,000 characters.")
+    parent_id: strawberry.ID | None = strawberry.field(default=None, description="Global id of the approved comment this replies to.")
+    author_url: str | None = strawberry.field(default=None, description="The author's website (http or https).")
+    honeypot: str | None = strawberry.field(
+        default=None, description="Bind to a form field hidden from people; browsers leave it empty, bots fill it."
+    )
+    form_token: str | None = strawberry.field(
+        default=None, description="The `commentFormToken` fetched when the form was shown (minimum time to submit)."
+    )
+
+
+@strawberry.type(description="The result of addComment.")
+class AddCommentPayload:
+    status: CommentStatus | None = strawberry.field(
+        default=None, description="APPROVED (public now) or PENDING (awaiting moderation); null on errors."
+    )
+    comment: Comment | None = strawberry.field(default=None, description="The stored comment, shown to its author even while pending.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+@strawberry.type(description="A comment as moderators see it, email included.")
+class ModerationComment:
+    author_name: str = strawberry.field(description="Name the reader gave.")
+    author_email: str = strawberry.field(description="Email the reader gave.")
+    author_url: str = strawberry.field(description="Website the reader gave; may be empty.")
+    body: str = strawberry.field(description="The comment as plain text.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
+
+    @strawberry.field(description="Global id (the same as the public Comment's).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.to_global_id("Comment", self.id))
+
+    @strawberry.field(description="Moderation status.")
+    def status(self) -> CommentStatus:
+        return CommentStatus(self.status.value)
+
+    @strawberry.field(description="Global id of the article.")
+    def article_id(self) -> strawberry.ID:
+        return strawberry.ID(ids.to_global_id("ArticlePage", self.article_id))
+
+    @strawberry.field(description="Global id of the comment this replies to, if any.")
+    def parent_id(self) -> strawberry.ID | None:
+        return strawberry.ID(ids.to_global_id("Comment", self.parent_id)) if self.parent_id else None
+
+
+@strawberry.type(description="A queued comment and its cursor.")
+class ModerationCommentEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue.")
+    node: ModerationComment = strawberry.field(description="The comment.")
+
+
+@strawberry.type(description="A page of the moderation queue, oldest first.")
+class ModerationCommentConnection:
+    edges: list[ModerationCommentEdge] = strawberry.field(description="The comments on this page.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+
+
+@strawberry.type(description="The result of moderateComment.")
+class ModerateCommentPayload:
+    comment: ModerationComment | None = strawberry.field(default=None, description="The comment after the decision.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What went wrong; empty on success.")
+
+
+def _client_ip(info: Info) -> str:
+    client = getattr(info.context.request, "client", None)
+    return client.host if client else "unknown"
+
+
+def _pk(value: str | None, expected: str, field: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return ids.from_global_id(value, {expected})[1]
+    except GraphQLError:
+        raise service_errors.UserError(f"{camel(field)} is not the id of a {expected}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
+
+
+async def _require(info: Info, role: Role) -> None:
+    token = await info.context.token()
+    if token is None:
+        raise service_errors.UserError(
+            "Authentication required: send Authorization: Bearer <token>.", service_errors.ErrorCode.UNAUTHENTICATED
+        )
+    if not auth.allows(token.role, role):
+        raise service_errors.UserError(f"This needs the {role.value} role.", service_errors.ErrorCode.PERMISSION_DENIED)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
+    async def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentPayload:
+        try:
+            posted = await comments.post_comment(
+                info.context.settings,
+                article_id=_pk(input.article_id, "ArticlePage", "article_id"),
+                parent_id=_pk(input.parent_id, "Comment", "parent_id"),
+                author_name=input.author_name,
+                author_email=input.author_email,
+                author_url=input.author_url,
+                body=input.body,
+                client_ip=_client_ip(info),
+                honeypot=input.honeypot,
+                form_token_value=input.form_token,
+            )
+        except service_errors.UserError as error:
+            return AddCommentPayload(errors=[UserError.from_exception(error)])
+        return AddCommentPayload(status=CommentStatus(posted.status.value), comment=posted.comment)
+
+    @strawberry.mutation(description="Approve, reject, mark as spam or remove a comment (moderator token required).")
+    async def moderate_comment(self, info: Info, id: strawberry.ID, action: ModerationAction) -> ModerateCommentPayload:
+        try:
+            await _require(info, Role.MODERATOR)
+            comment = await comments.moderate(_pk(id, "Comment", "id"), action.value)
+        except service_errors.UserError as error:
+            return ModerateCommentPayload(errors=[UserError.from_exception(error)])
+        return ModerateCommentPayload(comment=comment)
+
+
+@strawberry.type
+class ModerationQuery:
+    @strawberry.field(description="A signed stamp to send back as AddCommentInput.formToken (minimum time to submit).")
+    def comment_form_token(self, info: Info, article_id: strawberry.ID) -> str:
+        return comments.form_token(info.context.settings, ids.from_global_id(article_id, {"ArticlePage"})[1])
+
+    @strawberry.field(description="Comments awaiting a decision (or with another status), oldest first. Moderators only.")
+    async def comment_queue(
+        self, info: Info, status: CommentStatus = CommentStatus.PENDING, first: int = 20, after: str | None = None
+    ) -> ModerationCommentConnection:
+        token = await info.context.token()
+        if token is None:
+            raise GraphQLError("Authentication required: send Authorization: Bearer <token>.", extensions={"code": "UNAUTHENTICATED"})
+        if not auth.allows(token.role, Role.MODERATOR):
+            raise GraphQLError("The moderation queue needs the moderator role.", extensions={"code": "FORBIDDEN"})
+        check_first(first, info.context.settings.max_page_size)
+        after_id = None
+        if after is not None:
+            parts = content.decode_cursor_or_none(after, "q")
+            if parts is None or len(parts) != 1 or not parts[0].isdigit():
+                raise GraphQLError(f"Invalid cursor {after[:64]!r}.", extensions={"code": "BAD_USER_INPUT"})
+            after_id = int(parts[0])
+        rows, has_next = await comments.queue(Status(status.value), first, after_id)
+        cursors = [content.encode_cursor("q", row.id) for row in rows]
+        return ModerationCommentConnection(
+            edges=[ModerationCommentEdge(cursor=c, node=row) for c, row in zip(cursors, rows)],
+            page_info=PageInfo.of(cursors, has_next, after is not None),
+        )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Comments on one article as they are approved.")
+    async def comment_added(self, info: Info, article_id: strawberry.ID) -> AsyncGenerator[Comment, None]:
+        _, pk = ids.from_global_id(article_id, {"ArticlePage"})
+        async for comment_id in events.subscribe(pk):
+            found = await content.comments_by_ids([comment_id])
+            if comment_id in found:
+                yield found[comment_id]
+
+
+MODERATION_TYPES = [ModerationComment]

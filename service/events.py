@@ -1,0 +1,115 @@
+"""Live events: approved comments fanned out to subscribers, across processes.
+
+On PostgreSQL every approval is a NOTIFY on one channel and each service process
+LISTENs, so a subscriber on any process hears approvals made on any other. On
+SQLite (one process) approvals are delivered in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from service import db, models
+
+CHANNEL = "masthead_comment_approved"
+QUEUE_SIZE = 100
+log = logging.getLogger("masthead.events")
+
+
+class Broker:
+    """Per-article queues of comment ids for this process's subscribers."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, set[asyncio.Queue[int]]] = defaultdict(set)
+
+    @contextlib.contextmanager
+    def subscription(self, article_id: int):
+        queue: asyncio.Queue[int] = asyncio.Queue(QUEUE_SIZE)
+        self._queues[article_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues[article_id].discard(queue)
+            if not self._queues[article_id]:
+                del self._queues[article_id]
+
+    def deliver(self, article_id: int, comment_id: int) -> None:
+        for queue in self._queues.get(article_id, ()):
+            if queue.full():  # a subscriber that stopped reading loses the oldest
+                queue.get_nowait()
+            queue.put_nowait(comment_id)
+
+    def subscribers(self, article_id: int) -> int:
+        return len(self._queues.get(article_id, ()))
+
+
+broker = Broker()
+
+
+def _uses_notify() -> bool:
+    return db.dialect() != "sqlite"
+
+
+async def comment_approved(comment: models.Comment) -> None:
+    """Tell every process's subscribers that a comment is now public."""
+    if _uses_notify():
+        await db.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{comment.article_id}:{comment.id}")
+    else:
+        broker.deliver(comment.article_id, comment.id)
+
+
+async def subscribe(article_id: int) -> AsyncIterator[int]:
+    """Ids of comments approved on an article from now on."""
+    with broker.subscription(article_id) as queue:
+        while True:
+            yield await queue.get()
+
+
+class Listener:
+    """Holds a LISTEN connection to PostgreSQL and feeds the broker; reconnects."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._task: asyncio.Task | None = None
+        self.ready = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _on_notify(self, connection, pid, channel, payload: str) -> None:
+        article, _, comment = payload.partition(":")
+        if article.isdigit() and comment.isdigit():
+            broker.deliver(int(article), int(comment))
+
+    async def _run(self) -> None:
+        import asyncpg
+
+        url = self.database_url.replace("postgres://", "postgresql://", 1)
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(url)
+                await connection.add_listener(CHANNEL, self._on_notify)
+                self.ready.set()
+                while not connection.is_closed():
+                    await asyncio.sleep(1)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # database down: try again shortly
+                log.warning("comment listener disconnected: %s", error)
+            finally:
+                self.ready.clear()
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+            await asyncio.sleep(1)
