@@ -1,0 +1,85 @@
+"""The commentAdded subscription over graphql-transport-ws, on one and on two processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+
+from conftest import BACKENDS, run_cli
+
+ARTICLE = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+MODERATE = 'mutation($id: ID!) { moderateComment(id: $id, action: APPROVE) { errors { code } } }'
+
+
+async def subscribe(base: str, query: str, article_id: str):
+    ws = await websockets.connect(base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init"}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"articleId": article_id}}}))
+    await asyncio.sleep(0.5)  # the protocol has no acknowledgement for a subscription
+    return ws
+
+
+async def post_comment(http: httpx.AsyncClient, contract, article_id: str, body: str) -> str:
+    response = await http.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
+        "articleId": article_id, "authorName": "Live reader", "authorEmail": "live@example.com", "body": body}}})
+    result = response.json()["data"]["addComment"]
+    assert result["status"] == "PENDING", result
+    return result["comment"]["id"]
+
+
+async def check_delivery(contract, subscriber_base: str, approver_base: str, database_url: str) -> None:
+    token = run_cli("token", "create", "--role", "moderator", "--name", "live", database_url=database_url).stdout.strip().splitlines()[-1]
+    async with httpx.AsyncClient(base_url=approver_base) as approver, httpx.AsyncClient(base_url=subscriber_base) as reader:
+        page = (await reader.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()
+        article_id = page["data"]["page"]["id"]
+        ws = await subscribe(subscriber_base, contract["CommentAdded"], article_id)
+        try:
+            pending = await post_comment(approver, contract, article_id, "Watching this live")
+            with pytest.raises(asyncio.TimeoutError):  # pending comments are not delivered
+                await asyncio.wait_for(ws.recv(), 1)
+            result = await approver.post("/graphql", json={"query": MODERATE, "variables": {"id": pending}},
+                                         headers={"Authorization": f"Bearer {token}"})
+            assert result.json()["data"]["moderateComment"]["errors"] == []
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert message["type"] == "next" and message["id"] == "1"
+            added = message["payload"]["data"]["commentAdded"]
+            assert added["id"] == pending and added["body"] == "Watching this live" and added["authorName"] == "Live reader"
+            assert "email" not in json.dumps(message)
+        finally:
+            await ws.close()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_subscription_on_one_process(kind, scratch_database, serve, contract):
+    url = await scratch_database(kind, migrated=False)
+    server = serve(url, "--seed-demo")
+    await check_delivery(contract, server.base, server.base, url)
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL is not reachable")
+async def test_subscription_across_two_processes(scratch_database, serve, contract):
+    url = await scratch_database("postgres", migrated=False)
+    first = serve(url, "--seed-demo")
+    second = serve(url, "--no-migrate")
+    await asyncio.sleep(1)  # both processes LISTEN
+    await check_delivery(contract, first.base, second.base, url)
+
+
+async def test_subscription_rejects_a_bad_article_id(scratch_database, serve, contract):
+    url = await scratch_database("sqlite", migrated=False)
+    server = serve(url)
+    ws = await websockets.connect(server.base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"])
+    try:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        await ws.recv()
+        await ws.send(json.dumps({"id": "9", "type": "subscribe", "payload": {"query": contract["CommentAdded"], "variables": {"articleId": "nope"}}}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] in ("error", "next")
+        assert "Invalid id" in json.dumps(message)
+    finally:
+        await ws.close()
