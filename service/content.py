@@ -425,32 +425,33 @@ async def _rank_related(article: models.Page, limit: int) -> tuple[list[dict], l
     """
     if limit <= 0:
         return [], []
-    # Rank on narrow columns first; only the winners' full rows are read.
+    # Ranking reads only article_tag's covering index (which copies each article's
+    # live flag, date and section) and the section's newest articles; the full rows
+    # are read for the winners alone. Unpublished picks are dropped after the inner
+    # LIMIT, so it leaves room for every pick.
     rows = await _fetch(
         f"""
         SELECT {LIST_COLUMNS}, {PARENT_COLUMNS} FROM (
-            SELECT c.id, c.score, CASE WHEN p.parent_id = $2 THEN 0 ELSE 1 END AS elsewhere,
-                   p.published_at AS at
-            FROM (
-                SELECT u.id, MAX(u.score) AS score FROM (
-                    SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score
-                        FROM article_relation r WHERE r.article_id = $1
-                    UNION ALL
-                    SELECT t2.article_id AS id, COUNT(*) AS score
-                        FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id
-                        WHERE t1.article_id = $1 GROUP BY t2.article_id
-                    UNION ALL
-                    SELECT recent.id, 0 AS score FROM (
-                        SELECT p.id FROM page p WHERE p.parent_id = $2 AND {LIVE_ARTICLE}
-                        ORDER BY p.published_at DESC, p.id DESC LIMIT $3
-                    ) recent
-                ) u GROUP BY u.id
-            ) c JOIN page p ON p.id = c.id
-            WHERE p.id <> $1 AND {LIVE_ARTICLE}
-            ORDER BY c.score DESC, elsewhere, at DESC, c.id DESC
-            LIMIT $4
+            SELECT u.id, MAX(u.score) AS score, MAX(u.same) AS same, MAX(u.at) AS at FROM (
+                SELECT r.related_id AS id, {MANUAL_RANK} - r.position AS score, 0 AS same, NULL AS at
+                    FROM article_relation r WHERE r.article_id = $1
+                UNION ALL
+                SELECT t2.article_id AS id, COUNT(*) AS score,
+                       MAX(CASE WHEN t2.section_id = $2 THEN 1 ELSE 0 END) AS same, MAX(t2.published_at) AS at
+                    FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id AND t2.live = $live
+                    WHERE t1.article_id = $1 GROUP BY t2.article_id
+                UNION ALL
+                SELECT recent.id, 0 AS score, 1 AS same, recent.published_at AS at FROM (
+                    SELECT p.id, p.published_at FROM page p WHERE p.parent_id = $2 AND {LIVE_ARTICLE}
+                    ORDER BY p.published_at DESC, p.id DESC LIMIT $3
+                ) recent
+            ) u WHERE u.id <> $1 GROUP BY u.id
+            ORDER BY score DESC, same DESC, at DESC, u.id DESC
+            LIMIT $4 + (SELECT COUNT(*) FROM article_relation r WHERE r.article_id = $1)
         ) top JOIN page p ON p.id = top.id JOIN page s ON s.id = p.parent_id
-        ORDER BY top.score DESC, top.elsewhere, top.at DESC, top.id DESC
+        WHERE {LIVE_ARTICLE}
+        ORDER BY top.score DESC, top.same DESC, top.at DESC, top.id DESC
+        LIMIT $4
         """,
         article.id,
         article.parent_id,

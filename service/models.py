@@ -151,11 +151,20 @@ class ArticleTag(Model):
     article = fields.ForeignKeyField("masthead.Page", related_name="tag_links", on_delete=fields.CASCADE)
     tag = fields.ForeignKeyField("masthead.Tag", related_name="article_links", on_delete=fields.CASCADE)
     position = fields.IntField(default=0)
+    # Copies of the article's live flag, date and section, kept by triggers (migration
+    # 0006): related-article ranking reads them from one covering index instead of
+    # visiting thousands of wide page rows.
+    live = fields.BooleanField(default=False, db_default=False)
+    published_at = fields.DatetimeField(null=True)
+    section_id = fields.IntField(null=True)
 
     class Meta:
         table = "article_tag"
         unique_together = (("article_id", "tag_id"),)
-        indexes = (Index(fields=("tag_id", "article_id")),)
+        indexes = (
+            Index(fields=("tag_id", "article_id")),
+            Index(fields=("tag_id", "live", "article_id", "section_id", "published_at")),
+        )
 
 
 class ArticleRelation(Model):

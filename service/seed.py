@@ -205,7 +205,7 @@ async def seed_synthetic(
                 comments_per_article, comments_per_article,
             ])
             for pos, tag_id in enumerate(rng.sample(tag_ids, 3)):
-                tag_rows.append([page_id, tag_id, pos])
+                tag_rows.append([page_id, tag_id, pos, True, published, section.id])
             author_rows.append([page_id, rng.choice(author_ids), 0])
             if n >= 4:
                 for pos, other in enumerate(rng.sample(range(max(0, n - 500), n), 4)):
@@ -218,7 +218,7 @@ async def seed_synthetic(
                 ])
                 comment_id += 1
         await _bulk("page", page_columns, page_rows)
-        await _bulk("article_tag", ["article_id", "tag_id", "position"], tag_rows)
+        await _bulk("article_tag", ["article_id", "tag_id", "position", "live", "published_at", "section_id"], tag_rows)
         await _bulk("article_author", ["article_id", "author_id", "position"], author_rows)
         await _bulk("article_relation", ["article_id", "related_id", "position"], relation_rows)
         await _bulk(
