@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARTICLES ?= 10000
 COMMENTS ?= 20
+WRITES ?= 20
 
 .PHONY: install serve test bench schema clean
 
@@ -27,9 +28,10 @@ serve: install
 test: install
 	$(BIN)/python -m pytest
 
-## Throughput of the ArticlePage operation against the HTTP stack's ceiling
+## Throughput of the ArticlePage operation against the HTTP stack's ceiling, then
+## the same reads with WRITES comment posts a second, and during a comment flood
 bench: install
-	$(BIN)/python bench/run.py --articles $(ARTICLES) --comments $(COMMENTS)
+	$(BIN)/python bench/run.py --articles $(ARTICLES) --comments $(COMMENTS) --writes $(WRITES)
 
 ## Regenerate schema/schema.graphql from the code
 schema: install

@@ -159,6 +159,77 @@ async def check_and_count(url: str, paths: list[str], port: int) -> tuple[int, i
     return statements, len(sample)
 
 
+ADD_COMMENT = (ROOT / "schema" / "operations" / "AddComment.graphql")
+
+
+class Writer:
+    """Posts comments from its own loopback addresses while wrk reads; records acknowledgements.
+
+    steady: `rate` comments a second spread over `sources` addresses; flood: one address
+    posting as fast as it can (the rate limit answers it).
+    """
+
+    def __init__(self, port: int, article_ids: list[str], rate: float, sources: list[str], tag: str) -> None:
+        import threading
+
+        self.port, self.article_ids, self.rate, self.sources, self.tag = port, article_ids, rate, sources, tag
+        self.acknowledged: list[str] = []
+        self.limited = 0
+        self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(30)
+
+    async def _run(self) -> None:
+        query = ADD_COMMENT.read_text()
+        clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=10,
+                                     transport=httpx.AsyncHTTPTransport(local_address=src)) for src in self.sources]
+        n = 0
+        started = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                if self.rate:
+                    delay = started + n / self.rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                client = clients[n % len(clients)]
+                marker = f"{self.tag}-{n}"
+                variables = {"input": {"articleId": self.article_ids[n % len(self.article_ids)], "authorName": "Bench",
+                                       "authorEmail": f"{marker}@example.com", "body": f"Bench comment {marker}"}}
+                n += 1
+                try:
+                    body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+                    result = body["data"]["addComment"]
+                    if result["comment"]:
+                        self.acknowledged.append(marker)
+                    elif result["errors"] and result["errors"][0]["code"] == "RATE_LIMITED":
+                        self.limited += 1
+                    else:
+                        self.failed += 1
+                except (httpx.HTTPError, KeyError, TypeError, ValueError):
+                    self.failed += 1
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+def count_markers(db_path: Path, tag: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM comment WHERE body LIKE ?", (f"Bench comment {tag}-%",)).fetchone()[0]
+    finally:
+        conn.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, default=10_000)
@@ -168,6 +239,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="Keep the scratch database.")
+    parser.add_argument("--writes", type=float, default=0,
+                        help="Also run rounds with this many comment posts a second (and a flood round).")
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -186,7 +259,10 @@ def main() -> None:
 
     port, ceiling_port = free_port(), free_port()
     env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port),
-           "BENCH_PATHS": str(scratch / "paths.txt"), "BENCH_QUERY_FILE": str(CONTRACT)}
+           "BENCH_PATHS": str(scratch / "paths.txt"), "BENCH_QUERY_FILE": str(CONTRACT),
+           # Writers post from their own loopback addresses; each stays under this limit,
+           # the flood's address does not.
+           "MASTHEAD_COMMENT_RATE_CLIENT": "600/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "100000/60"}
     service = start([str(BIN / "masthead"), "serve", "--workers", str(args.workers), "--no-migrate"], env, port)
     try:
         statements, body_size = asyncio.run(check_and_count(url, paths, port))
@@ -205,6 +281,38 @@ def main() -> None:
                 bare.append(run_wrk(wrk, ceiling_port, env, args.seconds, args.connections))
                 print(f"round {round_no}: masthead {ours[-1]['rps']:.0f} req/s (p99 {ours[-1]['p99_ms']:.1f} ms), "
                       f"ceiling {bare[-1]['rps']:.0f} req/s", flush=True)
+            mixed = {}
+            if args.writes:
+                conn = __import__("sqlite3").connect(scratch / "bench.sqlite3")
+                article_ids = [__import__("base64").b64encode(f"ArticlePage:{r[0]}".encode()).decode()
+                               for r in conn.execute("SELECT id FROM page WHERE kind = 'article' LIMIT 200")]
+                conn.close()
+                sources = [f"127.0.1.{i}" for i in range(1, 1 + max(1, int(args.writes * 60 / 300) + 1))]
+                with_writes, writers = [], []
+                for round_no in range(1, args.rounds + 1):
+                    with Writer(port, article_ids, args.writes, sources, f"steady{round_no}") as writer:
+                        with_writes.append(run_wrk(wrk, port, env, args.seconds, args.connections))
+                    writers.append(writer)
+                    print(f"round {round_no} with {args.writes:g} writes/s: masthead {with_writes[-1]['rps']:.0f} req/s "
+                          f"(p99 {with_writes[-1]['p99_ms']:.1f} ms), {len(writer.acknowledged)} comments acknowledged", flush=True)
+                with Writer(port, article_ids, 0, ["127.0.2.1"], "flood") as flood:
+                    flooded = run_wrk(wrk, port, env, args.seconds, args.connections)
+                print(f"flood round: masthead {flooded['rps']:.0f} req/s (p99 {flooded['p99_ms']:.1f} ms), flood sent "
+                      f"{len(flood.acknowledged) + flood.limited + flood.failed}, {flood.limited} rate-limited", flush=True)
+                acknowledged = sum(len(w.acknowledged) for w in writers) + len(flood.acknowledged)
+                stored = sum(count_markers(scratch / "bench.sqlite3", w.tag) for w in writers) + count_markers(scratch / "bench.sqlite3", "flood")
+                mixed = {
+                    "writes_per_second": args.writes,
+                    "read_rps_with_writes": round(statistics.median(r["rps"] for r in with_writes), 1),
+                    "read_p99_ms_with_writes": round(statistics.median(r["p99_ms"] for r in with_writes), 2),
+                    "read_rps_during_flood": round(flooded["rps"], 1),
+                    "read_p99_ms_during_flood": round(flooded["p99_ms"], 2),
+                    "flood_requests": len(flood.acknowledged) + flood.limited + flood.failed,
+                    "flood_rate_limited": flood.limited,
+                    "write_failures": sum(w.failed for w in writers) + flood.failed,
+                    "comments_acknowledged": acknowledged,
+                    "comments_stored": stored,
+                }
             rss = peak_rss_mb(worker_pids(service))
         finally:
             stop(ceiling)
@@ -233,10 +341,12 @@ def main() -> None:
         "ratio_to_ceiling_percent": round(100 * med(ours, "rps") / med(bare, "rps"), 2),
         "peak_rss_mb_per_worker": [round(x, 1) for x in rss],
         "sql_statements_per_request": statements,
+        **mixed,
     }
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
-    (out / f"article_page_{args.articles}.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = f"article_page_{args.articles}" + ("_mixed" if args.writes else "")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     if not args.keep:
         shutil.rmtree(scratch, ignore_errors=True)

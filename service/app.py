@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -20,6 +21,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from schema import schema as graphql_schema
 from schema.context import Context
 from service import db, events
+from service.http import BodyLimit
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
@@ -78,9 +80,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # collections that free each request's reference cycles (graphql-core's).
             gc.collect()
             gc.freeze()
-            listener = None
-            if not settings.is_sqlite:
-                listener = events.Listener(settings.database_url)
+            events.configure(settings.redis_url)
+            listener = events.listener_for(settings)
+            if listener is not None:
                 listener.start()
             try:
                 yield
@@ -97,5 +99,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )

@@ -167,8 +167,10 @@ def cmd_token(args, settings: Settings) -> int:
 
 
 def cmd_comments(args, settings: Settings) -> int:
-    from service import comments, models
+    from service import comments, events, models
     from service.errors import UserError
+
+    events.configure(settings.redis_url)
 
     async def work():
         if args.action == "list":

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
-from service import db, events, models
+from service import db, events, limits, models
 from service.errors import ErrorCode, UserError
 from service.models import CommentStatus, PageKind
 from service.pages import now
@@ -131,24 +131,6 @@ class Posted:
     status: CommentStatus
 
 
-class RateLimiter:
-    """Counts posts per key in a sliding window; the database is the shared store."""
-
-    async def check(self, key: str, limit: int, window: int, since_sql: str, *params) -> int | None:
-        """Seconds to wait, or None when under the limit."""
-        cutoff = now() - timedelta(seconds=window)
-        rows = await db.fetch(
-            f"SELECT COUNT(*) AS n, MIN(created_at) AS first FROM comment WHERE {since_sql} AND created_at > $1",
-            cutoff,
-            *params,
-        )
-        if rows[0]["n"] < limit:
-            return None
-        first = rows[0]["first"]
-        first = datetime.fromisoformat(first) if isinstance(first, str) else first
-        return max(1, int((first + timedelta(seconds=window) - now()).total_seconds()) + 1)
-
-
 async def post_comment(
     settings: Settings,
     *,
@@ -177,12 +159,10 @@ async def post_comment(
         if parent is None:
             raise UserError("The comment you reply to does not exist.", ErrorCode.NOT_FOUND, field="parent_id")
     client = hash_client(settings, client_ip)
-    limiter = RateLimiter()
-    limit, window = settings.comment_rate_client
-    wait = await limiter.check("client", limit, window, "ip_hash = $2", client)
+    rates = limits.limiter(settings.redis_url)
+    wait = await rates.wait("client", client, *settings.comment_rate_client)
     if wait is None:
-        limit, window = settings.comment_rate_article
-        wait = await limiter.check("article", limit, window, "article_id = $2", article.id)
+        wait = await rates.wait("article", article.id, *settings.comment_rate_article)
     if wait is not None:
         raise UserError(f"Too many comments; try again in {wait} seconds.", ErrorCode.RATE_LIMITED, retry_after=wait)
     normalized = _SPACE.sub(" ", text).casefold()
@@ -190,6 +170,8 @@ async def post_comment(
     if any(_SPACE.sub(" ", other).casefold() == normalized for other in recent):
         raise UserError("You have already posted this comment.", ErrorCode.DUPLICATE, field="body")
 
+    await rates.hit("client", client, settings.comment_rate_client[1])
+    await rates.hit("article", article.id, settings.comment_rate_article[1])
     if len(_LINK.findall(text)) > settings.comment_max_links:
         raise UserError(
             f"A comment may hold at most {settings.comment_max_links} links.", ErrorCode.SPAM, field="body"

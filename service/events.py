@@ -1,8 +1,9 @@
 """Live events: approved comments fanned out to subscribers, across processes.
 
 On PostgreSQL every approval is a NOTIFY on one channel and each service process
-LISTENs, so a subscriber on any process hears approvals made on any other. On
-SQLite (one process) approvals are delivered in-process.
+LISTENs, so a subscriber on any process hears approvals made on any other. With
+MASTHEAD_REDIS_URL set, Redis pub/sub carries them instead (any database). On
+SQLite without Redis (one process) approvals are delivered in-process.
 """
 
 from __future__ import annotations
@@ -48,16 +49,38 @@ class Broker:
 
 
 broker = Broker()
+_redis_url: str | None = None
+_redis = None
 
 
-def _uses_notify() -> bool:
-    return db.dialect() != "sqlite"
+def configure(redis_url: str | None) -> None:
+    """Choose the transport: Redis pub/sub when a URL is given."""
+    global _redis_url, _redis
+    _redis_url, _redis = redis_url, None
+
+
+def _redis_client():
+    global _redis
+    if _redis is None:
+        import redis.asyncio as redis
+
+        _redis = redis.from_url(_redis_url)
+    return _redis
+
+
+def _deliver_payload(payload: str) -> None:
+    article, _, comment = payload.partition(":")
+    if article.isdigit() and comment.isdigit():
+        broker.deliver(int(article), int(comment))
 
 
 async def comment_approved(comment: models.Comment) -> None:
     """Tell every process's subscribers that a comment is now public."""
-    if _uses_notify():
-        await db.execute("SELECT pg_notify($1, $2)", CHANNEL, f"{comment.article_id}:{comment.id}")
+    payload = f"{comment.article_id}:{comment.id}"
+    if _redis_url:
+        await _redis_client().publish(CHANNEL, payload)
+    elif db.dialect() != "sqlite":
+        await db.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
     else:
         broker.deliver(comment.article_id, comment.id)
 
@@ -87,9 +110,7 @@ class Listener:
                 await self._task
 
     def _on_notify(self, connection, pid, channel, payload: str) -> None:
-        article, _, comment = payload.partition(":")
-        if article.isdigit() and comment.isdigit():
-            broker.deliver(int(article), int(comment))
+        _deliver_payload(payload)
 
     async def _run(self) -> None:
         import asyncpg
@@ -113,3 +134,39 @@ class Listener:
                     with contextlib.suppress(Exception):
                         await connection.close()
             await asyncio.sleep(1)
+
+
+class RedisListener(Listener):
+    """Subscribes to the Redis channel and feeds the broker; reconnects."""
+
+    async def _run(self) -> None:
+        import redis.asyncio as redis
+
+        while True:
+            client = redis.from_url(self.database_url)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self.ready.set()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            data = message["data"]
+                            _deliver_payload(data.decode() if isinstance(data, bytes) else data)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis down: try again shortly
+                log.warning("comment listener (redis) disconnected: %s", error)
+            finally:
+                self.ready.clear()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(1)
+
+
+def listener_for(settings) -> Listener | None:
+    """The cross-process listener these settings need, if any."""
+    if settings.redis_url:
+        return RedisListener(settings.redis_url)
+    if not settings.is_sqlite:
+        return Listener(settings.database_url)
+    return None

@@ -25,6 +25,7 @@ class Settings:
     port: int = 8000
     env: str = "development"
     max_page_size: int = 100
+    max_body_bytes: int = 1_048_576
     debug_sql: bool = False
     static_dir: Path = field(default_factory=lambda: Path(__file__).parent / "static")
     # Signs form tokens and salts client IP hashes; set it in production.

@@ -239,10 +239,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, *args: str) -> None:
+    def __init__(self, url: str, *args: str, env: dict | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1", **(env or {})}
         masthead = Path(sys.executable).with_name("masthead")
         self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -272,8 +272,8 @@ class Server:
 def serve():
     started: list[Server] = []
 
-    def start(url: str, *args: str) -> Server:
-        server = Server(url, *args)
+    def start(url: str, *args: str, env: dict | None = None) -> Server:
+        server = Server(url, *args, env=env)
         started.append(server)
         server.wait()
         return server

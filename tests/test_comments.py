@@ -270,3 +270,11 @@ async def test_cli_lists_and_moderates(client, gql, database_url):
 async def test_expired_tokens_do_not_authenticate(client):
     raw, token = await auth.create_token(name="old", role=Role.MODERATOR, expires_in=timedelta(seconds=-1))
     assert await auth.authenticate(raw) is None
+
+
+async def test_oversized_requests_are_refused_with_413(client):
+    big = {"query": ADD, "variables": {"input": {"articleId": "x", "authorName": "a", "authorEmail": "a@example.com", "body": "x" * 2_000_000}}}
+    response = await client.post("/graphql", json=big)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert await models.Comment.all().count() == 0

@@ -83,3 +83,32 @@ async def test_subscription_rejects_a_bad_article_id(scratch_database, serve, co
         assert "Invalid id" in json.dumps(message)
     finally:
         await ws.close()
+
+
+def redis_running() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.skipif(not redis_running(), reason="Redis is not running on 127.0.0.1:6379")
+async def test_redis_carries_events_and_rate_limits_across_processes(scratch_database, serve, contract):
+    """With MASTHEAD_REDIS_URL, two processes on one SQLite file share live comments and limits."""
+    import uuid
+
+    url = await scratch_database("sqlite", migrated=False)
+    env = {"MASTHEAD_REDIS_URL": "redis://127.0.0.1:6379/0", "MASTHEAD_COMMENT_RATE_CLIENT": "3/60",
+           "MASTHEAD_SECRET_KEY": uuid.uuid4().hex}  # a fresh salt: fresh client keys in Redis
+    first = serve(url, "--seed-demo", env=env)
+    second = serve(url, "--no-migrate", env=env)
+    await asyncio.sleep(1)
+    await check_delivery(contract, first.base, second.base, url)  # one post so far, via the second
+    async with httpx.AsyncClient(base_url=first.base) as a, httpx.AsyncClient(base_url=second.base) as b:
+        article_id = (await a.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        await post_comment(a, contract, article_id, "Second from this client")
+        await post_comment(b, contract, article_id, "Third from this client")
+        response = await a.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
+            "articleId": article_id, "authorName": "R", "authorEmail": "r4@example.com", "body": "Fourth"}}})
+        (error,) = response.json()["data"]["addComment"]["errors"]
+        assert error["code"] == "RATE_LIMITED"
