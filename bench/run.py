@@ -187,34 +187,45 @@ class Writer:
         self._stop.set()
         self._thread.join(30)
 
+    async def _post(self, client: httpx.AsyncClient, query: str, n: int) -> None:
+        marker = f"{self.tag}-{n}"
+        variables = {"input": {"articleId": self.article_ids[n % len(self.article_ids)], "authorName": "Bench",
+                               "authorEmail": f"{marker}@example.com", "body": f"Bench comment {marker}"}}
+        try:
+            body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
+            result = body["data"]["addComment"]
+            if result["comment"]:
+                self.acknowledged.append(marker)
+            elif result["errors"] and result["errors"][0]["code"] == "RATE_LIMITED":
+                self.limited += 1
+            else:
+                self.failed += 1
+        except (httpx.HTTPError, KeyError, TypeError, ValueError):
+            self.failed += 1
+
     async def _run(self) -> None:
         query = ADD_COMMENT.read_text()
         clients = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=10,
                                      transport=httpx.AsyncHTTPTransport(local_address=src)) for src in self.sources]
-        n = 0
-        started = time.monotonic()
+        counter = iter(range(10**9))
         try:
-            while not self._stop.is_set():
-                if self.rate:
+            if self.rate:  # steady: one post every 1/rate seconds, whatever the latency
+                started, tasks = time.monotonic(), []
+                for n in counter:
+                    if self._stop.is_set():
+                        break
                     delay = started + n / self.rate - time.monotonic()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                client = clients[n % len(clients)]
-                marker = f"{self.tag}-{n}"
-                variables = {"input": {"articleId": self.article_ids[n % len(self.article_ids)], "authorName": "Bench",
-                                       "authorEmail": f"{marker}@example.com", "body": f"Bench comment {marker}"}}
-                n += 1
-                try:
-                    body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
-                    result = body["data"]["addComment"]
-                    if result["comment"]:
-                        self.acknowledged.append(marker)
-                    elif result["errors"] and result["errors"][0]["code"] == "RATE_LIMITED":
-                        self.limited += 1
-                    else:
-                        self.failed += 1
-                except (httpx.HTTPError, KeyError, TypeError, ValueError):
-                    self.failed += 1
+                    tasks.append(asyncio.create_task(self._post(clients[n % len(clients)], query, n)))
+                await asyncio.gather(*tasks)
+            else:  # flood: 16 posts in flight at all times from one address
+
+                async def loop() -> None:
+                    while not self._stop.is_set():
+                        await self._post(clients[0], query, next(counter))
+
+                await asyncio.gather(*(loop() for _ in range(16)))
         finally:
             for client in clients:
                 await client.aclose()

@@ -36,3 +36,18 @@ async def test_acknowledged_comments_survive_sigkill(kind, scratch_database, ser
     bodies = [line.split("\t")[-1] for line in listed.splitlines()]
     assert sorted(b for b in bodies if b.startswith("marker-")) == sorted(f"marker-{n}" for n in range(20))
     assert len(set(acknowledged)) == 20
+
+
+async def test_no_log_line_carries_an_email(scratch_database, serve, contract):
+    """Posting, failing validation and moderating leave no email in the service's output."""
+    url = await scratch_database("sqlite", migrated=False)
+    server = serve(url, "--seed-demo", "--access-log")
+    secret = "very-private-reader@example.org"
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        article_id = (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        for email, body in ((secret, "A fine article."), ("broken-" + secret.replace("@", "#"), "Invalid email")):
+            await http.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
+                "articleId": article_id, "authorName": "Private", "authorEmail": email, "body": body}}})
+    output = server.stop()
+    assert "POST /graphql" in output  # the log was on
+    assert secret not in output and secret.split("@")[0] not in output
