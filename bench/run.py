@@ -159,7 +159,8 @@ async def check_and_count(url: str, paths: list[str], port: int) -> tuple[int, i
     return statements, len(sample)
 
 
-ADD_COMMENT = (ROOT / "schema" / "operations" / "AddComment.graphql")
+ADD_COMMENT = ROOT / "schema" / "operations" / "AddComment.graphql"
+CLIENT_LIMIT = 120  # comments a minute per client address during the bench
 
 
 class Writer:
@@ -273,7 +274,7 @@ def main() -> None:
            "BENCH_PATHS": str(scratch / "paths.txt"), "BENCH_QUERY_FILE": str(CONTRACT),
            # Writers post from their own loopback addresses; each stays under this limit,
            # the flood's address does not.
-           "MASTHEAD_COMMENT_RATE_CLIENT": "600/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "100000/60"}
+           "MASTHEAD_COMMENT_RATE_CLIENT": f"{CLIENT_LIMIT}/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "100000/60"}
     service = start([str(BIN / "masthead"), "serve", "--workers", str(args.workers), "--no-migrate"], env, port)
     try:
         statements, body_size = asyncio.run(check_and_count(url, paths, port))
@@ -298,7 +299,9 @@ def main() -> None:
                 article_ids = [__import__("base64").b64encode(f"ArticlePage:{r[0]}".encode()).decode()
                                for r in conn.execute("SELECT id FROM page WHERE kind = 'article' LIMIT 200")]
                 conn.close()
-                sources = [f"127.0.1.{i}" for i in range(1, 1 + max(1, int(args.writes * 60 / 300) + 1))]
+                # Enough addresses that each steady writer stays at 80 % of its limit.
+                per_source = CLIENT_LIMIT * 0.8 / 60
+                sources = [f"127.0.1.{i}" for i in range(1, 2 + int(args.writes / per_source))]
                 with_writes, writers = [], []
                 for round_no in range(1, args.rounds + 1):
                     with Writer(port, article_ids, args.writes, sources, f"steady{round_no}") as writer:

@@ -112,3 +112,28 @@ async def test_redis_carries_events_and_rate_limits_across_processes(scratch_dat
             "articleId": article_id, "authorName": "R", "authorEmail": "r4@example.com", "body": "Fourth"}}})
         (error,) = response.json()["data"]["addComment"]["errors"]
         assert error["code"] == "RATE_LIMITED"
+
+
+async def test_auto_approved_comments_are_delivered_on_post(scratch_database, serve, contract):
+    import sqlite3
+
+    url = await scratch_database("sqlite", migrated=False)
+    server = serve(url, "--seed-demo")
+    conn = sqlite3.connect(url.split("://", 1)[1])
+    with conn:
+        conn.execute("UPDATE site_settings SET auto_approve_known_commenters = 1")
+        # The demo's approved commenters are "known": reuse one's email.
+        email = conn.execute("SELECT author_email FROM comment WHERE status = 'approved' LIMIT 1").fetchone()[0]
+    conn.close()
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        article_id = (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        ws = await subscribe(server.base, contract["CommentAdded"], article_id)
+        try:
+            response = await http.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
+                "articleId": article_id, "authorName": "Regular", "authorEmail": email, "body": "Back again"}}})
+            result = response.json()["data"]["addComment"]
+            assert result["status"] == "APPROVED"
+            message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert message["payload"]["data"]["commentAdded"]["id"] == result["comment"]["id"]
+        finally:
+            await ws.close()
