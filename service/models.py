@@ -198,6 +198,11 @@ class Comment(Model):
         indexes = (
             Index(fields=("article_id", "status", "parent_id", "created_at")),
             Index(fields=("parent_id", "status", "created_at")),
+            # Rate limits (per client address) and the duplicate check (per author).
+            Index(fields=("ip_hash", "created_at")),
+            Index(fields=("author_email", "created_at")),
+            Index(fields=("article_id", "created_at")),
+            Index(fields=("status", "id")),
         )
 
 
