@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from schema import ids
 from schema.comments import Comment
 from schema.context import Info
-from schema.errors import camel, check_first
+from schema.errors import BadInput, camel, check_first
 from schema.node import PageInfo
 from service import auth, comments, content, events
 from service import errors as service_errors
@@ -185,17 +185,19 @@ class ModerationQuery:
     async def comment_queue(
         self, info: Info, status: CommentStatus = CommentStatus.PENDING, first: int = 20, after: str | None = None
     ) -> ModerationCommentConnection:
-        token = await info.context.token()
-        if token is None:
-            raise GraphQLError("Authentication required: send Authorization: Bearer <token>.", extensions={"code": "UNAUTHENTICATED"})
-        if not auth.allows(token.role, Role.MODERATOR):
-            raise GraphQLError("The moderation queue needs the moderator role.", extensions={"code": "FORBIDDEN"})
+        try:
+            await _require(info, Role.MODERATOR)
+        except service_errors.UserError as error:  # a query has no payload: a coded error instead
+            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
         check_first(first, info.context.settings.max_page_size)
         after_id = None
         if after is not None:
-            parts = content.decode_cursor_or_none(after, "q")
-            if parts is None or len(parts) != 1 or not parts[0].isdigit():
-                raise GraphQLError(f"Invalid cursor {after[:64]!r}.", extensions={"code": "BAD_USER_INPUT"})
+            try:
+                parts = content.decode_cursor(after, "q")
+            except service_errors.UserError as error:
+                raise BadInput.from_user_error(error) from None
+            if len(parts) != 1 or not parts[0].isdigit():
+                raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
             after_id = int(parts[0])
         rows, has_next = await comments.queue(Status(status.value), first, after_id)
         cursors = [content.encode_cursor("q", row.id) for row in rows]

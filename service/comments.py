@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from service import db, events, limits, models
-from service.errors import ErrorCode, UserError
+from service.errors import ErrorCode, UserError, required_text
 from service.models import CommentStatus, PageKind
 from service.pages import now
 from service.settings import Settings
@@ -95,12 +95,7 @@ def _form_token_ok(settings: Settings, token: str, article_id: int) -> bool:
 
 
 def _clean_text(value: str | None, field: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise UserError(f"{_LABELS[field]} is required.", ErrorCode.REQUIRED, field=field)
-    if len(value) > limit:
-        raise UserError(f"{_LABELS[field]} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
-    return value
+    return required_text(value, field, limit, _LABELS[field])
 
 
 _LABELS = {"author_name": "Your name", "author_email": "Your email", "body": "The comment"}

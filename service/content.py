@@ -225,13 +225,6 @@ def decode_cursor(cursor: str, kind: str) -> list[str]:
     return rest.split("|")
 
 
-def decode_cursor_or_none(cursor: str, kind: str) -> list[str] | None:
-    try:
-        return decode_cursor(cursor, kind)
-    except UserError:
-        return None
-
-
 def _keyset(cursor: str, kind: str) -> tuple[datetime, int]:
     parts = decode_cursor(cursor, kind)
     if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]) or not parts[1].isdigit():

@@ -53,13 +53,17 @@ def _adapt(value: Any, sqlite: bool) -> Any:
     return value
 
 
+def _prepare(conn, sql: str, params: tuple) -> tuple[str, list]:
+    """$1-style SQL and values in the form the connection's dialect takes."""
+    if conn.capabilities.dialect != "sqlite":
+        return sql, list(params)
+    return _PLACEHOLDER.sub(r"?\1", sql), [_adapt(p, True) for p in params]
+
+
 async def fetch(sql: str, *params: Any) -> list[dict]:
     """Run a SELECT written with $1-style placeholders on either dialect."""
     conn = connection()
-    sqlite = conn.capabilities.dialect == "sqlite"
-    if sqlite:
-        sql = _PLACEHOLDER.sub(r"?\1", sql)
-    return await conn.execute_query_dict(sql, [_adapt(p, sqlite) for p in params])
+    return await conn.execute_query_dict(*_prepare(conn, sql, params))
 
 
 _readers: dict[str, sqlite3.Connection] = {}
@@ -95,17 +99,14 @@ async def read(sql: str, *params: Any) -> list[dict]:
         return await fetch(sql, *params)
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", sql, params)
-    cursor = _sqlite_reader(conn).execute(_PLACEHOLDER.sub(r"?\1", sql), [_adapt(p, True) for p in params])
+    cursor = _sqlite_reader(conn).execute(*_prepare(conn, sql, params))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 async def execute(sql: str, *params: Any) -> None:
     conn = connection()
-    sqlite = conn.capabilities.dialect == "sqlite"
-    if sqlite:
-        sql = _PLACEHOLDER.sub(r"?\1", sql)
-    await conn.execute_query(sql, [_adapt(p, sqlite) for p in params])
+    await conn.execute_query(*_prepare(conn, sql, params))
 
 
 def sqlite_path(database_url: str) -> str:

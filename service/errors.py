@@ -33,3 +33,14 @@ class UserError(Exception):
         self.code = code
         self.field = field
         self.retry_after = retry_after
+
+
+def required_text(value: str | None, field: str, limit: int, label: str | None = None) -> str:
+    """The stripped value, or a REQUIRED / TOO_LONG UserError naming the field."""
+    label = label or field.replace("_", " ").capitalize()
+    value = (value or "").strip()
+    if not value:
+        raise UserError(f"{label} is required.", ErrorCode.REQUIRED, field=field)
+    if len(value) > limit:
+        raise UserError(f"{label} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
+    return value

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from tortoise.transactions import in_transaction
 
 from service import blocks, db, models
-from service.errors import ErrorCode, UserError
+from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -26,15 +26,6 @@ def _clean_slug(slug: str | None, title: str) -> str:
     value = slugify(slug if slug else title)
     if not value:
         raise UserError("A slug needs at least one letter or digit.", ErrorCode.INVALID, field="slug")
-    return value
-
-
-def _required(value: str | None, field: str, limit: int = 255) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise UserError(f"{field.replace('_', ' ').capitalize()} is required.", ErrorCode.REQUIRED, field=field)
-    if len(value) > limit:
-        raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
     return value
 
 
@@ -75,7 +66,7 @@ async def create_home(*, title: str, seo_title: str = "", search_description: st
         None,
         kind=PageKind.HOME,
         slug="home",
-        title=_required(title, "title"),
+        title=required_text(title, "title", 255),
         seo_title=seo_title,
         search_description=search_description,
         first_published_at=stamp,
@@ -95,7 +86,7 @@ async def create_section(
     """Create a section below the home page or below another section."""
     if parent.kind not in (PageKind.HOME, PageKind.SECTION):
         raise UserError("A section goes below the home page or a section.", ErrorCode.INVALID_PARENT, field="parent")
-    title = _required(title, "title")
+    title = required_text(title, "title", 255)
     slug = _clean_slug(slug, title)
     if await models.Page.exists(kind=PageKind.SECTION, slug=slug):
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
@@ -135,7 +126,7 @@ async def create_article(
     """Create an article in a section, validating its body; tags are created when new."""
     if section.kind != PageKind.SECTION:
         raise UserError("An article goes below a section.", ErrorCode.INVALID_PARENT, field="section")
-    title = _required(title, "title")
+    title = required_text(title, "title", 255)
     slug = _clean_slug(slug, title)
     known_images = None
     wanted = [b.get("value", {}).get("image_id") for b in body if isinstance(b, dict) and b.get("type") == "image"]

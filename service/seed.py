@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import orjson
@@ -234,6 +234,3 @@ async def seed_synthetic(
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     await db.execute("ANALYZE")
     return {"sections": len(sections), "articles": articles, "comments": articles * comments_per_article}
-
-
-SEEDERS: dict[str, Callable] = {"demo": seed_demo, "synthetic": seed_synthetic}

@@ -193,6 +193,8 @@ async def test_moderation_needs_a_moderator_token(client, gql):
     assert response.json()["data"]["moderateComment"]["errors"][0]["code"] == "PERMISSION_DENIED"
     queue = await gql(QUEUE, errors=True)
     assert queue["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    response = await client.post("/graphql", json={"query": QUEUE}, headers={"Authorization": f"Bearer {raw}"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
     assert (await models.Comment.get()).status == CommentStatus.PENDING
 
 
