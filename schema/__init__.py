@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 
-from schema import ids
+from schema import executor, ids
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
@@ -81,9 +81,9 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES],
-    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[lambda: ParserCache(maxsize=256), executor.ValidatedDocuments],
+    execution_context_class=executor.Executor,
 )
-
 
 
 def _direct_resolvers(built: strawberry.Schema) -> int:
@@ -115,5 +115,6 @@ def _direct_resolvers(built: strawberry.Schema) -> int:
 
 
 DIRECT_RESOLVERS = _direct_resolvers(schema)
+DIRECT_LEAVES = executor.plan(schema._schema)
 
 __all__ = ["schema"]

@@ -10,6 +10,7 @@ from datetime import datetime
 import strawberry
 
 from schema.context import Info
+from schema.loaders import load_now
 from schema.node import Node, PageInfo
 from service import models
 
@@ -53,13 +54,13 @@ class Comment(Node):
 
     @strawberry.field(description="Approved direct replies, oldest first.")
     def replies(self, info: Info) -> list[Comment]:
-        return info.context.loaders.replies_by_comment_id.load(self.id)
+        return load_now(info.context.loaders.replies_by_comment_id, self.id)
 
     @strawberry.field(description="The comment this one replies to, if any (null for a top-level comment).")
     def parent(self, info: Info) -> Comment | None:
         if self.parent_id is None:
             return None
-        return info.context.loaders.comment_by_id.load(self.parent_id)
+        return load_now(info.context.loaders.comment_by_id, self.parent_id)
 
 
 @strawberry.type(description="A comment and its cursor.")
@@ -75,5 +76,5 @@ class CommentConnection:
     count: strawberry.Private[Callable[[], Awaitable[int]] | int]
 
     @strawberry.field(description="Number of approved top-level comments in the whole thread.")
-    async def total_count(self) -> int:
-        return self.count if isinstance(self.count, int) else await self.count()
+    def total_count(self) -> int:
+        return self.count if isinstance(self.count, int) else self.count()

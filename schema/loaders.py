@@ -20,6 +20,18 @@ def _by_key(fetch, default=None):
     return load
 
 
+def load_now(loader: DataLoader, key):
+    """The value itself when the loader already holds it, else the loader's future.
+
+    A resolved future still costs graphql-core a coroutine and a task to read; an
+    article page reads ~25 primed values (replies, the related articles' sections).
+    """
+    future = loader.cache_map.get(key)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return loader.load(key)
+
+
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
     # Ranking is per article: one query per (article, limit), none repeated in a request.
     return [await content.related_articles(article, limit) for article, limit in keys]

@@ -17,6 +17,7 @@ from schema import blocks as block_types
 from schema.comments import CommentConnection, CommentEdge
 from schema.context import Info
 from schema.errors import BadInput, check_first
+from schema.loaders import load_now
 from schema.media import Author, Image, Tag
 from schema.node import Node, PageInfo
 from service import blocks, content, models
@@ -56,7 +57,7 @@ class Page(Node):
     def parent(self, info: Info) -> Page | None:
         if self.parent_id is None:
             return None
-        return info.context.loaders.page_by_id.load(self.parent_id)
+        return load_now(info.context.loaders.page_by_id, self.parent_id)
 
     @strawberry.field(
         description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`."
@@ -137,7 +138,7 @@ class ArticlePage(Page):
 
     @strawberry.field(description="The section the article belongs to.")
     def section(self, info: Info) -> SectionPage:
-        return info.context.loaders.page_by_id.load(self.parent_id)
+        return load_now(info.context.loaders.page_by_id, self.parent_id)
 
     @strawberry.field(description="Authors, in byline order.")
     def authors(self, info: Info) -> list[Author]:
