@@ -8,29 +8,51 @@ from typing import Annotated
 import strawberry
 from strawberry.extensions import ParserCache
 
-from schema import executor, ids
+from schema import editorial, executor, ids
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
 from schema.errors import BadInput
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
-from schema.moderation import MODERATION_TYPES, ModerationQuery, Mutation, Subscription
+from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
+from schema.moderation import MODERATION_TYPES, ModerationQuery, Subscription
+from schema.moderation import Mutation as ModerationMutation
 from schema.site import Site
 from service import content
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
-class Query(ModerationQuery):
-    @strawberry.field(description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none.")
-    async def page(self, info: Info, url_path: str) -> Page | None:
+class Query(EditorialQuery, ModerationQuery):
+    @strawberry.field(
+        description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none. "
+        "With a `previewToken` (createPreviewToken), the draft of the page the token was made for."
+    )
+    async def page(
+        self,
+        info: Info,
+        url_path: str,
+        preview_token: Annotated[str | None, strawberry.argument(description="A token from createPreviewToken.")] = None,
+    ) -> Page | None:
         if len(url_path) > 1024:
             raise BadInput("`urlPath` is longer than 1024 characters.", "urlPath")
+        if preview_token is not None:
+            return await editorial.preview(info, preview_token, url_path=url_path)
         return await content.page_by_url_path(url_path)
 
-    @strawberry.field(description="Any page or comment by its global id; null when it does not exist or is not public.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Any page or comment by its global id; null when it does not exist or is not public. "
+        "With a `previewToken`, the draft of the page the token was made for."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        preview_token: Annotated[str | None, strawberry.argument(description="A token from createPreviewToken.")] = None,
+    ) -> Node | None:
         type_name, pk = ids.from_global_id(id)
+        if preview_token is not None and type_name != "Comment":
+            return await editorial.preview(info, preview_token, page_pk=pk)
         loaders = info.context.loaders
         if type_name == "Comment":
             return await loaders.comment_by_id.load(pk)
@@ -76,11 +98,16 @@ class Query(ModerationQuery):
         return await article_connection(info, flt, first, after)
 
 
+@strawberry.type(description="Changes: comments, moderation and the editorial workflow.")
+class Mutation(EditorialMutation, ModerationMutation):
+    pass
+
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES],
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
     extensions=[lambda: ParserCache(maxsize=256), executor.ValidatedDocuments],
     execution_context_class=executor.Executor,
 )

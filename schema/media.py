@@ -2,7 +2,37 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
+
+from schema.errors import BadInput, camel
+from service import media
+from service.errors import UserError
+
+
+@strawberry.enum(description="File format of a rendition.")
+class ImageFormat(Enum):
+    JPG = "jpg"
+    PNG = "png"
+    WEBP = "webp"
+
+
+@strawberry.type(description="A resized version of an image.")
+class Rendition:
+    url: str = strawberry.field(description="Where it is served (made on its first request, then cached).")
+    width: int = strawberry.field(description="Width in pixels.")
+    height: int = strawberry.field(description="Height in pixels.")
+
+
+@strawberry.type(description="Where the subject of an image is, for crops: 0..1 from the left and from the top.")
+class FocalPoint:
+    x: float = strawberry.field(description="From the left edge, 0 to 1.")
+    y: float = strawberry.field(description="From the top edge, 0 to 1.")
+
+
+def _rendition_error(error: UserError) -> BadInput:
+    return BadInput(error.message, camel(error.field))
 
 
 @strawberry.type(description="An image and its stored metadata.")
@@ -15,9 +45,40 @@ class Image:
     title: str = strawberry.field(description="Title of the image in the library.")
     credit: str = strawberry.field(description="Photographer or agency credit; may be empty.")
 
+    @strawberry.field(description="The subject's position for crops; null when none was set (crops centre).")
+    def focal_point(self) -> FocalPoint | None:
+        fx, fy = getattr(self, "focal_x", None), getattr(self, "focal_y", None)
+        return FocalPoint(x=fx, y=fy) if fx is not None and fy is not None else None
+
+    @strawberry.field(
+        description="A resized version: `fill` crops to exactly width x height around the focal point; otherwise "
+        "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1280, "
+        "1600 and 1920. Images known by URL only return the original."
+    )
+    def rendition(self, width: int, height: int | None = None, fill: bool = False, format: ImageFormat | None = None) -> Rendition:
+        try:
+            made = media.rendition(self, width, height, fill, format.value if format else None)
+        except UserError as error:
+            raise _rendition_error(error) from None
+        return Rendition(url=made.url, width=made.width, height=made.height)
+
+    @strawberry.field(description="An HTML srcset of renditions at these widths (allowed sizes only), for <img srcset>.")
+    def src_set(self, widths: list[int], format: ImageFormat | None = None) -> str:
+        if not widths or len(widths) > 10:
+            raise BadInput("Give 1 to 10 widths.", "widths")
+        parts = []
+        for width in widths:
+            try:
+                made = media.rendition(self, width, None, False, format.value if format else None)
+            except UserError as error:
+                raise _rendition_error(error) from None
+            parts.append(f"{made.url} {made.width}w")
+        return ", ".join(dict.fromkeys(parts))
+
 
 @strawberry.type(description="A person who writes for the site.")
 class Author:
+    id: strawberry.ID = strawberry.field(description="Author id, for CreateArticleInput.authorIds.")
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe identifier, used by `articles(author:)`.")
     bio: str = strawberry.field(description="Short biography; may be empty.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -25,6 +26,7 @@ from service.http import BodyLimit
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
+MAX_UPLOAD_REQUEST = 10 * 1024 * 1024 + 64 * 1024  # one image (service.media) and its form fields
 
 GRAPHIQL_HTML = Path(__file__).parent / "graphiql.html"
 # GraphiQL's page and assets come from this service only; nothing inline, no CDN.
@@ -39,9 +41,18 @@ GRAPHIQL_CSP = (
 
 class MastheadGraphQL(GraphQL):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(graphql_schema, graphql_ide="graphiql")
+        # Multipart requests carry image uploads; they need an editor's bearer token,
+        # which a cross-site form cannot send, so they are no CSRF channel.
+        super().__init__(graphql_schema, graphql_ide="graphiql", multipart_uploads_enabled=True)
         self.settings = settings
         self._ide_html = GRAPHIQL_HTML.read_text() if GRAPHIQL_HTML.exists() else ""
+
+    async def run(self, request, *args, **kwargs):
+        try:
+            return await super().run(request, *args, **kwargs)
+        finally:
+            if isinstance(request, Request):
+                await request.close()  # a multipart request's uploaded files are temporary files
 
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response, settings=self.settings)
@@ -51,6 +62,24 @@ class MastheadGraphQL(GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html, headers={"Content-Security-Policy": GRAPHIQL_CSP})
+
+
+def media_endpoint(settings: Settings):
+    """GET /media/<key>: originals and renditions (made on first request), cached for a year."""
+    from service import media
+
+    storage = media.LocalStorage(settings.media_dir)
+
+    async def serve(request: Request) -> Response:
+        found = await media.serve_key(storage, request.path_params["key"])
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        data, content_type = found
+        return Response(data, media_type=content_type, headers={
+            "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff",
+        })
+
+    return serve
 
 
 async def healthz(request: Request) -> Response:
@@ -64,6 +93,23 @@ async def readyz(request: Request) -> Response:
         log.warning("readiness check failed: %s", error)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def _background_jobs(settings: Settings) -> list:
+    """Webhook deliveries (every second) and schedule transitions (every five)."""
+    if not settings.background_jobs:
+        return []
+    from service import editorial, webhooks
+
+    async def transitions() -> None:
+        while True:
+            try:
+                await editorial.record_transitions()
+            except Exception:  # noqa: BLE001 - logged, tried again next tick
+                log.exception("recording schedule transitions failed")
+            await asyncio.sleep(5)
+
+    return [webhooks.run_forever, transitions]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -84,9 +130,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             listener = events.listener_for(settings)
             if listener is not None:
                 listener.start()
+            jobs = [asyncio.create_task(job()) for job in _background_jobs(settings)]
             try:
                 yield
             finally:
+                for job in jobs:
+                    job.cancel()
+                await asyncio.gather(*jobs, return_exceptions=True)
                 if listener is not None:
                     await listener.stop()
                 db.close_readers()
@@ -97,8 +147,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/media/{key:path}", media_endpoint(settings), methods=["GET", "HEAD"]),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST)],
         lifespan=lifespan,
     )

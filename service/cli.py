@@ -193,6 +193,74 @@ def cmd_comments(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_publish_scheduled(args, settings: Settings) -> int:
+    from service import editorial
+
+    result = asyncio.run(_with_db(settings, editorial.record_transitions))
+    print(f"Scheduled pages: {result['published']} went live, {result['expired']} expired.")
+    return 0
+
+
+def cmd_webhooks(args, settings: Settings) -> int:
+    from service import models, webhooks
+
+    async def work():
+        if args.action == "deliver":
+            sent = await webhooks.deliver_due(limit=args.limit)
+            pending = await models.WebhookDelivery.filter(status="pending").count()
+            print(f"Attempted {sent} deliveries; {pending} pending.")
+        else:
+            rows = await models.WebhookDelivery.all().select_related("webhook").order_by("-id").limit(args.limit)
+            for d in rows:
+                print(f"{d.delivery_id}\t{d.event}\t{d.status}\tattempts {d.attempts}\t{d.webhook.url}\t{d.last_error}")
+            if not rows:
+                print("No deliveries.")
+
+    asyncio.run(_with_db(settings, work))
+    return 0
+
+
+def cmd_import(args, settings: Settings) -> int:
+    from service import importer
+
+    async def work():
+        return await importer.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
+                                           progress=not args.quiet)
+
+    report = asyncio.run(_with_db(settings, work))
+    for problem in report.problems:
+        print(f"{problem}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.problems and not (report.created or report.updated) else 0
+
+
+def cmd_images(args, settings: Settings) -> int:
+    from service import media
+    from service.errors import UserError
+
+    async def work():
+        image = await media.add_image(
+            media.LocalStorage(settings.media_dir), Path(args.file).read_bytes(), title=args.title, alt=args.alt,
+            credit=args.credit, focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
+        )
+        print(f"Image {image.id}: {image.width}x{image.height} {image.format}, {image.url}")
+
+    try:
+        asyncio.run(_with_db(settings, work))
+    except (UserError, OSError) as error:
+        print(getattr(error, "message", str(error)), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _focal(value: str) -> tuple[float, float]:
+    try:
+        x, y = (float(part) for part in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use X,Y with numbers from 0 to 1, such as 0.5,0.3") from None
+    return x, y
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="masthead", description="Masthead: a headless content service for news sites.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -241,6 +309,34 @@ def build_parser() -> argparse.ArgumentParser:
         decide = moderation_sub.add_parser(action, help=f"{action.capitalize()} comments by id.")
         decide.add_argument("ids", type=int, nargs="+")
     moderation.set_defaults(func=cmd_comments)
+
+    scheduled = sub.add_parser("publish-scheduled", help="Record passed go-live/expiry times and fire their webhooks.")
+    scheduled.set_defaults(func=cmd_publish_scheduled)
+
+    hooks = sub.add_parser("webhooks", help="Send due webhook deliveries, or list recent ones.")
+    hooks_sub = hooks.add_subparsers(dest="action", required=True)
+    deliver = hooks_sub.add_parser("deliver", help="Send the deliveries that are due now.")
+    deliver.add_argument("--limit", type=int, default=100)
+    recent = hooks_sub.add_parser("list", help="Recent deliveries, newest first.")
+    recent.add_argument("--limit", type=int, default=20)
+    hooks.set_defaults(func=cmd_webhooks)
+
+    imports = sub.add_parser("import", help="Import articles from Markdown files (YAML front matter) or WordPress WXR exports.")
+    imports.add_argument("paths", nargs="+", help="Files or folders (*.md, *.markdown, *.xml).")
+    imports.add_argument("--draft", action="store_true", help="Leave new imports unpublished.")
+    imports.add_argument("--by", default="import", help="Name recorded on the revisions.")
+    imports.add_argument("--quiet", action="store_true", help="No progress bar.")
+    imports.set_defaults(func=cmd_import)
+
+    images = sub.add_parser("images", help="Add images to the library.")
+    images_sub = images.add_subparsers(dest="action", required=True)
+    add = images_sub.add_parser("add", help="Store an image file (checked by content) and print its id.")
+    add.add_argument("file")
+    add.add_argument("--alt", default="", help="Alternative text.")
+    add.add_argument("--title", default="")
+    add.add_argument("--credit", default="")
+    add.add_argument("--focal", type=_focal, help="Focal point X,Y from 0 to 1 (left, top).")
+    images.set_defaults(func=cmd_images)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL.")
     export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="File to write, or - for stdout.")

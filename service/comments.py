@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from tortoise.transactions import in_transaction
 
-from service import db, events, limits, models
+from service import content, db, events, limits, models, webhooks
 from service.errors import ErrorCode, UserError, required_text
 from service.models import CommentStatus, PageKind
 from service.pages import now
@@ -145,7 +146,7 @@ async def post_comment(
     url = _clean_url(author_url)
     text = _clean_text(body, "body", MAX_BODY)
     article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, live=True)
-    if article is None:
+    if article is None or not content.in_window(article.__dict__, datetime.now(timezone.utc)):
         raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
     if not article.comments_enabled:
         raise UserError("Comments are closed on this article.", ErrorCode.COMMENTS_CLOSED, field="article_id")
@@ -195,6 +196,7 @@ async def post_comment(
         )
         if status == CommentStatus.APPROVED:
             await refresh_counts([article.id])
+            await webhooks.enqueue("comment.approved", approved_event(comment))
     if status == CommentStatus.APPROVED:
         await events.comment_approved(comment)
     return Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
@@ -217,6 +219,20 @@ ACTIONS = {
 }
 
 
+def approved_event(comment: models.Comment) -> dict:
+    """A comment.approved payload: ids as the API gives them, never the email."""
+    def gid(kind: str, pk: int) -> str:
+        return base64.b64encode(f"{kind}:{pk}".encode()).decode()
+
+    return {
+        "id": gid("Comment", comment.id),
+        "articleId": gid("ArticlePage", comment.article_id),
+        "parentId": gid("Comment", comment.parent_id) if comment.parent_id else None,
+        "authorName": comment.author_name,
+        "body": comment.body,
+    }
+
+
 async def moderate(comment_id: int, action: str) -> models.Comment:
     """Apply a moderator's decision; approving publishes the comment to live subscribers."""
     if action not in ACTIONS:
@@ -229,7 +245,9 @@ async def moderate(comment_id: int, action: str) -> models.Comment:
     async with in_transaction():
         await models.Comment.filter(id=comment.id).update(status=status)
         await refresh_counts([comment.article_id])
-    comment.status = status
+        comment.status = status
+        if status == CommentStatus.APPROVED and not was_approved:
+            await webhooks.enqueue("comment.approved", approved_event(comment))
     if status == CommentStatus.APPROVED and not was_approved:
         await events.comment_approved(comment)
     return comment

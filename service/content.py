@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import orjson
 
@@ -49,7 +49,7 @@ PARENT_COLUMNS = _Columns(models.Page, "s", prefix="s__", skip=("body_text", "bo
 COMMENT_COLUMNS = _Columns(models.Comment, "c")
 LIVE_ARTICLE = "p.kind = 'article' AND p.live = $live"
 
-_PAGE_TIMES = ("first_published_at", "last_published_at", "created_at", "published_at")
+_PAGE_TIMES = ("first_published_at", "last_published_at", "created_at", "published_at", "go_live_at", "expire_at")
 _PAGE_FLAGS = ("live", "comments_enabled")
 
 
@@ -88,12 +88,36 @@ def _pages(rows: Iterable[dict]) -> list[models.Page]:
     return [_page(row) for row in rows]
 
 
+_LIVE = re.compile(r"\b(\w+)\.live = \$live")
+# Aliases of article_tag, whose live flag is a copy without the schedule window.
+_TAG_ALIASES = frozenset({"t1", "t2"})
+
+
+def visible(alias: str, live: str, at: str) -> str:
+    """SQL for "readers may see this page now": published, inside its schedule window."""
+    return (
+        f"{alias}.live = {live} AND ({alias}.go_live_at IS NULL OR {alias}.go_live_at <= {at}) "
+        f"AND ({alias}.expire_at IS NULL OR {alias}.expire_at > {at})"
+    )
+
+
 def _sql(text: str, params: list) -> tuple[str, list]:
-    """Number named markers ($live) after the positional ones."""
+    """Number named markers after the positional ones: `x.live = $live` on a page
+    alias means visible now (see `visible`), checked at query time, so a scheduled
+    page appears and expires on the second without any job running."""
     if "$live" in text:
-        params = [*params, True]
-        text = text.replace("$live", f"${len(params)}")
+        params = [*params, True, datetime.now(timezone.utc)]
+        live, at = f"${len(params) - 1}", f"${len(params)}"
+        text = _LIVE.sub(
+            lambda m: f"{m[1]}.live = {live}" if m[1] in _TAG_ALIASES else visible(m[1], live, at), text
+        )
     return text, params
+
+
+def in_window(row: dict, at: datetime) -> bool:
+    """Whether a page row read earlier is still inside its schedule window."""
+    go, expire = row.get("go_live_at"), row.get("expire_at")
+    return (go is None or _when(go) <= at) and (expire is None or _when(expire) > at)
 
 
 async def _fetch(text: str, *params, heavy: bool = False) -> list[dict]:
@@ -187,7 +211,8 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
 async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
     rows = await db.read(
-        f"SELECT i.id, i.title, i.url, i.width, i.height, i.alt, i.credit FROM image i WHERE i.id IN ({placeholders})", *ids
+        f"SELECT i.id, i.title, i.url, i.width, i.height, i.alt, i.credit, i.file, i.format, i.focal_x, i.focal_y "
+        f"FROM image i WHERE i.id IN ({placeholders})", *ids
     )
     return {row["id"]: _instance(models.Image, row) for row in rows}
 
@@ -401,7 +426,10 @@ async def related_articles(article: models.Page, limit: int) -> tuple[list[model
     key = (article.id, limit)
     cached = _related_cache.get(key)
     if version is not None and cached is not None and cached[0] == version:
-        return _pages(dict(row) for row in cached[1]), _pages(dict(row) for row in cached[2])
+        # A scheduled article may have expired since: then rank again.
+        at = datetime.now(timezone.utc)
+        if all(in_window(row, at) for row in cached[1]):
+            return _pages(dict(row) for row in cached[1]), _pages(dict(row) for row in cached[2])
     related, parents = await _rank_related(article, limit)
     if version is not None:
         if len(_related_cache) >= RELATED_CACHE_SIZE:

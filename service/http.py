@@ -9,16 +9,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodyLimit:
     """Refuse request bodies over a size with 413, before anything parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.upload_bytes = upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+        headers = dict(scope["headers"])
+        # File uploads (GraphQL multipart requests) may be larger than queries.
+        limit = self.upload_bytes if headers.get(b"content-type", b"").startswith(b"multipart/form-data") else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
             return
         chunks, size = [], 0
         while True:
@@ -27,8 +31,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body"):
@@ -45,8 +49,8 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        payload = orjson.dumps({"errors": [{"message": f"Request body is larger than {self.max_bytes} bytes.",
+    async def _refuse(self, send: Send, limit: int) -> None:
+        payload = orjson.dumps({"errors": [{"message": f"Request body is larger than {limit} bytes.",
                                             "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})

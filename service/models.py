@@ -62,6 +62,14 @@ class Image(Model):
     alt = fields.CharField(max_length=512, default="")
     credit = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Uploaded originals: the storage key ("" for images known by URL only), their
+    # format and size, and the focal point (0..1 from the left and the top) that
+    # crops keep in frame.
+    file = fields.CharField(max_length=255, default="", db_default="")
+    format = fields.CharField(max_length=16, default="", db_default="")
+    file_size = fields.IntField(default=0, db_default=0)
+    focal_x = fields.FloatField(null=True)
+    focal_y = fields.FloatField(null=True)
 
     class Meta:
         table = "image"
@@ -122,6 +130,16 @@ class Page(Model):
     # Approved comments (all, and top-level only), kept by service.comments.
     comment_count = fields.IntField(default=0)
     thread_count = fields.IntField(default=0)
+    # Editorial state. `live` is the editor's publish decision and the row holds the
+    # published content; drafts live in revisions. Readers see a live page only
+    # inside its go_live_at/expire_at window, checked on every read.
+    go_live_at = fields.DatetimeField(null=True)
+    expire_at = fields.DatetimeField(null=True)
+    has_unpublished_changes = fields.BooleanField(default=False, db_default=False)
+    latest_revision_id = fields.IntField(null=True)
+    live_revision_id = fields.IntField(null=True)
+    # Where an imported page came from ("md:slug", "wxr:guid"): re-imports update it.
+    external_id = fields.CharField(max_length=255, null=True, unique=True)
 
     class Meta:
         table = "page"
@@ -131,6 +149,9 @@ class Page(Model):
             Index(fields=("path",)),
             Index(fields=("kind", "live", "published_at")),
             Index(fields=("parent_id", "kind", "live", "published_at")),
+            # Schedules whose boundary passed (record_transitions), without a scan.
+            Index(fields=("go_live_at",)),
+            Index(fields=("expire_at",)),
         )
 
 
@@ -192,6 +213,7 @@ class Comment(Model):
     status = fields.CharEnumField(CommentStatus, max_length=16, default=CommentStatus.PENDING)
     ip_hash = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
+    external_id = fields.CharField(max_length=255, null=True, unique=True)  # imported: "wxr:post:comment"
 
     class Meta:
         table = "comment"
@@ -204,6 +226,70 @@ class Comment(Model):
             Index(fields=("article_id", "created_at")),
             Index(fields=("status", "id")),
         )
+
+
+class PageRevision(Model):
+    """One saved version of a page's editable content, numbered per page."""
+
+    id = fields.IntField(primary_key=True)
+    page = fields.ForeignKeyField("masthead.Page", related_name="revisions", on_delete=fields.CASCADE)
+    number = fields.IntField()
+    content = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=100, default="")
+    message = fields.CharField(max_length=255, default="")
+
+    class Meta:
+        table = "page_revision"
+        unique_together = (("page_id", "number"),)
+
+
+class Redirect(Model):
+    """An old path that now lives elsewhere: at a page (which it follows) or a path."""
+
+    id = fields.IntField(primary_key=True)
+    old_path = fields.CharField(max_length=1024, unique=True)
+    page = fields.ForeignKeyField("masthead.Page", related_name="redirects_in", null=True, on_delete=fields.CASCADE)
+    target_path = fields.CharField(max_length=1024, default="")
+    is_permanent = fields.BooleanField(default=True)
+    automatic = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "redirect"
+
+
+class Webhook(Model):
+    id = fields.IntField(primary_key=True)
+    url = fields.CharField(max_length=1024)
+    events = fields.JSONField()
+    secret = fields.CharField(max_length=128)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "webhook"
+
+
+class WebhookDelivery(Model):
+    """One event for one endpoint: queued in the database, retried until delivered."""
+
+    id = fields.IntField(primary_key=True)
+    webhook = fields.ForeignKeyField("masthead.Webhook", related_name="deliveries", on_delete=fields.CASCADE)
+    delivery_id = fields.CharField(max_length=36, unique=True)
+    event = fields.CharField(max_length=64)
+    payload = fields.JSONField()
+    status = fields.CharField(max_length=16, default="pending")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.TextField(default="")
+    last_status_code = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_delivery"
+        indexes = (Index(fields=("status", "next_attempt_at")),)
 
 
 class SiteSettings(Model):

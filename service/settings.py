@@ -13,7 +13,7 @@ DEFAULT_DATABASE_URL = "sqlite://./data/masthead.sqlite3"
 ENV_VARS = (
     "MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV", "MASTHEAD_SECRET_KEY", "MASTHEAD_REDIS_URL",
     "MASTHEAD_COMMENT_RATE_CLIENT", "MASTHEAD_COMMENT_RATE_ARTICLE", "MASTHEAD_COMMENT_MAX_LINKS",
-    "MASTHEAD_COMMENT_MIN_SECONDS",
+    "MASTHEAD_COMMENT_MIN_SECONDS", "MASTHEAD_BACKGROUND_JOBS", "MASTHEAD_MEDIA_DIR",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -36,6 +36,11 @@ class Settings:
     comment_rate_article: tuple[int, int] = (60, 60)
     comment_max_links: int = 2
     comment_min_seconds: int = 3
+    # Webhook deliveries and schedule transitions, run by every serving process
+    # (off: run `masthead webhooks deliver` and `masthead publish-scheduled` instead).
+    background_jobs: bool = True
+    # Uploaded images and their renditions, served under /media/.
+    media_dir: Path = Path("./data/media")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -51,6 +56,8 @@ class Settings:
             comment_rate_article=_rate(env.get("MASTHEAD_COMMENT_RATE_ARTICLE"), (60, 60)),
             comment_max_links=int(env.get("MASTHEAD_COMMENT_MAX_LINKS") or 2),
             comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
+            background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
+            media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
         )
 
     @property

@@ -27,7 +27,7 @@ if not CONTRACT_DIR.exists():  # a checkout beside shared/ under another name
     CONTRACT_DIR = Path(os.environ.get("MASTHEAD_CONTRACT_DIR", "../shared/contract")).resolve()
 
 TABLES = [
-    "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
+    "webhook_delivery", "webhook", "page_revision", "redirect", "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
     "api_token",
 ]
 
@@ -134,12 +134,14 @@ async def database_url(request, tmp_path_factory) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url):
+async def app(database_url, tmp_path_factory):
     from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    tmp_media = tmp_path_factory.mktemp("media")
 
     # Tortoise caches SQL per connection name; the session switches dialect under "default".
     EXECUTOR_CACHE.clear()
-    application = create_app(Settings(database_url=database_url))
+    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media))
     async with application.router.lifespan_context(application):
         yield application
 

@@ -1,0 +1,533 @@
+"""The editorial workflow: drafts as revisions, publishing, schedules, preview, deletion.
+
+A page row holds what readers see while it is live; every save stores a
+PageRevision with the page's whole editable content and leaves the row alone.
+Publishing copies a revision onto the row (tags, authors, related links, slug
+and section included). A revision's content is a plain dict, the same shape for
+every source (GraphQL, import, CLI); `clean_article` / `clean_section` validate
+it and nothing unvalidated is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from service import blocks, db, models, pages, redirects, webhooks
+from service.errors import ErrorCode, UserError, required_text
+from service.models import PageKind
+
+ARTICLE_FIELDS = (
+    "section_id", "title", "slug", "headline", "summary", "published_at", "source", "tags", "author_ids",
+    "related_ids", "hero_image_id", "body", "seo_title", "search_description", "comments_enabled",
+)
+SECTION_FIELDS = ("parent_id", "title", "slug", "description", "seo_title", "search_description")
+MAX_TAGS = 30
+MAX_LINKS = 20
+PREVIEW_SECONDS = 3600
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat() if value else None
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise UserError(f"{field} is not an ISO 8601 date-time.", ErrorCode.INVALID, field=field) from None
+    if parsed is not None and parsed.tzinfo is None:
+        raise UserError(f"{field} needs a time zone, such as 2024-07-16T09:00:00Z.", ErrorCode.INVALID, field=field)
+    return parsed
+
+
+def _text(value: Any, field: str, limit: int) -> str:
+    value = "" if value is None else value
+    if not isinstance(value, str):
+        raise UserError(f"{field} must be text.", ErrorCode.INVALID, field=field)
+    value = value.strip()
+    if len(value) > limit:
+        raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
+    return value
+
+
+def _ids(value: Any, field: str, limit: int) -> list[int]:
+    out: list[int] = []
+    for item in value or []:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise UserError(f"{field} must list ids.", ErrorCode.INVALID, field=field)
+        if item not in out:
+            out.append(item)
+    if len(out) > limit:
+        raise UserError(f"{field} holds at most {limit} items.", ErrorCode.INVALID, field=field)
+    return out
+
+
+# -- content: snapshots and validation --------------------------------------------
+
+
+async def snapshot(page: models.Page) -> dict:
+    """The editable content of a page as its row holds it (pages made before revisions)."""
+    if page.kind == PageKind.SECTION:
+        return {
+            "kind": "section", "parent_id": page.parent_id, "title": page.title, "slug": page.slug,
+            "description": page.description, "seo_title": page.seo_title, "search_description": page.search_description,
+        }
+    if page.kind != PageKind.ARTICLE:
+        return {"kind": page.kind.value, "title": page.title, "seo_title": page.seo_title,
+                "search_description": page.search_description}
+    tags = await models.ArticleTag.filter(article_id=page.id).order_by("position", "id").values_list("tag__slug", flat=True)
+    authors = await models.ArticleAuthor.filter(article_id=page.id).order_by("position", "id").values_list("author_id", flat=True)
+    related = await models.ArticleRelation.filter(article_id=page.id).order_by("position", "id").values_list("related_id", flat=True)
+    return {
+        "kind": "article", "section_id": page.parent_id, "title": page.title, "slug": page.slug,
+        "headline": page.headline, "summary": page.summary, "published_at": _iso(page.published_at),
+        "source": page.source, "tags": list(tags), "author_ids": list(authors), "related_ids": list(related),
+        "hero_image_id": page.hero_image_id, "body": page.body or [], "seo_title": page.seo_title,
+        "search_description": page.search_description, "comments_enabled": page.comments_enabled,
+    }
+
+
+async def clean_article(content: Mapping[str, Any], page_id: int | None = None) -> dict:
+    """Validate an article's content; raise UserError naming the field at fault."""
+    title = required_text(content.get("title"), "title", 255)
+    slug = pages._clean_slug(content.get("slug"), title)
+    section_id = content.get("section_id")
+    section = await models.Page.get_or_none(id=section_id, kind=PageKind.SECTION) if isinstance(section_id, int) else None
+    if section is None:
+        raise UserError("sectionId is not the id of a section.", ErrorCode.NOT_FOUND, field="section_id")
+    published_at = _time(content.get("published_at"), "published_at")
+    tags: list[str] = []
+    for raw in content.get("tags") or []:
+        tag = pages.slugify(_text(raw, "tags", 255))
+        if not tag:
+            raise UserError("A tag needs at least one letter or digit.", ErrorCode.INVALID, field="tags")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise UserError(f"An article has at most {MAX_TAGS} tags.", ErrorCode.INVALID, field="tags")
+    author_ids = _ids(content.get("author_ids"), "author_ids", MAX_LINKS)
+    found = set(await models.Author.filter(id__in=author_ids).values_list("id", flat=True))
+    if missing := [i for i in author_ids if i not in found]:
+        raise UserError(f"No author with id {missing[0]}.", ErrorCode.NOT_FOUND, field="author_ids")
+    related_ids = [i for i in _ids(content.get("related_ids"), "related_ids", MAX_LINKS) if i != page_id]
+    found = set(await models.Page.filter(id__in=related_ids, kind=PageKind.ARTICLE).values_list("id", flat=True))
+    if missing := [i for i in related_ids if i not in found]:
+        raise UserError(f"No article with id {missing[0]}.", ErrorCode.NOT_FOUND, field="related_ids")
+    hero = content.get("hero_image_id")
+    if hero is not None and (isinstance(hero, bool) or not isinstance(hero, int) or not await models.Image.exists(id=hero)):
+        raise UserError("heroImageId is not the id of an image.", ErrorCode.NOT_FOUND, field="hero_image_id")
+    body = content.get("body") or []
+    wanted = [b.get("value", {}).get("image_id") for b in body if isinstance(b, dict) and isinstance(b.get("value"), dict)]
+    wanted = [i for i in wanted if isinstance(i, int) and not isinstance(i, bool)]
+    known = set(await models.Image.filter(id__in=wanted).values_list("id", flat=True)) if wanted else set()
+    comments_enabled = content.get("comments_enabled", True)
+    if not isinstance(comments_enabled, bool):
+        raise UserError("commentsEnabled must be true or false.", ErrorCode.INVALID, field="comments_enabled")
+    return {
+        "kind": "article",
+        "section_id": section.id,
+        "title": title,
+        "slug": slug,
+        "headline": _text(content.get("headline"), "headline", 512) or title,
+        "summary": _text(content.get("summary"), "summary", 2000),
+        "published_at": _iso(published_at),
+        "source": _text(content.get("source"), "source", 255),
+        "tags": tags,
+        "author_ids": author_ids,
+        "related_ids": related_ids,
+        "hero_image_id": hero,
+        "body": blocks.validate_body(body, known),
+        "seo_title": _text(content.get("seo_title"), "seo_title", 255),
+        "search_description": _text(content.get("search_description"), "search_description", 1000),
+        "comments_enabled": comments_enabled,
+    }
+
+
+async def clean_section(content: Mapping[str, Any]) -> dict:
+    title = required_text(content.get("title"), "title", 255)
+    parent_id = content.get("parent_id")
+    parent = await models.Page.get_or_none(id=parent_id) if isinstance(parent_id, int) else None
+    if parent is None or parent.kind not in (PageKind.HOME, PageKind.SECTION):
+        raise UserError("parentId is not the id of the home page or a section.", ErrorCode.INVALID_PARENT, field="parent_id")
+    return {
+        "kind": "section",
+        "parent_id": parent.id,
+        "title": title,
+        "slug": pages._clean_slug(content.get("slug"), title),
+        "description": _text(content.get("description"), "description", 5000),
+        "seo_title": _text(content.get("seo_title"), "seo_title", 255),
+        "search_description": _text(content.get("search_description"), "search_description", 1000),
+    }
+
+
+async def _clean(kind: PageKind, content: Mapping[str, Any], page_id: int | None) -> dict:
+    if kind == PageKind.ARTICLE:
+        return await clean_article(content, page_id)
+    if kind == PageKind.SECTION:
+        return await clean_section(content)
+    raise UserError("The home page is edited through the site settings.", ErrorCode.INVALID)
+
+
+# -- revisions ---------------------------------------------------------------------
+
+
+async def _add_revision(page: models.Page, content: dict, by: str, message: str = "",
+                        base_revision_id: int | None = None, check_base: bool = False) -> models.PageRevision:
+    """Store a revision as the page's latest; CONFLICT when the base is not the latest."""
+    async with in_transaction():
+        last = await models.PageRevision.filter(page_id=page.id).order_by("-number").first().values("number")
+        number = 1 if last is None else last["number"] + 1
+        try:
+            revision = await models.PageRevision.create(
+                page_id=page.id, number=number, content=content, created_by=by[:100], message=message[:255]
+            )
+        except IntegrityError:
+            raise UserError("Someone saved this page at the same moment; reload and try again.", ErrorCode.CONFLICT) from None
+        query = models.Page.filter(id=page.id)
+        if check_base:
+            query = query.filter(latest_revision_id=base_revision_id)
+        moved = await query.update(latest_revision_id=revision.id, has_unpublished_changes=True)
+        if not moved:
+            raise UserError(
+                "This page changed since the revision you edited; reload it, merge, and save again.",
+                ErrorCode.CONFLICT, field="base_revision_id",
+            )
+    page.latest_revision_id, page.has_unpublished_changes = revision.id, True
+    return revision
+
+
+async def latest_content(page: models.Page) -> dict:
+    if page.latest_revision_id is not None:
+        revision = await models.PageRevision.get_or_none(id=page.latest_revision_id)
+        if revision is not None:
+            return dict(revision.content)
+    return await snapshot(page)
+
+
+async def create_article(content: Mapping[str, Any], by: str) -> tuple[models.Page, models.PageRevision]:
+    """A new article as an unpublished draft (revision 1)."""
+    clean = await clean_article(content)
+    section = await models.Page.get(id=clean["section_id"])
+    async with in_transaction():
+        page = await pages.create_article(
+            section=section, title=clean["title"], slug=clean["slug"], body=clean["body"], headline=clean["headline"],
+            summary=clean["summary"], published_at=_time(clean["published_at"], "published_at"),
+            source=clean["source"], live=False, seo_title=clean["seo_title"],
+            search_description=clean["search_description"], comments_enabled=clean["comments_enabled"],
+            hero_image=await models.Image.get(id=clean["hero_image_id"]) if clean["hero_image_id"] else None,
+        )
+        page.first_published_at = page.last_published_at = None
+        revision = await _add_revision(page, clean, by, "Created")
+    return await models.Page.get(id=page.id), revision
+
+
+async def create_section(content: Mapping[str, Any], by: str) -> tuple[models.Page, models.PageRevision]:
+    """A new section; unpublished until published, like an article."""
+    clean = await clean_section(content)
+    async with in_transaction():
+        page = await pages.create_section(
+            parent=await models.Page.get(id=clean["parent_id"]), title=clean["title"], slug=clean["slug"],
+            description=clean["description"], seo_title=clean["seo_title"], search_description=clean["search_description"],
+        )
+        await models.Page.filter(id=page.id).update(live=False, first_published_at=None, last_published_at=None)
+        revision = await _add_revision(page, clean, by, "Created")
+    return await models.Page.get(id=page.id), revision
+
+
+async def update_page(page: models.Page, changes: Mapping[str, Any], by: str, base_revision_id: int | None = None,
+                      check_base: bool = False, message: str = "") -> models.PageRevision:
+    """Save a draft: the latest content with `changes` applied, as a new revision."""
+    if check_base and base_revision_id != page.latest_revision_id:
+        raise UserError(
+            "This page changed since the revision you edited; reload it, merge, and save again.",
+            ErrorCode.CONFLICT, field="base_revision_id",
+        )
+    content = await latest_content(page)
+    content.update({k: v for k, v in changes.items()})
+    clean = await _clean(page.kind, content, page.id)
+    return await _add_revision(page, clean, by, message, base_revision_id, check_base)
+
+
+async def revert(page: models.Page, revision_id: int, by: str) -> models.PageRevision:
+    """Restore an earlier revision as a new draft (history is never rewritten)."""
+    old = await models.PageRevision.get_or_none(id=revision_id, page_id=page.id)
+    if old is None:
+        raise UserError("That revision does not belong to this page.", ErrorCode.NOT_FOUND, field="revision_id")
+    clean = await _clean(page.kind, old.content, page.id)
+    return await _add_revision(page, clean, by, f"Reverted to revision {old.number}")
+
+
+def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict]:
+    """What changed between two contents: one entry per field, body blocks by id."""
+    changes = []
+    for key in sorted(set(before) | set(after)):
+        if key in ("kind", "body"):
+            continue
+        if before.get(key) != after.get(key):
+            changes.append({"field": key, "before": before.get(key), "after": after.get(key)})
+    old_blocks = {b["id"]: b for b in before.get("body") or []}
+    new_blocks = {b["id"]: b for b in after.get("body") or []}
+    for index, block in enumerate(after.get("body") or []):
+        previous = old_blocks.get(block["id"])
+        if previous is None:
+            changes.append({"field": f"body.{index}", "change": "added", "before": None, "after": block})
+        elif previous != block:
+            changes.append({"field": f"body.{index}", "change": "changed", "before": previous, "after": block})
+    for index, block in enumerate(before.get("body") or []):
+        if block["id"] not in new_blocks:
+            changes.append({"field": f"body.{index}", "change": "removed", "before": block, "after": None})
+    old_order = [i for i in old_blocks if i in new_blocks]
+    new_order = [i for i in new_blocks if i in old_blocks]
+    if old_order != new_order:
+        changes.append({"field": "body", "change": "reordered", "before": old_order, "after": new_order})
+    for change in changes:
+        change.setdefault("change", "changed")
+    return changes
+
+
+# -- publishing ----------------------------------------------------------------------
+
+
+async def _subtree(page: models.Page) -> list[tuple[int, str]]:
+    rows = await models.Page.filter(path__startswith=page.path).values_list("id", "url_path")
+    return [(row[0], row[1]) for row in rows]
+
+
+async def _apply(page: models.Page, content: dict) -> None:
+    """Copy a revision's content onto the page row and its link tables."""
+    if page.kind == PageKind.ARTICLE:
+        body = content["body"]
+        text = blocks.body_text(body)
+        published_at = _time(content["published_at"], "published_at") or page.published_at or now()
+        await models.Page.filter(id=page.id).update(
+            title=content["title"], headline=content["headline"], summary=content["summary"],
+            published_at=published_at, source=content["source"], hero_image_id=content["hero_image_id"],
+            body=body, body_text=text,
+            reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
+            seo_title=content["seo_title"], search_description=content["search_description"] or content["summary"][:300],
+            comments_enabled=content["comments_enabled"],
+        )
+        await pages.set_tags(page, content["tags"])
+        authors = {a.id: a for a in await models.Author.filter(id__in=content["author_ids"])}
+        await pages.set_authors(page, [authors[i] for i in content["author_ids"] if i in authors])
+        related = {p.id: p for p in await models.Page.filter(id__in=content["related_ids"])}
+        await pages.set_related(page, [related[i] for i in content["related_ids"] if i in related])
+        new_parent_id = content["section_id"]
+    else:
+        await models.Page.filter(id=page.id).update(
+            title=content["title"], description=content.get("description", ""), seo_title=content["seo_title"],
+            search_description=content["search_description"],
+        )
+        new_parent_id = content.get("parent_id", page.parent_id)
+    # Place: section and slug last, so their URL changes cover the whole subtree.
+    if new_parent_id != page.parent_id:
+        await pages.move_page(page, await models.Page.get(id=new_parent_id))
+        page = await models.Page.get(id=page.id)
+    if content["slug"] != page.slug:
+        await pages.rename_page(page, content["slug"])
+
+
+async def publish(page: models.Page, revision_id: int | None, by: str, *, go_live_at: datetime | None = None,
+                  expire_at: datetime | None = None, keep_window: bool = False) -> models.PageRevision:
+    """Make a revision (the latest by default) what readers see."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page is always live.", ErrorCode.INVALID)
+    if revision_id is None and page.latest_revision_id is None:
+        await _add_revision(page, await snapshot(page), by, "Snapshot before publishing")
+    revision = await models.PageRevision.get_or_none(id=revision_id or page.latest_revision_id, page_id=page.id)
+    if revision is None:
+        raise UserError("That revision does not belong to this page.", ErrorCode.NOT_FOUND, field="revision_id")
+    content = await _clean(page.kind, revision.content, page.id)  # links may have gone since it was saved
+    if page.kind == PageKind.ARTICLE:
+        parent = await models.Page.get(id=content["section_id"])
+    else:
+        parent = await models.Page.get(id=content["parent_id"])
+    if not parent.live and parent.kind != PageKind.HOME:
+        raise UserError("Publish the parent section first.", ErrorCode.INVALID_PARENT, field="id")
+    was_public = page.first_published_at is not None  # links to its old path may be out there
+    old_url = page.url_path
+    old_subtree = await _subtree(page) if was_public else []
+    stamp = now()
+    async with in_transaction():
+        await _apply(page, content)
+        window = {} if keep_window else {"go_live_at": go_live_at, "expire_at": expire_at}
+        first = page.first_published_at or (go_live_at or stamp)
+        await models.Page.filter(id=page.id).update(
+            live=True, first_published_at=first, last_published_at=go_live_at or stamp,
+            live_revision_id=revision.id, has_unpublished_changes=revision.id != page.latest_revision_id, **window,
+        )
+        fresh = await models.Page.get(id=page.id)
+        if was_public:
+            await redirects.record_move(page.id, old_url, fresh.url_path, old_subtree)
+        await webhooks.enqueue("page.published", _event(fresh, revision))
+    return revision
+
+
+_TYPE_NAMES = {PageKind.HOME: "HomePage", PageKind.SECTION: "SectionPage", PageKind.ARTICLE: "ArticlePage"}
+
+
+def _event(page: models.Page, revision: models.PageRevision | None = None) -> dict:
+    """A webhook payload's `data`: the page's global id (as the API gives it) and where it is."""
+    global_id = base64.b64encode(f"{_TYPE_NAMES[page.kind]}:{page.id}".encode()).decode()
+    data = {"id": global_id, "kind": page.kind.value, "urlPath": page.url_path, "title": page.title}
+    if revision is not None:
+        data["revision"] = {"id": f"PageRevision:{revision.id}", "number": revision.number}
+    return data
+
+
+async def unpublish(page: models.Page, by: str) -> int:
+    """Take a page and everything below it off the site; returns how many pages."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page cannot be unpublished.", ErrorCode.INVALID)
+    async with in_transaction():
+        count = await models.Page.filter(path__startswith=page.path, live=True).update(live=False, has_unpublished_changes=True)
+        await webhooks.enqueue("page.unpublished", _event(page) | {"pages": count, "by": by})
+    return count
+
+
+async def schedule(page: models.Page, go_live_at: datetime | None, expire_at: datetime | None, by: str) -> models.Page:
+    """Set the window in which readers see the page, publishing the latest revision
+    when the page is not live yet. Both ends are checked on every read."""
+    stamp = now()
+    if expire_at is not None and expire_at <= (go_live_at or stamp):
+        raise UserError("expireAt must be after goLiveAt and in the future.", ErrorCode.INVALID, field="expire_at")
+    if go_live_at is None and expire_at is None:
+        await models.Page.filter(id=page.id).update(go_live_at=None, expire_at=None)
+    elif not page.live:
+        await publish(page, None, by, go_live_at=go_live_at, expire_at=expire_at)
+    else:
+        await models.Page.filter(id=page.id).update(go_live_at=go_live_at, expire_at=expire_at)
+    return await models.Page.get(id=page.id)
+
+
+async def record_transitions() -> dict[str, int]:
+    """Turn passed schedule boundaries into plain state, firing their webhooks.
+
+    Readers never depend on this (the window is checked on every read); it keeps
+    the tables tidy, the related-article copies current, and tells subscribers.
+    """
+    stamp = now()
+    went_live = expired = 0
+    async with in_transaction():
+        for page in await models.Page.filter(live=True, go_live_at__lte=stamp):
+            await models.Page.filter(id=page.id).update(go_live_at=None)
+            await webhooks.enqueue("page.published", _event(page) | {"scheduled": True})
+            went_live += 1
+        for page in await models.Page.filter(live=True, expire_at__lte=stamp):
+            await models.Page.filter(id=page.id).update(live=False, expire_at=None, has_unpublished_changes=True)
+            await webhooks.enqueue("page.unpublished", _event(page) | {"expired": True})
+            expired += 1
+    return {"published": went_live, "expired": expired}
+
+
+async def move(page: models.Page, parent: models.Page, position: int | None, by: str) -> models.Page:
+    """Move a page (and its subtree) now; old public paths redirect to the new ones.
+
+    The draft follows: a newer revision records the new parent, so publishing it
+    later does not move the page back.
+    """
+    was_public = page.first_published_at is not None
+    old_subtree = await _subtree(page) if was_public else []
+    async with in_transaction():
+        moved = await pages.move_page(page, parent, position)
+        if was_public:
+            await redirects.record_move(page.id, page.url_path, moved.url_path, old_subtree)
+        if page.latest_revision_id is not None and parent.id != page.parent_id:
+            data = await latest_content(page)
+            data["section_id" if page.kind == PageKind.ARTICLE else "parent_id"] = parent.id
+            await _add_revision(moved, data, by, f"Moved below {parent.title}")
+            if page.live_revision_id == page.latest_revision_id:  # nothing else was pending
+                await models.Page.filter(id=page.id).update(live_revision_id=moved.latest_revision_id, has_unpublished_changes=False)
+    return await models.Page.get(id=page.id)
+
+
+async def delete(page: models.Page, by: str) -> int:
+    """Delete a page and its subtree (revisions, comments and links go with them)."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page cannot be deleted.", ErrorCode.INVALID)
+    async with in_transaction():
+        rows = await models.Page.filter(path__startswith=page.path).order_by("-depth").values_list("id", flat=True)
+        for page_id in rows:  # deepest first: parents are protected while they have children
+            await models.Page.filter(id=page_id).delete()
+        await webhooks.enqueue("page.deleted", _event(page) | {"pages": len(rows), "by": by})
+    return len(rows)
+
+
+# -- preview tokens --------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    page_id: int
+    revision_id: int | None
+    expires: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def preview_token(secret: str, page_id: int, revision_id: int | None, seconds: int = PREVIEW_SECONDS) -> tuple[str, datetime]:
+    expires = int(time.time()) + seconds
+    payload = orjson.dumps([page_id, revision_id, expires])
+    signature = hmac.new(secret.encode(), b"preview:" + payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(signature)}", datetime.fromtimestamp(expires, timezone.utc)
+
+
+def read_preview_token(secret: str, token: str) -> Preview:
+    """The page and revision a preview token grants, or UserError when it is bad or expired."""
+    try:
+        raw_payload, raw_signature = token.split(".")
+        payload = base64.urlsafe_b64decode(raw_payload + "=" * (-len(raw_payload) % 4))
+        signature = base64.urlsafe_b64decode(raw_signature + "=" * (-len(raw_signature) % 4))
+        page_id, revision_id, expires = orjson.loads(payload)
+    except (ValueError, binascii.Error, TypeError, orjson.JSONDecodeError):
+        raise UserError("The preview token is malformed.", ErrorCode.INVALID, field="preview_token") from None
+    expected = hmac.new(secret.encode(), b"preview:" + payload, hashlib.sha256).digest()
+    if not hmac.compare_digest(signature, expected):
+        raise UserError("The preview token's signature does not match.", ErrorCode.INVALID, field="preview_token")
+    if not isinstance(expires, int) or expires < time.time():
+        raise UserError("The preview token has expired; ask for a new one.", ErrorCode.EXPIRED, field="preview_token")
+    return Preview(page_id, revision_id, expires)
+
+
+async def draft_page(page: models.Page, content: Mapping[str, Any]) -> models.Page:
+    """An unsaved copy of the page row with a revision's content on it, for previews."""
+    from service.content import _instance
+
+    values = dict(page.__dict__)
+    values.update(title=content["title"], slug=content["slug"], seo_title=content.get("seo_title", ""),
+                  search_description=content.get("search_description", ""))
+    if page.kind == PageKind.ARTICLE:
+        body = content["body"]
+        text = blocks.body_text(body)
+        values.update(
+            headline=content["headline"], summary=content["summary"], source=content["source"],
+            published_at=_time(content["published_at"], "published_at") or page.published_at or now(),
+            hero_image_id=content["hero_image_id"], body=body, comments_enabled=content["comments_enabled"],
+            reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
+            parent_id=content["section_id"],
+        )
+    elif page.kind == PageKind.SECTION:
+        values.update(description=content.get("description", ""))
+    values["_preview_content"] = dict(content)
+    return _instance(models.Page, values)

@@ -1,0 +1,211 @@
+"""Images: uploads checked by content, stored behind a storage interface, and renditions.
+
+Originals are stored under content-addressed keys (`original/ab/<sha256>.jpg`), so
+the same file uploaded twice is stored once. Renditions are made with Pillow on
+the first GET of their URL (`/media/renditions/<id>/<w>x<h>-<mode>.<fmt>`), cached
+in storage and served from it afterwards. Only the sizes in RENDITION_SIZES exist,
+so nobody can make the service resize to arbitrary dimensions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from service import models
+from service.errors import ErrorCode, UserError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # 40 MP: a decompressed bomb never gets past this
+RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+RENDITION_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+_RENDITION = re.compile(r"^renditions/(\d{1,12})/(\d{1,5})x(\d{1,5})-(fill|max)\.(jpg|png|webp)$")
+
+PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class Storage(Protocol):
+    """Where files live: the local filesystem here; an S3-compatible store fits the same four calls."""
+
+    def save(self, key: str, data: bytes) -> None: ...
+    def read(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def path(self, key: str) -> Path | None: ...
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _file(self, key: str) -> Path:
+        target = (self.root / key).resolve()
+        if self.root.resolve() not in target.parents:
+            raise ValueError(f"storage key outside the media root: {key!r}")
+        return target
+
+    def save(self, key: str, data: bytes) -> None:
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)  # atomic: readers never see half a file
+
+    def read(self, key: str) -> bytes:
+        return self._file(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._file(key).is_file()
+
+    def path(self, key: str) -> Path | None:
+        return self._file(key)
+
+
+@dataclass
+class Probe:
+    format: str
+    width: int
+    height: int
+
+
+def probe(data: bytes) -> Probe:
+    """What the bytes are, by content: UNSUPPORTED_MEDIA for anything but JPEG, PNG, WebP, GIF."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UserError(f"The file is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB.", ErrorCode.TOO_LARGE, field="file")
+    if not data:
+        raise UserError("The file is empty.", ErrorCode.UNSUPPORTED_MEDIA, field="file")
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            fmt, (width, height) = image.format, image.size
+            if width * height > MAX_PIXELS:
+                raise UserError(f"The image has more than {MAX_PIXELS // 1_000_000} megapixels.", ErrorCode.TOO_LARGE, field="file")
+            image.verify()
+    except UserError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
+        raise UserError("The file is not an image (JPEG, PNG, WebP or GIF).", ErrorCode.UNSUPPORTED_MEDIA, field="file") from None
+    if fmt not in FORMATS:
+        raise UserError(f"{fmt} images are not accepted; use JPEG, PNG, WebP or GIF.", ErrorCode.UNSUPPORTED_MEDIA, field="file")
+    return Probe(fmt, width, height)
+
+
+def _focal(value: float | None, field: str) -> float | None:
+    if value is None:
+        return None
+    if not 0.0 <= value <= 1.0:
+        raise UserError("A focal point is between 0 and 1 (from the left, from the top).", ErrorCode.INVALID, field=field)
+    return float(value)
+
+
+async def add_image(storage: Storage, data: bytes, *, title: str = "", alt: str = "", credit: str = "",
+                    focal_x: float | None = None, focal_y: float | None = None) -> models.Image:
+    """Check and store an uploaded original; returns the new library image."""
+    found = probe(data)
+    for value, field, limit in ((title, "title", 255), (alt, "alt", 512), (credit, "credit", 255)):
+        if len(value or "") > limit:
+            raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
+    fx, fy = _focal(focal_x, "focal_x"), _focal(focal_y, "focal_y")
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"original/{digest[:2]}/{digest}.{FORMATS[found.format]}"
+    if not storage.exists(key):
+        storage.save(key, data)
+    return await models.Image.create(
+        url=f"/media/{key}", file=key, format=FORMATS[found.format], file_size=len(data), width=found.width,
+        height=found.height, title=(title or "").strip(), alt=(alt or "").strip(), credit=(credit or "").strip(),
+        focal_x=fx, focal_y=fy,
+    )
+
+
+@dataclass
+class Rendition:
+    url: str
+    width: int
+    height: int
+
+
+def check_size(width: int, height: int | None) -> None:
+    allowed = ", ".join(map(str, RENDITION_SIZES))
+    if width not in RENDITION_SIZES or (height is not None and height not in RENDITION_SIZES):
+        raise UserError(f"Rendition sizes are {allowed} pixels.", ErrorCode.INVALID, field="width")
+
+
+def rendition(image: models.Image, width: int, height: int | None, fill: bool, fmt: str | None) -> Rendition:
+    """The URL and size of a rendition; the file itself is made on its first request."""
+    check_size(width, height)
+    if fill and height is None:
+        raise UserError("A fill rendition needs a height.", ErrorCode.INVALID, field="height")
+    if not image.file:  # known by URL only: nothing to resize
+        return Rendition(image.url, image.width, image.height)
+    ext = fmt or (image.format if image.format in RENDITION_FORMATS else "jpg")
+    if ext not in RENDITION_FORMATS:
+        raise UserError("Rendition formats are jpg, png and webp.", ErrorCode.INVALID, field="format")
+    box_h = height or RENDITION_SIZES[-1] * 10
+    if fill:
+        out_w, out_h = width, height
+    else:  # fit inside the box, never upscale
+        scale = min(width / image.width, box_h / image.height, 1.0)
+        out_w, out_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    mode = "fill" if fill else "max"
+    return Rendition(f"/media/renditions/{image.id}/{width}x{height or 0}-{mode}.{ext}", out_w, out_h)
+
+
+def _render(original: bytes, width: int, height: int, fill: bool, ext: str, focal: tuple[float, float]) -> bytes:
+    with PILImage.open(io.BytesIO(original)) as source:
+        source = ImageOps.exif_transpose(source)
+        if fill:
+            # Crop to the box's aspect around the focal point, then scale.
+            ratio = width / height
+            src_w, src_h = source.size
+            crop_w, crop_h = (src_w, round(src_w / ratio)) if src_w / src_h < ratio else (round(src_h * ratio), src_h)
+            left = min(max(0, round(focal[0] * src_w - crop_w / 2)), src_w - crop_w)
+            top = min(max(0, round(focal[1] * src_h - crop_h / 2)), src_h - crop_h)
+            result = source.crop((left, top, left + crop_w, top + crop_h)).resize((width, height), PILImage.LANCZOS)
+        else:
+            result = source.copy()
+            result.thumbnail((width, height or 10**6), PILImage.LANCZOS)
+        fmt = RENDITION_FORMATS[ext]
+        if fmt == "JPEG" and result.mode not in ("RGB", "L"):
+            result = result.convert("RGB")
+        out = io.BytesIO()
+        result.save(out, fmt, **({"quality": 82, "optimize": True} if fmt in ("JPEG", "WEBP") else {}))
+        return out.getvalue()
+
+
+async def serve_key(storage: Storage, key: str) -> tuple[bytes, str] | None:
+    """The bytes and content type behind a /media/ key, making a rendition on first request."""
+    if key.startswith("original/"):
+        if not re.fullmatch(r"original/[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif)", key) or not storage.exists(key):
+            return None
+        return storage.read(key), CONTENT_TYPES[key.rsplit(".", 1)[1]]
+    match = _RENDITION.match(key)
+    if not match:
+        return None
+    image_id, width, height, mode, ext = int(match[1]), int(match[2]), int(match[3]), match[4], match[5]
+    try:
+        check_size(width, height or None)
+    except UserError:
+        return None
+    if mode == "fill" and not height:
+        return None
+    if storage.exists(key):
+        return storage.read(key), CONTENT_TYPES[ext]
+    image = await models.Image.get_or_none(id=image_id)
+    if image is None or not image.file or not storage.exists(image.file):
+        return None
+    focal = (image.focal_x if image.focal_x is not None else 0.5, image.focal_y if image.focal_y is not None else 0.5)
+    import asyncio
+
+    data = await asyncio.to_thread(_render, storage.read(image.file), width, height, mode == "fill", ext, focal)
+    storage.save(key, data)
+    return data, CONTENT_TYPES[ext]

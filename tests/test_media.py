@@ -1,0 +1,148 @@
+"""Image uploads (GraphQL multipart request spec), renditions under /media/, and their limits."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from PIL import Image as PILImage
+
+from service import auth
+from service.models import Role
+from tests.conftest import run_cli
+
+UPLOAD = """
+mutation($file: Upload!, $alt: String!) {
+  uploadImage(file: $file, alt: $alt, credit: "Desk", focalX: 0.25, focalY: 0.5) {
+    image { id url width height alt credit focalPoint { x y }
+            small: rendition(width: 320) { url width height }
+            square: rendition(width: 160, height: 160, fill: true, format: WEBP) { url width height }
+            srcSet(widths: [320, 640]) }
+    errors { field code message }
+  }
+}"""
+
+
+def picture(width: int = 1200, height: int = 800, fmt: str = "PNG") -> bytes:
+    image = PILImage.new("RGB", (width, height), (200, 30, 30))
+    for x in range(width // 4):  # a blue stripe on the left quarter, where the focal point is
+        for y in range(0, height, 4):
+            image.putpixel((x, y), (20, 20, 220))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    return out.getvalue()
+
+
+async def _upload(client, data: bytes, filename: str, token: str | None, alt: str = "Harbour at dawn"):
+    operations = {"query": UPLOAD, "variables": {"file": None, "alt": alt}}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (filename, data, "application/octet-stream")},
+        headers=headers,
+    )
+
+
+async def _editor() -> str:
+    raw, _ = await auth.create_token(name="photo-desk", role=Role.EDITOR)
+    return raw
+
+
+async def test_upload_and_renditions(client):
+    token = await _editor()
+    response = await _upload(client, picture(), "anything.bin", token)
+    assert response.status_code == 200, response.text
+    result = response.json()["data"]["uploadImage"]
+    assert result["errors"] == []
+    image = result["image"]
+    assert (image["width"], image["height"], image["alt"], image["credit"]) == (1200, 800, "Harbour at dawn", "Desk")
+    assert image["focalPoint"] == {"x": 0.25, "y": 0.5}
+    assert image["small"]["width"] == 320 and image["small"]["height"] == 213
+    assert image["square"] == {"url": image["square"]["url"], "width": 160, "height": 160}
+    assert image["srcSet"] == f"{image['small']['url']} 320w, {image['small']['url'].replace('320x0', '640x0')} 640w"
+
+    original = await client.get(image["url"])
+    assert original.status_code == 200 and original.headers["content-type"] == "image/png"
+    small = await client.get(image["small"]["url"])
+    assert small.status_code == 200 and "immutable" in small.headers["cache-control"]
+    assert PILImage.open(io.BytesIO(small.content)).size == (320, 213)
+    square = await client.get(image["square"]["url"])
+    rendered = PILImage.open(io.BytesIO(square.content))
+    assert rendered.format == "WEBP" and rendered.size == (160, 160)
+    # Cropped around the focal point (left quarter): the crop holds the blue stripe.
+    assert rendered.convert("RGB").getpixel((20, 80))[2] > 60
+    again = await client.get(image["square"]["url"])  # served from the cache, identical
+    assert again.content == square.content
+
+    for bad in ("/media/renditions/1/333x0-max.jpg", "/media/renditions/999999/320x0-max.jpg",
+                "/media/../../etc/passwd", "/media/original/zz/nothing.png", "/media/renditions/1/160x0-fill.jpg"):
+        assert (await client.get(bad)).status_code == 404, bad
+
+
+
+async def test_uploads_are_checked_by_content_and_size(client):
+    token = await _editor()
+    not_image = (await _upload(client, b"GIF89a but not really an image" * 10, "photo.png", token)).json()
+    assert not_image["data"]["uploadImage"]["errors"][0]["code"] == "UNSUPPORTED_MEDIA"
+    svg = (await _upload(client, b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x.jpg", token)).json()
+    assert svg["data"]["uploadImage"]["errors"][0]["code"] == "UNSUPPORTED_MEDIA"
+    big = (await _upload(client, b"\xff" * (10 * 1024 * 1024 + 1), "big.jpg", token)).json()
+    assert big["data"]["uploadImage"]["errors"][0]["code"] == "TOO_LARGE"
+    huge_request = await _upload(client, b"\x00" * (11 * 1024 * 1024), "huge.jpg", token)
+    assert huge_request.status_code == 413
+    anonymous = (await _upload(client, picture(), "a.png", None)).json()
+    assert anonymous["data"]["uploadImage"]["errors"][0]["code"] == "UNAUTHENTICATED"
+    long_alt = (await _upload(client, picture(), "a.png", token, alt="x" * 600)).json()
+    assert long_alt["data"]["uploadImage"]["errors"][0]["field"] == "alt"
+
+
+async def test_the_same_file_is_stored_once(client, app):
+    from service import models
+
+    token = await _editor()
+    data = picture(400, 300, "JPEG")
+    first = (await _upload(client, data, "a.jpg", token)).json()["data"]["uploadImage"]["image"]
+    second = (await _upload(client, data, "b.jpg", token)).json()["data"]["uploadImage"]["image"]
+    assert first["id"] != second["id"] and first["url"] == second["url"]
+    stored = await models.Image.get(id=int(first["id"]))
+    assert stored.format == "jpg" and stored.file.startswith("original/") and stored.file_size == len(data)
+    assert first["url"].endswith(".jpg") and (await client.get(first["url"])).content == data
+
+
+async def test_renditions_through_an_article_and_refusals(demo_site, gql):
+    raw, _ = await auth.create_token(name="photo", role=Role.PUBLISHER)
+    upload = (await _upload(demo_site, picture(2000, 1000), "wide.png", raw)).json()["data"]["uploadImage"]["image"]
+    section = (await gql('{ page(urlPath: "/world-news/") { id } }'))["page"]["id"]
+    create = """mutation($input: CreateArticleInput!) { createArticle(input: $input) { article { id } errors { code field } } }"""
+    made = await demo_site.post("/graphql", json={"query": create, "variables": {"input": {
+        "sectionId": section, "title": "Pictures of the harbour", "heroImageId": upload["id"],
+        "body": [{"paragraph": {"html": "<p>Look.</p>"}}, {"image": {"imageId": upload["id"], "caption": "Wide"}}],
+    }}}, headers={"Authorization": f"Bearer {raw}"})
+    article = made.json()["data"]["createArticle"]
+    assert article["errors"] == []
+    await demo_site.post("/graphql", json={"query": "mutation($id: ID!) { publishPage(id: $id) { errors { code } } }",
+                                           "variables": {"id": article["article"]["id"]}}, headers={"Authorization": f"Bearer {raw}"})
+    page = (await gql(
+        '{ page(urlPath: "/world-news/pictures-of-the-harbour/") { ... on ArticlePage { heroImage { width '
+        "wide: rendition(width: 1920) { width height } small: rendition(width: 800, height: 800) { width height } } "
+        "body { ... on ImageBlock { caption image { srcSet(widths: [480, 1024]) } } } } } }"
+    ))
+    hero = page["page"]["heroImage"]
+    assert hero["wide"] == {"width": 1920, "height": 960} and hero["small"] == {"width": 800, "height": 400}
+    refused = await gql('{ page(urlPath: "/world-news/pictures-of-the-harbour/") { ... on ArticlePage { heroImage { rendition(width: 5000) { url } } } } }', errors=True)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "1920" in refused["errors"][0]["message"]
+    srcset = await gql('{ page(urlPath: "/world-news/pictures-of-the-harbour/") { ... on ArticlePage { heroImage { srcSet(widths: [480, 961]) } } } }', errors=True)
+    assert srcset["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_cli_adds_images(database_url, tmp_path, client):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(picture(640, 480, "JPEG"))
+    result = run_cli("images", "add", str(path), "--alt", "A photo", "--focal", "0.3,0.6", database_url=database_url,
+                     MASTHEAD_MEDIA_DIR=str(tmp_path / "media"))
+    assert "640x480 jpg" in result.stdout
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    refused = run_cli("images", "add", str(bad), database_url=database_url, check=False, MASTHEAD_MEDIA_DIR=str(tmp_path / "media"))
+    assert refused.returncode == 1 and "not an image" in refused.stderr
