@@ -1,0 +1,129 @@
+"""`masthead import`: Markdown with YAML front matter and WordPress WXR, idempotent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+async def test_the_seed_article_imports_and_reads_back_through_the_contract(demo_site, gql, contract, database_url):
+    source = SEEDS / "putin-xi-astana.md"
+    result = run_cli("import", str(source), "--quiet", database_url=database_url)
+    assert "1 created" in result.stdout
+    data = await gql(contract["ArticlePage"], {"urlPath": "/world-news/putin-xi-astana/"})
+    page = data["page"]
+    assert page["title"] == "Putin and Xi Meet Again, Praise Strengthened Russo-Chinese Relations"
+    assert page["headline"] == "Putin and Xi Meet Again to Strengthen Russo-Chinese Ties Amid Global Tensions"
+    assert page["headline"] != page["title"]
+    assert page["publishedAt"].startswith("2024-07-16")
+    section_title = (await gql('{ page(urlPath: "/world-news/") { title } }'))["page"]["title"]
+    assert page["section"] == {"title": section_title, "url": "/world-news/"}
+    assert page["source"] == "By Agencies"
+    assert [t["slug"] for t in page["tags"]] == ["russia", "china", "sco", "brics"]
+    body = source.read_text().split("---", 2)[2]
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    texts = [re.sub(r"<[^>]+>", "", b["html"]) for b in page["body"] if b["__typename"] == "ParagraphBlock"]
+    assert len(texts) == len(paragraphs) == 8
+    for text, paragraph in zip(texts, paragraphs):
+        assert text == paragraph.replace("&", "&amp;") or text == paragraph
+    # Re-running changes nothing and duplicates nothing.
+    again = run_cli("import", str(source), "--quiet", database_url=database_url)
+    assert "0 created, 0 updated, 1 unchanged" in again.stdout
+    listed = await gql('{ articles(search: "Astana", first: 10) { totalCount } }')
+    assert listed["articles"]["totalCount"] == 1
+
+
+async def test_edited_files_update_and_bad_files_are_reported_with_their_line(demo_site, gql, database_url, tmp_path):
+    good = tmp_path / "harbour.md"
+    good.write_text(
+        "---\ntitle: Harbour reopens\nsection: world-news\npublished_at: 2024-05-01T08:00:00Z\n"
+        "tags: [harbour]\nauthors: [Ada Brook]\nimages:\n  - url: https://img.example/harbour.jpg\n    alt: The harbour\n"
+        "    width: 1600\n    height: 900\n---\n\n## First ships\n\nThe *first* ships came in at dawn.\n\n"
+        "> It is a good day. — The harbour master\n\n![Cranes](https://img.example/cranes.jpg)\n\n- pumps\n- quays\n"
+    )
+    broken_yaml = tmp_path / "broken.md"
+    broken_yaml.write_text("---\ntitle: Broken\nsection: [unclosed\n---\n\nText.\n")
+    bad_field = tmp_path / "bad-date.md"
+    bad_field.write_text("---\ntitle: Bad date\nsection: world-news\npublished_at: yesterday-ish\n---\n\nText.\n")
+    no_front = tmp_path / "plain.md"
+    no_front.write_text("Just text.\n")
+    bad_block = tmp_path / "bad-embed.md"
+    bad_block.write_text("---\ntitle: Embed\nsection: world-news\n---\n\nFine paragraph.\n\n![x](javascript:alert)\n")
+    result = run_cli("import", str(tmp_path), "--quiet", database_url=database_url, check=False)
+    assert result.returncode == 0, result.stderr  # some imported
+    errors = result.stderr
+    assert f"{broken_yaml}:3:" in errors or f"{broken_yaml}:4:" in errors
+    assert f"{bad_field}:4: published_at" in errors
+    assert f"{no_front}:1:" in errors
+    assert f"{bad_block}:8:" in errors
+    assert "1 created" in result.stdout and "4 problem(s)" in result.stdout
+
+    page = (await gql(
+        '{ page(urlPath: "/world-news/harbour/") { ... on ArticlePage { title authors { name } heroImage { url width alt } '
+        "body { __typename ... on HeadingBlock { text } ... on ParagraphBlock { html } ... on QuoteBlock { text attribution } "
+        "... on ImageBlock { image { url } } } } } }"
+    ))["page"]
+    assert page["title"] == "Harbour reopens" and page["authors"] == [{"name": "Ada Brook"}]
+    assert page["heroImage"] == {"url": "https://img.example/harbour.jpg", "width": 1600, "alt": "The harbour"}
+    kinds = [b["__typename"] for b in page["body"]]
+    assert kinds == ["HeadingBlock", "ParagraphBlock", "QuoteBlock", "ImageBlock", "ParagraphBlock"]
+    assert "<em>first</em>" in page["body"][1]["html"]
+    assert page["body"][2] == {"__typename": "QuoteBlock", "text": "It is a good day.", "attribution": "The harbour master"}
+    assert "<ul><li>pumps</li>" in page["body"][4]["html"]
+
+    good.write_text(good.read_text().replace("Harbour reopens", "Harbour reopens at last"))
+    result = run_cli("import", str(good), "--quiet", database_url=database_url)
+    assert "0 created, 1 updated" in result.stdout
+    title = (await gql('{ page(urlPath: "/world-news/harbour/") { title } }'))["page"]["title"]
+    assert title == "Harbour reopens at last"
+
+
+async def test_a_wordpress_export_imports_posts_sections_tags_authors_and_approved_comments(demo_site, gql, database_url):
+    export = FIXTURES / "newsroom-export.xml"
+    result = run_cli("import", str(export), "--quiet", database_url=database_url, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "3 created" in result.stdout and "2 comments" in result.stdout  # the draft too, unpublished
+    assert "post 104" in result.stderr and "no category" in result.stderr  # reported, the rest imported
+    assert "post 103" not in result.stderr  # a draft imports as a draft, silently
+
+    data = await gql(
+        '{ page(urlPath: "/city-hall/council-flood-budget/") { title ... on ArticlePage { summary publishedAt section { title } '
+        "authors { name } tags { slug } commentCount commentsEnabled body { __typename ... on ParagraphBlock { html } "
+        "... on HeadingBlock { text } ... on QuoteBlock { text } ... on ImageBlock { caption image { url width height alt } } } "
+        "comments(first: 10) { edges { node { authorName body replies { authorName body } } } } } } }"
+    )
+    page = data["page"]
+    assert page["title"] == "Council passes the flood-defence budget"
+    assert page["publishedAt"].startswith("2024-03-04T09:15:00")
+    assert page["section"] == {"title": "City Hall"}
+    assert page["authors"] == [{"name": "Mira Vane"}]
+    assert [t["slug"] for t in page["tags"]] == ["budget", "flooding"]
+    assert [b["__typename"] for b in page["body"]] == ["ParagraphBlock", "HeadingBlock", "ParagraphBlock", "QuoteBlock", "ImageBlock"]
+    assert page["body"][4]["image"] == {"url": "https://courier.example/wp-content/uploads/quay.jpg", "width": 1200, "height": 800, "alt": "The old quay"}
+    assert page["commentCount"] == 2
+    edges = page["comments"]["edges"]
+    assert [e["node"]["authorName"] for e in edges] == ["Piet"]
+    assert edges[0]["node"]["replies"] == [{"authorName": "Anke", "body": "The quay needed it, Piet."}]
+    buses = (await gql('{ page(urlPath: "/city-hall/night-buses-return/") { ... on ArticlePage { commentsEnabled body { __typename } } } }'))["page"]
+    assert buses == {"commentsEnabled": False, "body": [{"__typename": "ParagraphBlock"}, {"__typename": "ParagraphBlock"}]}
+    assert (await gql('{ page(urlPath: "/city-hall/unfinished/") { title } }'))["page"] is None
+
+    again = run_cli("import", str(export), "--quiet", database_url=database_url, check=False)
+    assert "0 created" in again.stdout and "0 comments" in again.stdout
+    count = (await gql('{ articles(section: "city-hall") { totalCount } }'))["articles"]["totalCount"]
+    assert count == 2
+
+
+async def test_hostile_xml_is_refused(demo_site, database_url, tmp_path):
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        "<rss><channel><item><title>&lol2;</title></item></channel></rss>"
+    )
+    result = run_cli("import", str(bomb), "--quiet", database_url=database_url, check=False)
+    assert result.returncode == 1 and "refused" in result.stderr
