@@ -444,6 +444,18 @@ class WebhookPayload:
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
 
 
+async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: Any, base_revision_id: str | None):
+    """updateArticle and updateSection: a new revision on top of `baseRevisionId` when given."""
+    by = await _actor(info, Role.EDITOR)
+    page = await _page(id)
+    if page.kind != kind:
+        noun = "an article" if kind == PageKind.ARTICLE else "a section"
+        raise service_errors.UserError(f"That page is not {noun}.", service_errors.ErrorCode.INVALID, field="id")
+    base = _pk(base_revision_id, {REVISION}, "base_revision_id")
+    revision = await editorial.update_page(page, changes_of(input), by, base, check_base=base_revision_id is not None)
+    return await draft_view(info, page, revision.content), revision
+
+
 def _errors(error: service_errors.UserError) -> list[UserError]:
     return [UserError.from_exception(error)]
 
@@ -494,15 +506,10 @@ class EditorialMutation:
         self, info: Info, id: strawberry.ID, input: UpdateArticleInput, base_revision_id: strawberry.ID | None = None
     ) -> ArticlePayload:
         try:
-            by = await _actor(info, Role.EDITOR)
-            page = await _page(id)
-            if page.kind != PageKind.ARTICLE:
-                raise service_errors.UserError("That page is not an article.", service_errors.ErrorCode.INVALID, field="id")
-            base = _pk(base_revision_id, {REVISION}, "base_revision_id")
-            revision = await editorial.update_page(page, _article_changes(input), by, base, check_base=base_revision_id is not None)
+            article, revision = await _save_draft(info, id, PageKind.ARTICLE, _article_changes, input, base_revision_id)
         except service_errors.UserError as error:
             return ArticlePayload(errors=_errors(error))
-        return ArticlePayload(article=await draft_view(info, page, revision.content), revision=revision)
+        return ArticlePayload(article=article, revision=revision)
 
     @strawberry.mutation(description="Create a section as a draft (editor).")
     async def create_section(self, info: Info, input: CreateSectionInput) -> SectionPayload:
@@ -518,15 +525,10 @@ class EditorialMutation:
         self, info: Info, id: strawberry.ID, input: UpdateSectionInput, base_revision_id: strawberry.ID | None = None
     ) -> SectionPayload:
         try:
-            by = await _actor(info, Role.EDITOR)
-            page = await _page(id)
-            if page.kind != PageKind.SECTION:
-                raise service_errors.UserError("That page is not a section.", service_errors.ErrorCode.INVALID, field="id")
-            base = _pk(base_revision_id, {REVISION}, "base_revision_id")
-            revision = await editorial.update_page(page, _section_changes(input), by, base, check_base=base_revision_id is not None)
+            section, revision = await _save_draft(info, id, PageKind.SECTION, _section_changes, input, base_revision_id)
         except service_errors.UserError as error:
             return SectionPayload(errors=_errors(error))
-        return SectionPayload(section=await draft_view(info, page, revision.content), revision=revision)
+        return SectionPayload(section=section, revision=revision)
 
     @strawberry.mutation(description="Move a page and its subtree below another page (publisher); old paths redirect.")
     async def move_page(self, info: Info, id: strawberry.ID, parent_id: strawberry.ID, position: int | None = None) -> PagePayload:
