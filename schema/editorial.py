@@ -22,7 +22,9 @@ from schema.context import Info
 from schema.errors import BadInput, camel, check_first
 from schema.moderation import UserError, _require
 from schema.node import PageInfo
+from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
+from schema.site import Site
 from schema.pages import ArticlePage, Page, SectionPage
 from service import content, editorial, media, models, redirects, webhooks
 from service import errors as service_errors
@@ -350,6 +352,7 @@ class RevisionPayload:
 
 @strawberry.type(description="The result of deletePage.")
 class DeletePagePayload:
+    page: Page | None = strawberry.field(default=None, description="The deleted page, as it was.")
     deleted_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Global ids of every page deleted.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
 
@@ -456,6 +459,64 @@ async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: An
     return await draft_view(info, page, revision.content), revision
 
 
+@strawberry.enum(description="What a token may do; each role includes the ones before it.")
+class TokenRole(Enum):
+    READER = "reader"
+    MODERATOR = "moderator"
+    EDITOR = "editor"
+    PUBLISHER = "publisher"
+    ADMIN = "admin"
+
+
+@strawberry.type(description="An API token, as admins see it: never its secret.")
+class ApiToken:
+    name: str = strawberry.field(description="What the token is for.")
+    created_at: datetime = strawberry.field(description="When it was made.")
+    expires_at: datetime | None = strawberry.field(description="When it stops working, if ever.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked, if it was.")
+
+    @strawberry.field(description="Id, for revokeApiToken.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.id))
+
+    @strawberry.field(description="Its role.")
+    def role(self) -> TokenRole:
+        return TokenRole(self.role.value)
+
+    @strawberry.field(description="Whether it authenticates now (not revoked, not expired).")
+    def active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > editorial.now())
+
+
+@strawberry.type(description="The result of createApiToken; the secret is shown here only.")
+class ApiTokenPayload:
+    token: ApiToken | None = strawberry.field(default=None, description="The token.")
+    secret: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <secret>`; store it now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+@strawberry.input(description="A link for the \"stay connected\" block.")
+class SocialLinkInput:
+    network: str = strawberry.field(description="Network name, lower case (x, facebook, rss ...).")
+    url: str = strawberry.field(description="http(s) address of the account.")
+
+
+@strawberry.input(description="Site settings to change: only the fields given change.")
+class SiteSettingsInput:
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="The site's name.")
+    tagline: str | None = strawberry.field(default=strawberry.UNSET, description="The tagline.")
+    social_links: list[SocialLinkInput] | None = strawberry.field(default=strawberry.UNSET, description="All social links, in order.")
+    auto_approve_known_commenters: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Publish at once comments from an email with an approved comment."
+    )
+
+
+@strawberry.type(description="The result of updateSiteSettings.")
+class SiteSettingsPayload:
+    site: Site | None = strawberry.field(default=None, description="The settings afterwards.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
 def _errors(error: service_errors.UserError) -> list[UserError]:
     return [UserError.from_exception(error)]
 
@@ -552,7 +613,7 @@ class EditorialMutation:
             await editorial.delete(page, by)
         except service_errors.UserError as error:
             return DeletePagePayload(errors=_errors(error))
-        return DeletePagePayload(deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[PageKind(k)], i)) for i, k in subtree])
+        return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[PageKind(k)], i)) for i, k in subtree])
 
     @strawberry.mutation(description="Publish a revision (the latest by default) of a page (publisher).")
     async def publish_page(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID | None = None) -> PagePayload:
@@ -653,6 +714,54 @@ class EditorialMutation:
             return WebhookPayload(errors=_errors(error))
         return WebhookPayload(webhook=hook, secret=hook.secret)
 
+    @strawberry.mutation(description="Make an API token (admin); its secret is in the payload, once.")
+    async def create_api_token(
+        self, info: Info, name: str, role: TokenRole, expires_in_days: int | None = None
+    ) -> ApiTokenPayload:
+        from datetime import timedelta
+
+        from service import auth
+
+        try:
+            await _actor(info, Role.ADMIN)
+            if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+                raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
+            raw, token = await auth.create_token(
+                name=name, role=Role(role.value), expires_in=timedelta(days=expires_in_days) if expires_in_days else None
+            )
+        except service_errors.UserError as error:
+            return ApiTokenPayload(errors=_errors(error))
+        return ApiTokenPayload(token=token, secret=raw)
+
+    @strawberry.mutation(description="Revoke an API token (admin): it stops working at once.")
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenPayload:
+        from service import auth
+
+        try:
+            await _actor(info, Role.ADMIN)
+            token_id = _plain_id(id, "id")
+            if not await auth.revoke_token(token_id):
+                raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
+        except service_errors.UserError as error:
+            return ApiTokenPayload(errors=_errors(error))
+        return ApiTokenPayload(token=await models.ApiToken.get(id=token_id))
+
+    @strawberry.mutation(description="Change the site name, tagline, social links or comment policy (admin).")
+    async def update_site_settings(self, info: Info, input: SiteSettingsInput) -> SiteSettingsPayload:
+        try:
+            await _actor(info, Role.ADMIN)
+            changes: dict[str, Any] = {}
+            for name in ("name", "tagline", "auto_approve_known_commenters"):
+                value = getattr(input, name)
+                if value is not strawberry.UNSET and value is not None:
+                    changes[name] = value
+            if input.social_links is not strawberry.UNSET and input.social_links is not None:
+                changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
+            await editorial.update_site_settings(changes)
+        except service_errors.UserError as error:
+            return SiteSettingsPayload(errors=_errors(error))
+        return SiteSettingsPayload(site=await content.site_settings())
+
     @strawberry.mutation(description="Remove a webhook endpoint and its delivery records (admin).")
     async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookPayload:
         try:
@@ -742,6 +851,30 @@ class EditorialQuery:
             raise _query_guard(error) from None
         return await models.Page.get_or_none(id=pk)
 
+    @strawberry.field(description="API tokens, newest first, never their secrets (admin).")
+    async def api_tokens(self, info: Info) -> list[ApiToken]:
+        try:
+            await _require(info, Role.ADMIN)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        return await models.ApiToken.all().order_by("-id")
+
+    @strawberry.field(description="Authors, by name, with their ids (for CreateArticleInput.authorIds).")
+    async def authors(self) -> list[MediaAuthor]:
+        return await models.Author.all().order_by("name", "id")
+
+    @strawberry.field(description="The image library, newest first (editor).")
+    async def images(self, info: Info, first: int = 20, before_id: int | None = None) -> list[MediaImage]:
+        try:
+            await _require(info, Role.EDITOR)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        check_first(first, 100)
+        query = models.Image.all()
+        if before_id is not None:
+            query = query.filter(id__lt=before_id)
+        return await query.order_by("-id").limit(first)
+
     @strawberry.field(description="Registered webhook endpoints (admin).")
     async def webhooks(self, info: Info) -> list[Webhook]:
         try:
@@ -776,4 +909,4 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
     return await draft_view(info, row, data)
 
 
-EDITORIAL_TYPES = [Revision, PageStatus, RedirectRule, Webhook, WebhookDelivery]
+EDITORIAL_TYPES = [Revision, PageStatus, RedirectRule, Webhook, WebhookDelivery, ApiToken]

@@ -139,7 +139,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_token(args, settings: Settings) -> int:
-    from datetime import timedelta
+    from datetime import datetime, timedelta, timezone
 
     from service import auth, models
 
@@ -151,7 +151,12 @@ def cmd_token(args, settings: Settings) -> int:
             print(raw)
         elif args.action == "list":
             for token in await models.ApiToken.all().order_by("id"):
-                state = "revoked" if token.revoked_at else ("expires " + token.expires_at.isoformat() if token.expires_at else "active")
+                if token.revoked_at:
+                    state = "revoked"
+                elif token.expires_at and token.expires_at <= datetime.now(timezone.utc):
+                    state = "expired " + token.expires_at.isoformat()
+                else:
+                    state = "active, expires " + token.expires_at.isoformat() if token.expires_at else "active"
                 print(f"{token.id}\t{token.role.value}\t{token.name}\t{state}")
         else:
             if not await auth.revoke_token(args.id):

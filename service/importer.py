@@ -537,17 +537,17 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
     report = Report()
     pending_related: list = []
     files = _files(paths)
-    markdown = [p for p in files if p.suffix.lower() in MARKDOWN_SUFFIXES]
-    for number, path in enumerate(files, start=1):
+    markdown_total = sum(1 for p in files if p.suffix.lower() in MARKDOWN_SUFFIXES)
+    markdown_done = 0
+    for path in files:
         try:
             if not path.is_file():
                 raise ImportError_("no such file.")
             if path.stat().st_size > MAX_FILE_BYTES:
                 raise ImportError_(f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
             if path.suffix.lower() in MARKDOWN_SUFFIXES:
+                markdown_done += 1
                 await import_markdown(path, by, publish, report, pending_related)
-                if progress:
-                    _bar(len([p for p in markdown if markdown.index(p) < markdown.index(path) + 1]), len(markdown), "markdown")
             elif path.suffix.lower() == ".xml":
                 await import_wxr(path, by, publish, report, (lambda d, t: _bar(d, t, path.name[:10])) if progress else (lambda d, t: None))
             else:
@@ -558,6 +558,8 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
             report.problems.append(Problem(path, None, "not UTF-8 text."))
         except UserError as error:
             report.problems.append(Problem(path, None, error.message))
+        if progress and path.suffix.lower() in MARKDOWN_SUFFIXES:
+            _bar(markdown_done, markdown_total, "markdown")
     await _link_related(pending_related, report, by, publish)
     return report
 

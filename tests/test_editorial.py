@@ -396,3 +396,73 @@ async def test_sections_are_drafted_and_published_like_articles(desk):
         'mutation($p: ID!) { createSection(input: {parentId: $p, title: "World News"}) { errors { code field } } }', {"p": home}, "editor",
     ))["createSection"]
     assert duplicate["errors"][0]["code"] == "DUPLICATE"
+
+
+async def test_concurrent_edits_on_the_same_revision_store_exactly_one(desk):
+    section_id, author_id = await _section_id(desk), await _author_id(desk)
+    created = (await desk.data(CREATE, {"input": _draft_input(section_id, author_id)}, "editor"))["createArticle"]
+    article, base = created["article"]["id"], created["revision"]["id"]
+    results = await asyncio.gather(*(
+        desk.data(UPDATE, {"id": article, "input": {"summary": f"Version {n}"}, "base": base}, "editor") for n in range(6)
+    ))
+    payloads = [r["updateArticle"] for r in results]
+    saved = [p for p in payloads if not p["errors"]]
+    assert len(saved) == 1
+    assert all(p["errors"][0]["code"] == "CONFLICT" for p in payloads if p["errors"])
+    assert await models.PageRevision.filter(page_id=await _pk(article)).count() == 2
+
+
+async def test_publish_scheduled_records_transitions_and_queues_webhooks(desk, database_url):
+    from tests.conftest import run_cli
+
+    await desk.data('mutation { registerWebhook(url: "http://127.0.0.1:9/", events: [PAGE_PUBLISHED, PAGE_UNPUBLISHED]) { errors { code } } }', {}, "admin")
+    article = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+    article_id = await _section_id(desk, article)
+    expiring = datetime.now(timezone.utc) + timedelta(seconds=1)
+    SCHEDULE = "mutation($id: ID!, $exp: DateTime) { schedulePage(id: $id, expireAt: $exp) { errors { code } } }"
+    assert (await desk.data(SCHEDULE, {"id": article_id, "exp": expiring.isoformat()}, "publisher"))["schedulePage"]["errors"] == []
+    assert "0 went live, 0 expired" in run_cli("publish-scheduled", database_url=database_url).stdout
+    await asyncio.sleep(max(0.0, (expiring - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    assert await desk.reader_sees(article) is None  # already, before anything recorded it
+    assert "0 went live, 1 expired" in run_cli("publish-scheduled", database_url=database_url).stdout
+    status = (await desk.data(STATUS, {"id": article_id}, "editor"))["pageStatus"]
+    assert status["live"] is False and status["expireAt"] is None
+    events = await models.WebhookDelivery.all().values_list("event", flat=True)
+    assert events == ["page.unpublished"]
+
+
+async def test_admins_manage_tokens_and_site_settings(desk):
+    made = (await desk.data(
+        'mutation { createApiToken(name: "night desk", role: EDITOR, expiresInDays: 30) { token { id role active expiresAt } secret errors { code } } }',
+        {}, "admin",
+    ))["createApiToken"]
+    assert made["errors"] == [] and made["token"]["role"] == "EDITOR" and made["token"]["active"] and made["secret"].startswith("mh_")
+    whoami = await desk.client.post("/graphql", json={"query": "{ redirects { oldPath } }"}, headers={"Authorization": f"Bearer {made['secret']}"})
+    assert "errors" not in whoami.json()
+    listed = (await desk.data("{ apiTokens { name role active } }", {}, "admin"))["apiTokens"]
+    assert {"name": "night desk", "role": "EDITOR", "active": True} in listed
+    assert all("secret" not in t and "tokenHash" not in t for t in listed)
+    revoked = (await desk.data("mutation($id: ID!) { revokeApiToken(id: $id) { token { active } errors { code } } }", {"id": made["token"]["id"]}, "admin"))["revokeApiToken"]
+    assert revoked == {"token": {"active": False}, "errors": []}
+    after = await desk.client.post("/graphql", json={"query": "{ redirects { oldPath } }"}, headers={"Authorization": f"Bearer {made['secret']}"})
+    assert after.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    denied = (await desk.data('mutation { createApiToken(name: "x", role: ADMIN) { errors { code } } }', {}, "publisher"))["createApiToken"]
+    assert denied["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert (await desk("{ apiTokens { name } }", {}, "publisher"))["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
+
+    UPDATE_SITE = "mutation($i: SiteSettingsInput!) { updateSiteSettings(input: $i) { site { name tagline socialLinks { network url } } errors { field code } } }"
+    changed = (await desk.data(UPDATE_SITE, {"i": {"tagline": "News from the lowlands", "socialLinks": [{"network": "RSS", "url": "https://example.org/feed"}]}}, "admin"))["updateSiteSettings"]
+    assert changed["errors"] == [] and changed["site"]["tagline"] == "News from the lowlands"
+    assert changed["site"]["socialLinks"] == [{"network": "rss", "url": "https://example.org/feed"}]
+    assert (await desk.data("{ site { tagline } }"))["site"]["tagline"] == "News from the lowlands"
+    bad = (await desk.data(UPDATE_SITE, {"i": {"socialLinks": [{"network": "x", "url": "javascript:alert(1)"}]}}, "admin"))["updateSiteSettings"]
+    assert bad["errors"] == [{"field": "socialLinks.0", "code": "INVALID_URL"}]
+    assert (await desk.data(UPDATE_SITE, {"i": {"name": "Nope"}}, "publisher"))["updateSiteSettings"]["errors"][0]["code"] == "PERMISSION_DENIED"
+
+
+async def test_editors_list_authors_and_images(desk):
+    authors = (await desk.data("{ authors { id name slug } }"))["authors"]
+    assert authors and all(a["id"].isdigit() for a in authors)
+    assert (await desk("{ images { id } }"))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    images = (await desk.data("{ images(first: 5) { id url width } }", {}, "editor"))["images"]
+    assert len(images) == min(5, await models.Image.all().count())
