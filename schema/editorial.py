@@ -8,6 +8,8 @@ it is not empty. Queries that only editors may make raise a coded GraphQL error.
 
 from __future__ import annotations
 
+from service.errors import is_number
+
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -46,7 +48,7 @@ def _pk(value: str | None, expected: set[str], field: str) -> int | None:
 def _plain_id(value: str | None, field: str) -> int | None:
     if value is None:
         return None
-    if not str(value).isdigit() or len(str(value)) > 18:
+    if not is_number(str(value)) or len(str(value)) > 18:
         raise service_errors.UserError(f"{camel(field)} must be a numeric id.", service_errors.ErrorCode.INVALID, field=field)
     return int(value)
 
@@ -539,6 +541,9 @@ class EditorialMutation:
     ) -> ImagePayload:
         try:
             await _actor(info, Role.EDITOR)
+            if not hasattr(file, "read"):
+                raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
+                                               service_errors.ErrorCode.INVALID, field="file")
             data = await file.read(media.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
             image = await media.add_image(
                 media.LocalStorage(info.context.settings.media_dir), data, title=title, alt=alt, credit=credit,
@@ -814,7 +819,7 @@ class EditorialQuery:
                 parts = content.decode_cursor(after, "r")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
-            if len(parts) != 1 or not parts[0].isdigit():
+            if len(parts) != 1 or not is_number(parts[0]):
                 raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
             query = query.filter(number__lt=int(parts[0]))
         rows = await query.order_by("-number").limit(first + 1)
@@ -900,7 +905,10 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
         revision = await models.PageRevision.get_or_none(id=row.latest_revision_id)
     data = revision.content if revision else await editorial.snapshot(row)
     if url_path is not None:
-        wanted = redirects.normalise(url_path) if url_path != "/" else "/"
+        try:
+            wanted = redirects.normalise(url_path) if url_path != "/" else "/"
+        except service_errors.UserError as error:
+            raise BadInput(error.message, "urlPath") from None
         parent_url = row.url_path[: -len(row.slug) - 1] if row.kind != PageKind.HOME else ""
         if wanted not in (row.url_path, f"{parent_url}{data.get('slug', row.slug)}/"):
             raise GraphQLError("This preview token is for another page.", extensions={"code": "PERMISSION_DENIED", "argument": "previewToken"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.errors import is_number
+
 import base64
 import binascii
 
@@ -34,6 +36,6 @@ def from_global_id(value: str, expected: set[str] | None = None) -> tuple[str, i
         raise BadInput(f"Invalid id {value[:64]!r}: not a global id.", "id") from None
     type_name, _, pk = raw.partition(":")
     allowed = expected or NODE_TYPES
-    if type_name not in allowed or not pk.isdigit() or len(pk) > 18:
+    if type_name not in allowed or not is_number(pk) or len(pk) > 18:
         raise BadInput(f"Invalid id {value[:64]!r}: expected the id of a {' or '.join(sorted(allowed))}.", "id")
     return type_name, int(pk)

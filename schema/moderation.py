@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.errors import is_number
+
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
@@ -196,7 +198,7 @@ class ModerationQuery:
                 parts = content.decode_cursor(after, "q")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
-            if len(parts) != 1 or not parts[0].isdigit():
+            if len(parts) != 1 or not is_number(parts[0]):
                 raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
             after_id = int(parts[0])
         rows, has_next = await comments.queue(Status(status.value), first, after_id)

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
 from tortoise.contrib.starlette import RegisterTortoise
 
 from schema import schema as graphql_schema
@@ -54,6 +55,17 @@ class MastheadGraphQL(GraphQL):
             if isinstance(request, Request):
                 await request.close()  # a multipart request's uploaded files are temporary files
 
+    async def parse_http_body(self, request):
+        content_type = (request.content_type or "").lower()
+        if content_type.startswith("multipart/form-data") and not _preflighted(request.headers):
+            # A cross-site HTML form can send multipart bodies; it cannot set these headers.
+            raise HTTPException(400, "Multipart requests need an Authorization or GraphQL-Require-Preflight header.")
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if _has_nul(item.query) or _has_nul(item.variables) or _has_nul(item.operation_name):
+                raise HTTPException(400, "The request contains a NUL character, which no field accepts.")
+        return data
+
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response, settings=self.settings)
 
@@ -62,6 +74,23 @@ class MastheadGraphQL(GraphQL):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html, headers={"Content-Security-Policy": GRAPHIQL_CSP})
+
+
+PREFLIGHT_HEADERS = ("authorization", "graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+
+
+def _preflighted(headers) -> bool:
+    return any(headers.get(name) for name in PREFLIGHT_HEADERS)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def media_endpoint(settings: Settings):

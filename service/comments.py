@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from tortoise.transactions import in_transaction
 
 from service import content, db, events, limits, models, webhooks
-from service.errors import ErrorCode, UserError, required_text
+from service.errors import ErrorCode, UserError, required_text, is_number
 from service.models import CommentStatus, PageKind
 from service.pages import now
 from service.settings import Settings
@@ -86,7 +86,7 @@ def form_token(settings: Settings, article_id: int, issued: float | None = None)
 
 def _form_token_ok(settings: Settings, token: str, article_id: int) -> bool:
     parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or not is_number(parts[0]) or not is_number(parts[1]):
         return False
     expected = form_token(settings, int(parts[0]), int(parts[1]))
     if not hmac.compare_digest(expected, token) or int(parts[0]) != article_id:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import orjson
 
 from service import db, models
-from service.errors import ErrorCode, UserError
+from service.errors import ErrorCode, UserError, is_number
 from service.models import CommentStatus, PageKind
 
 
@@ -252,7 +252,7 @@ def decode_cursor(cursor: str, kind: str) -> list[str]:
 
 def _keyset(cursor: str, kind: str) -> tuple[datetime, int]:
     parts = decode_cursor(cursor, kind)
-    if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]) or not parts[1].isdigit():
+    if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]) or not is_number(parts[1]):
         raise UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
     moment = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
     return moment, int(parts[1])
@@ -363,7 +363,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
         offset = 0
         if after is not None:
             parts = decode_cursor(after, "s")
-            if len(parts) != 1 or not parts[0].isdigit():
+            if len(parts) != 1 or not is_number(parts[0]):
                 raise UserError(f"Invalid cursor {after[:64]!r}.", ErrorCode.INVALID, field="after")
             offset = int(parts[0]) + 1
         params.extend([first + 1, offset])

@@ -25,7 +25,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from service import blocks, db, models, pages, redirects, webhooks
-from service.errors import ErrorCode, UserError, required_text
+from service.errors import ErrorCode, UserError, no_nul, required_text
 from service.models import PageKind
 
 ARTICLE_FIELDS = (
@@ -56,14 +56,15 @@ def _time(value: Any, field: str) -> datetime | None:
             raise UserError(f"{field} is not an ISO 8601 date-time.", ErrorCode.INVALID, field=field) from None
     if parsed is not None and parsed.tzinfo is None:
         raise UserError(f"{field} needs a time zone, such as 2024-07-16T09:00:00Z.", ErrorCode.INVALID, field=field)
-    return parsed
+    # Stored in UTC: SQLite compares the text, so every stored time must share one offset.
+    return parsed.astimezone(timezone.utc) if parsed is not None else None
 
 
 def _text(value: Any, field: str, limit: int) -> str:
     value = "" if value is None else value
     if not isinstance(value, str):
         raise UserError(f"{field} must be text.", ErrorCode.INVALID, field=field)
-    value = value.strip()
+    value = no_nul(value.strip(), field)
     if len(value) > limit:
         raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
     return value
@@ -253,6 +254,15 @@ async def create_section(content: Mapping[str, Any], by: str) -> tuple[models.Pa
     return await models.Page.get(id=page.id), revision
 
 
+async def _prune(content: dict) -> dict:
+    """A stored draft without the related articles deleted since it was saved."""
+    related = content.get("related_ids") or []
+    if related:
+        alive = set(await models.Page.filter(id__in=related).values_list("id", flat=True))
+        content["related_ids"] = [i for i in related if i in alive]
+    return content
+
+
 async def update_page(page: models.Page, changes: Mapping[str, Any], by: str, base_revision_id: int | None = None,
                       check_base: bool = False, message: str = "") -> models.PageRevision:
     """Save a draft: the latest content with `changes` applied, as a new revision."""
@@ -261,7 +271,7 @@ async def update_page(page: models.Page, changes: Mapping[str, Any], by: str, ba
             "This page changed since the revision you edited; reload it, merge, and save again.",
             ErrorCode.CONFLICT, field="base_revision_id",
         )
-    content = await latest_content(page)
+    content = await _prune(await latest_content(page))
     content.update({k: v for k, v in changes.items()})
     clean = await _clean(page.kind, content, page.id)
     return await _add_revision(page, clean, by, message, base_revision_id, check_base)
@@ -272,7 +282,7 @@ async def revert(page: models.Page, revision_id: int, by: str) -> models.PageRev
     old = await models.PageRevision.get_or_none(id=revision_id, page_id=page.id)
     if old is None:
         raise UserError("That revision does not belong to this page.", ErrorCode.NOT_FOUND, field="revision_id")
-    clean = await _clean(page.kind, old.content, page.id)
+    clean = await _clean(page.kind, await _prune(dict(old.content)), page.id)
     return await _add_revision(page, clean, by, f"Reverted to revision {old.number}")
 
 
@@ -356,7 +366,7 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     revision = await models.PageRevision.get_or_none(id=revision_id or page.latest_revision_id, page_id=page.id)
     if revision is None:
         raise UserError("That revision does not belong to this page.", ErrorCode.NOT_FOUND, field="revision_id")
-    content = await _clean(page.kind, revision.content, page.id)  # links may have gone since it was saved
+    content = await _clean(page.kind, await _prune(dict(revision.content)), page.id)  # links may have gone since
     if page.kind == PageKind.ARTICLE:
         parent = await models.Page.get(id=content["section_id"])
     else:
@@ -378,6 +388,7 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
         fresh = await models.Page.get(id=page.id)
         if was_public:
             await redirects.record_move(page.id, old_url, fresh.url_path, old_subtree)
+        await models.Redirect.filter(old_path=fresh.url_path).delete()  # the page lives there now
         await webhooks.enqueue("page.published", _event(fresh, revision))
     return revision
 
@@ -406,16 +417,20 @@ async def unpublish(page: models.Page, by: str) -> int:
 
 async def schedule(page: models.Page, go_live_at: datetime | None, expire_at: datetime | None, by: str) -> models.Page:
     """Set the window in which readers see the page, publishing the latest revision
-    when the page is not live yet. Both ends are checked on every read."""
+    when the page is not live yet. Both ends are checked on every read. A section's
+    window applies to everything below it too."""
+    if page.kind == PageKind.HOME:
+        raise UserError("The home page is always live; it has no schedule.", ErrorCode.INVALID, field="id")
+    go_live_at = _time(go_live_at, "go_live_at")
+    expire_at = _time(expire_at, "expire_at")
     stamp = now()
-    if expire_at is not None and expire_at <= (go_live_at or stamp):
-        raise UserError("expireAt must be after goLiveAt and in the future.", ErrorCode.INVALID, field="expire_at")
-    if go_live_at is None and expire_at is None:
-        await models.Page.filter(id=page.id).update(go_live_at=None, expire_at=None)
-    elif not page.live:
-        await publish(page, None, by, go_live_at=go_live_at, expire_at=expire_at)
-    else:
-        await models.Page.filter(id=page.id).update(go_live_at=go_live_at, expire_at=expire_at)
+    if expire_at is not None and (expire_at <= stamp or (go_live_at is not None and expire_at <= go_live_at)):
+        raise UserError("expireAt must be in the future and after goLiveAt.", ErrorCode.INVALID, field="expire_at")
+    scope = models.Page.filter(path__startswith=page.path) if page.kind == PageKind.SECTION else models.Page.filter(id=page.id)
+    async with in_transaction():
+        if (go_live_at is not None or expire_at is not None) and not page.live:
+            await publish(page, None, by, go_live_at=go_live_at, expire_at=expire_at)
+        await scope.update(go_live_at=go_live_at, expire_at=expire_at)
     return await models.Page.get(id=page.id)
 
 
@@ -424,18 +439,24 @@ async def record_transitions() -> dict[str, int]:
 
     Readers never depend on this (the window is checked on every read); it keeps
     the tables tidy, the related-article copies current, and tells subscribers.
+    Every serving process runs it: each row changes under a condition, and only
+    the process whose UPDATE changed it sends the event.
     """
     stamp = now()
     went_live = expired = 0
-    async with in_transaction():
-        for page in await models.Page.filter(live=True, go_live_at__lte=stamp):
-            await models.Page.filter(id=page.id).update(go_live_at=None)
-            await webhooks.enqueue("page.published", _event(page) | {"scheduled": True})
-            went_live += 1
-        for page in await models.Page.filter(live=True, expire_at__lte=stamp):
-            await models.Page.filter(id=page.id).update(live=False, expire_at=None, has_unpublished_changes=True)
-            await webhooks.enqueue("page.unpublished", _event(page) | {"expired": True})
-            expired += 1
+    for page in await models.Page.filter(live=True, go_live_at__lte=stamp):
+        async with in_transaction():
+            if await models.Page.filter(id=page.id, live=True, go_live_at__lte=stamp).update(go_live_at=None):
+                await webhooks.enqueue("page.published", _event(page) | {"scheduled": True})
+                went_live += 1
+    for page in await models.Page.filter(live=True, expire_at__lte=stamp):
+        async with in_transaction():
+            changed = await models.Page.filter(id=page.id, live=True, expire_at__lte=stamp).update(
+                live=False, expire_at=None, has_unpublished_changes=True
+            )
+            if changed:
+                await webhooks.enqueue("page.unpublished", _event(page) | {"expired": True})
+                expired += 1
     return {"published": went_live, "expired": expired}
 
 
@@ -445,6 +466,9 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
     The draft follows: a newer revision records the new parent, so publishing it
     later does not move the page back.
     """
+    if page.live and not parent.live:
+        raise UserError("Publish the target section first: readers would lose this page.", ErrorCode.INVALID_PARENT,
+                        field="parent_id")
     was_public = page.first_published_at is not None
     old_subtree = await _subtree(page) if was_public else []
     async with in_transaction():

@@ -39,10 +39,22 @@ class UserError(Exception):
         self.retry_after = retry_after
 
 
+def is_number(text: str) -> bool:
+    """Only ASCII digits: str.isdigit() also accepts "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
+def no_nul(value: str, field: str) -> str:
+    """Refuse NUL characters: PostgreSQL cannot store them in text."""
+    if "\x00" in value:
+        raise UserError(f"{field.replace('_', ' ').capitalize()} contains a NUL character.", ErrorCode.INVALID, field=field)
+    return value
+
+
 def required_text(value: str | None, field: str, limit: int, label: str | None = None) -> str:
     """The stripped value, or a REQUIRED / TOO_LONG UserError naming the field."""
     label = label or field.replace("_", " ").capitalize()
-    value = (value or "").strip()
+    value = no_nul((value or "").strip(), field)
     if not value:
         raise UserError(f"{label} is required.", ErrorCode.REQUIRED, field=field)
     if len(value) > limit:

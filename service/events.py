@@ -14,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
+from service.errors import is_number
 from service import db, models
 
 CHANNEL = "masthead_comment_approved"
@@ -70,7 +71,7 @@ def _redis_client():
 
 def _deliver_payload(payload: str) -> None:
     article, _, comment = payload.partition(":")
-    if article.isdigit() and comment.isdigit():
+    if is_number(article) and is_number(comment):
         broker.deliver(int(article), int(comment))
 
 

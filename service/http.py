@@ -18,8 +18,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        # File uploads (GraphQL multipart requests) may be larger than queries.
-        limit = self.upload_bytes if headers.get(b"content-type", b"").startswith(b"multipart/form-data") else self.max_bytes
+        # File uploads (GraphQL multipart requests, which need a token) may be larger than queries.
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data") and b"authorization" in headers
+        limit = self.upload_bytes if upload else self.max_bytes
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(send, limit)

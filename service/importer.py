@@ -21,7 +21,7 @@ import yaml
 from defusedxml import ElementTree
 
 from service import blocks, editorial, models, pages
-from service.errors import ErrorCode, UserError
+from service.errors import ErrorCode, UserError, is_number
 from service.models import CommentStatus, PageKind
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -171,8 +171,11 @@ async def _image(url: str, alt: str = "", credit: str = "", width: Any = 0, heig
     if not re.match(r"^(https?://|/)\S+$", url) or len(url) > 1024:
         raise ImportError_(f"image url {url[:80]!r} is not an http(s) URL or a site path.")
     image = await models.Image.filter(url=url).first()
-    values = {"alt": str(alt or "")[:512], "credit": str(credit or "")[:255], "title": str(title or "")[:255],
-              "width": int(width or 0), "height": int(height or 0)}
+    try:
+        size = {"width": int(width or 0), "height": int(height or 0)}
+    except (TypeError, ValueError):
+        raise ImportError_(f"image {url[:80]!r}: width and height must be whole numbers.") from None
+    values = {"alt": str(alt or "")[:512], "credit": str(credit or "")[:255], "title": str(title or "")[:255], **size}
     if image is None:
         return await models.Image.create(url=url, **values)
     changed = {k: v for k, v in values.items() if v and getattr(image, k) != v}
@@ -235,6 +238,9 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     def problem_at(key: str, message: str) -> ImportError_:
         return ImportError_(f"{key}: {message}", _key_line(front, key))
 
+    related = meta.get("related") or []
+    if not isinstance(related, list) or not all(isinstance(r, (str, int)) for r in related):
+        raise problem_at("related", "must be a list of article slugs or paths.")
     try:
         published_at = _datetime(meta.get("published_at"))
     except ValueError:
@@ -254,6 +260,8 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     images = meta.get("images") or []
     if isinstance(images, dict):
         images = [images]
+    if not isinstance(images, list) or not all(isinstance(i, (dict, str)) for i in images):
+        raise problem_at("images", "must be a list of {url, alt, width, height, credit}.")
     hero = meta.get("hero_image") or (images[0] if images else None)
     hero_image = None
     if hero is not None:
@@ -294,7 +302,6 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
         "source": str(meta.get("source") or ""),
         "tags": [str(t) for t in tags],
         "author_ids": [(await _author(a)).id for a in authors],
-        "related_ids": [],
         "hero_image_id": hero_image.id if hero_image else None,
         "body": [block for _, block in body_blocks],
         "seo_title": str(meta.get("seo_title") or ""),
@@ -302,10 +309,9 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
         "comments_enabled": bool(meta.get("comments_enabled", True)),
     }
     try:
-        page = await _save(f"md:{slug}", data, by, publish, report)
+        page = await _save(f"md:{section.slug}/{slug}", data, by, publish, report)
     except UserError as error:
         raise _located(error, front, body_blocks) from None
-    related = meta.get("related") or []
     if related:
         pending_related.append((page.id, [str(r) for r in related], path, _key_line(front, "related")))
 
@@ -327,7 +333,7 @@ async def _link_related(pending: list, report: Report, by: str, publish: bool) -
         ids = []
         for name in names:
             target = await models.Page.filter(kind=PageKind.ARTICLE).filter(
-                external_id__in=[name, f"md:{pages.slugify(name)}"]).first()
+                external_id__in=[name, f"md:{name.strip('/')}"]).first()
             if target is None:
                 wanted = name if name.startswith("/") else None
                 target = await models.Page.get_or_none(kind=PageKind.ARTICLE, url_path=wanted) if wanted else None
@@ -399,8 +405,8 @@ async def html_blocks(content: str) -> list[dict]:
             attrs = dict(_ATTR.findall(img[0]))
             caption = _CAPTION.search(inner)
             image = await _image(attrs.get("src", ""), alt=html.unescape(attrs.get("alt", "")),
-                                 width=attrs.get("width", 0) if attrs.get("width", "").isdigit() else 0,
-                                 height=attrs.get("height", 0) if attrs.get("height", "").isdigit() else 0)
+                                 width=attrs.get("width", 0) if is_number(attrs.get("width", "")) else 0,
+                                 height=attrs.get("height", 0) if is_number(attrs.get("height", "")) else 0)
             out.append({"type": "image", "value": {"image_id": image.id,
                                                    "caption": blocks.html_to_text(caption[1]) if caption else ""}})
     return out
@@ -467,7 +473,6 @@ async def _import_post(item, site, post_id, names, sections, by, publish, report
         "source": "",
         "tags": [t for t in tags if t],
         "author_ids": [(await _author(names.get(creator, creator))).id] if creator else [],
-        "related_ids": [],
         "hero_image_id": None,
         "body": blocks_,
         "seo_title": "",
@@ -558,6 +563,8 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
             report.problems.append(Problem(path, None, "not UTF-8 text."))
         except UserError as error:
             report.problems.append(Problem(path, None, error.message))
+        except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
+            report.problems.append(Problem(path, None, f"could not import: {type(error).__name__}: {error}"))
         if progress and path.suffix.lower() in MARKDOWN_SUFFIXES:
             _bar(markdown_done, markdown_total, "markdown")
     await _link_related(pending_related, report, by, publish)

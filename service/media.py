@@ -9,6 +9,7 @@ so nobody can make the service resize to arbitrary dimensions.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
@@ -33,6 +34,7 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", 
 _RENDITION = re.compile(r"^renditions/(\d{1,12})/(\d{1,5})x(\d{1,5})-(fill|max)\.(jpg|png|webp)$")
 
 PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
+_RENDERING = asyncio.Semaphore(2)
 
 
 class Storage(Protocol):
@@ -192,6 +194,8 @@ async def serve_key(storage: Storage, key: str) -> tuple[bytes, str] | None:
     if not match:
         return None
     image_id, width, height, mode, ext = int(match[1]), int(match[2]), int(match[3]), match[4], match[5]
+    if key != f"renditions/{image_id}/{width}x{height}-{mode}.{ext}":
+        return None  # one URL per rendition: "0160x0" must not make a second copy
     try:
         check_size(width, height or None)
     except UserError:
@@ -204,8 +208,9 @@ async def serve_key(storage: Storage, key: str) -> tuple[bytes, str] | None:
     if image is None or not image.file or not storage.exists(image.file):
         return None
     focal = (image.focal_x if image.focal_x is not None else 0.5, image.focal_y if image.focal_y is not None else 0.5)
-    import asyncio
-
-    data = await asyncio.to_thread(_render, storage.read(image.file), width, height, mode == "fill", ext, focal)
-    storage.save(key, data)
+    async with _RENDERING:  # resizing is CPU-bound: a few at a time, off the event loop
+        if storage.exists(key):  # made by another request while this one waited
+            return storage.read(key), CONTENT_TYPES[ext]
+        data = await asyncio.to_thread(_render, storage.read(image.file), width, height, mode == "fill", ext, focal)
+        storage.save(key, data)
     return data, CONTENT_TYPES[ext]

@@ -8,6 +8,7 @@ editor). Lookups follow chains to the final target; loops are refused on write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from service import models
 from service.errors import ErrorCode, UserError
@@ -23,7 +24,7 @@ def normalise(path: str, field: str = "path") -> str:
         raise UserError("A path is required.", ErrorCode.REQUIRED, field=field)
     if len(path) > MAX_PATH:
         raise UserError(f"A path is at most {MAX_PATH} characters.", ErrorCode.TOO_LONG, field=field)
-    if "://" in path or path.startswith("//") or any(c in path for c in "?#\\ \t\n"):
+    if "://" in path or path.startswith("//") or any(c in path for c in "?#\\ \t\n\x00"):
         raise UserError("A path is a site path such as /world-news/old-story/, without host or query.", ErrorCode.INVALID, field=field)
     if not path.startswith("/"):
         path = "/" + path
@@ -46,8 +47,17 @@ def _target_of(redirect: models.Redirect) -> str:
     return redirect.page.url_path if redirect.page_id is not None else redirect.target_path
 
 
+def _public(redirect: models.Redirect) -> bool:
+    """A redirect to a page readers cannot see would reveal an unpublished path."""
+    from service.content import in_window
+
+    page = redirect.page
+    return page is None or (page.live and in_window(page.__dict__, datetime.now(timezone.utc)))
+
+
 async def resolve(path: str) -> Target | None:
-    """Where a path redirects to, chains collapsed; permanent only if every hop is."""
+    """Where a path redirects to, chains collapsed; permanent only if every hop is.
+    Hops to pages readers cannot see end the chain there (nothing to show)."""
     path = normalise(path)
     seen = {path}
     permanent = True
@@ -57,6 +67,8 @@ async def resolve(path: str) -> Target | None:
         redirect = await _step(current)
         if redirect is None:
             break
+        if not _public(redirect):
+            return None
         permanent = permanent and redirect.is_permanent
         target = _target_of(redirect)
         if target in seen:  # a loop left by later changes: stop at the last good hop

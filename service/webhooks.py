@@ -105,35 +105,42 @@ async def _send(client: httpx.AsyncClient, delivery: models.WebhookDelivery) -> 
             delivery.status = "failed"
         else:
             delivery.next_attempt_at = now() + timedelta(seconds=backoff(delivery.attempts))
-    await delivery.save(update_fields=["status", "attempts", "next_attempt_at", "last_error", "last_status_code", "delivered_at"])
+    # Conditional on the attempt count it was claimed with: a stale writer changes nothing.
+    await models.WebhookDelivery.filter(id=delivery.id, attempts=delivery.attempts - 1).update(
+        status=delivery.status, attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
+        last_error=delivery.last_error, last_status_code=delivery.last_status_code, delivered_at=delivery.delivered_at,
+    )
 
 
 async def deliver_due(limit: int = BATCH, client: httpx.AsyncClient | None = None) -> int:
-    """Send the deliveries that are due; returns how many were attempted.
+    """Send the deliveries that are due, one at a time; returns how many were attempted.
 
-    A delivery is claimed by pushing its next attempt a timeout ahead before sending,
-    so two processes do not POST it at once and a crash mid-send retries it later.
+    Each is claimed just before it is sent, by pushing its next attempt past the
+    send timeout under a condition only one process can meet, so two processes
+    never POST it at once and a crash mid-send retries it after the lease.
     """
-    due = await models.WebhookDelivery.filter(status="pending", next_attempt_at__lte=now()).order_by("next_attempt_at", "id").limit(limit)
-    claimed = []
-    for delivery in due:
-        stamp = now()
-        took = await models.WebhookDelivery.filter(
-            id=delivery.id, status="pending", next_attempt_at__lte=stamp
-        ).update(next_attempt_at=stamp + timedelta(seconds=TIMEOUT * 3))
-        if took:
-            claimed.append(delivery.id)
-    if not claimed:
-        return 0
     own = client is None
     client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+    sent = 0
     try:
-        for delivery in await models.WebhookDelivery.filter(id__in=claimed).select_related("webhook").order_by("id"):
+        while sent < limit:
+            stamp = now()
+            due = await models.WebhookDelivery.filter(status="pending", next_attempt_at__lte=stamp).order_by(
+                "next_attempt_at", "id").first()
+            if due is None:
+                break
+            claimed = await models.WebhookDelivery.filter(
+                id=due.id, status="pending", attempts=due.attempts, next_attempt_at__lte=stamp
+            ).update(next_attempt_at=stamp + timedelta(seconds=TIMEOUT * 3))
+            if not claimed:
+                continue  # another process took it
+            delivery = await models.WebhookDelivery.filter(id=due.id).select_related("webhook").first()
             await _send(client, delivery)
+            sent += 1
     finally:
         if own:
             await client.aclose()
-    return len(claimed)
+    return sent
 
 
 async def run_forever(interval: float = 1.0) -> None:

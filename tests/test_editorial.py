@@ -466,3 +466,82 @@ async def test_editors_list_authors_and_images(desk):
     assert (await desk("{ images { id } }"))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     images = (await desk.data("{ images(first: 5) { id url width } }", {}, "editor"))["images"]
     assert len(images) == min(5, await models.Image.all().count())
+
+
+async def test_schedules_in_any_offset_hold_on_every_database(desk):
+    """Times come in with offsets; stored in UTC, an expiry at +05:00 ends on time (SQLite compares text)."""
+    article = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+    article_id = await _section_id(desk, article)
+    east = timezone(timedelta(hours=5))
+    expiring = datetime.now(timezone.utc) + timedelta(seconds=1.2)
+    SCHEDULE = "mutation($id: ID!, $go: DateTime, $exp: DateTime) { schedulePage(id: $id, goLiveAt: $go, expireAt: $exp) { errors { code field } } }"
+    assert (await desk.data(SCHEDULE, {"id": article_id, "exp": expiring.astimezone(east).isoformat()}, "publisher"))["schedulePage"]["errors"] == []
+    assert await desk.reader_sees(article) is not None
+    await asyncio.sleep(max(0.0, (expiring - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+    assert await desk.reader_sees(article) is None
+    west = timezone(timedelta(hours=-7))
+    later = datetime.now(timezone.utc) + timedelta(minutes=30)
+    await desk.data(SCHEDULE, {"id": article_id, "go": later.astimezone(west).isoformat()}, "publisher")
+    assert await desk.reader_sees(article) is None  # 30 minutes early, whatever the offset
+    home = (await desk.data('{ page(urlPath: "/") { id } }'))["page"]["id"]
+    refused = (await desk.data(SCHEDULE, {"id": home, "exp": later.isoformat()}, "publisher"))["schedulePage"]
+    assert refused["errors"][0]["code"] == "INVALID"
+    past = (await desk.data(SCHEDULE, {"id": article_id, "go": (later - timedelta(hours=2)).isoformat(), "exp": (later - timedelta(hours=1)).isoformat()}, "publisher"))["schedulePage"]
+    assert past["errors"] == [{"code": "INVALID", "field": "expireAt"}]
+
+
+async def test_a_section_schedule_covers_its_articles_and_drafts_stay_hidden(desk):
+    SCHEDULE = "mutation($id: ID!, $exp: DateTime) { schedulePage(id: $id, expireAt: $exp) { errors { code } } }"
+    nested = (await desk.data("{ sections { id url children { id url } } }"))["sections"]
+    section = next(s for s in nested if s["url"] == "/world-news/")
+    first_article = (await desk.data('{ articles(section: "world-news", first: 1) { edges { node { url } } } }'))["articles"]["edges"][0]["node"]["url"]
+    expiring = datetime.now(timezone.utc) + timedelta(seconds=1)
+    await desk.data(SCHEDULE, {"id": section["id"], "exp": expiring.isoformat()}, "publisher")
+    await asyncio.sleep(max(0.0, (expiring - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+    assert await desk.reader_sees(section["url"]) is None
+    assert await desk.reader_sees(first_article) is None  # below the expired section
+    assert (await desk.data('{ articles(section: "world-news") { totalCount } }'))["articles"]["totalCount"] == 0
+
+    # A draft section: a live article cannot move into it, and redirects do not reveal its path.
+    home = (await desk.data('{ page(urlPath: "/") { id } }'))["page"]["id"]
+    draft = (await desk.data('mutation($p: ID!) { createSection(input: {parentId: $p, title: "Secret desk"}) { section { id } } }', {"p": home}, "editor"))["createSection"]["section"]["id"]
+    live_article = (await desk.data('{ articles(section: "business", first: 1) { edges { node { id url } } } }'))["articles"]["edges"][0]["node"]
+    MOVE = "mutation($id: ID!, $p: ID!) { movePage(id: $id, parentId: $p) { errors { code } } }"
+    assert (await desk.data(MOVE, {"id": live_article["id"], "p": draft}, "publisher"))["movePage"]["errors"][0]["code"] == "INVALID_PARENT"
+    await desk.data('mutation { createRedirect(oldPath: "/tip-line/", targetPath: "/business/") { errors { code } } }', {}, "editor")
+    business = await _section_id(desk, "/business/")
+    await desk.data("mutation($id: ID!) { unpublishPage(id: $id) { errors { code } } }", {"id": business}, "publisher")
+    moved_away = (await desk.data(MOVE, {"id": business, "p": draft}, "publisher"))["movePage"]
+    assert moved_away["errors"] == []  # an unpublished section may move into a draft one
+    assert (await desk.data('{ redirect(path: "/business/") { target } }'))["redirect"] is None  # not /secret-desk/business/
+
+
+async def test_deleting_a_related_article_does_not_block_its_citers(desk):
+    articles = (await desk.data('{ articles(first: 2) { edges { node { id url } } } }'))["articles"]["edges"]
+    citer, cited = articles[0]["node"], articles[1]["node"]
+    await desk.data(UPDATE, {"id": citer["id"], "input": {"relatedIds": [cited["id"]]}}, "editor")
+    await desk.data("mutation($id: ID!) { deletePage(id: $id) { errors { code } } }", {"id": cited["id"]}, "publisher")
+    saved = (await desk.data(UPDATE, {"id": citer["id"], "input": {"title": "Still editable"}}, "editor"))["updateArticle"]
+    assert saved["errors"] == []
+    published = (await desk.data(PUBLISH, {"id": citer["id"]}, "publisher"))["publishPage"]
+    assert published["errors"] == [] and (await desk.reader_sees(citer["url"]))["title"] == "Still editable"
+
+
+async def test_hostile_ids_and_text_are_clear_errors(desk):
+    article_id = await _section_id(desk, "/world-news/valdessa-korvany-leaders-meet-portaven-summit/")
+    weird = "QXJ0aWNsZVBhZ2U6wrI="  # base64 of "ArticlePage:²"
+    body = await desk("query($id: ID!) { node(id: $id) { id } }", {"id": weird})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    deleted = (await desk.data('mutation { deleteRedirect(id: "²") { errors { code } } }', {}, "editor"))["deleteRedirect"]
+    assert deleted["errors"][0]["code"] == "INVALID"
+    cursor = await desk("query($id: ID!) { revisions(pageId: $id, after: \"cjrCsg==\") { totalCount } }", {"id": article_id}, "editor")
+    assert cursor["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    token = (await desk.data("mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token } } }", {"id": article_id}, "editor"))["createPreviewToken"]["token"]["token"]
+    odd_path = await desk("query($t: String) { page(urlPath: \"/a?b\", previewToken: $t) { title } }", {"t": token})
+    assert odd_path["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for query, variables in (('query($p: String!) { redirect(path: $p) { target } }', {"p": "/a\u0000b/"}),
+                             ('query($p: String!) { page(urlPath: $p) { title } }', {"p": "/\u0000/"})):
+        response = await desk.client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 400 and "NUL" in response.text
+    not_a_file = await desk('mutation { uploadImage(file: "abc", alt: "x") { errors { code field } } }', {}, "editor")
+    assert not_a_file.get("errors") or not_a_file["data"]["uploadImage"]["errors"][0]["field"] == "file"

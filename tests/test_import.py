@@ -127,3 +127,30 @@ async def test_hostile_xml_is_refused(demo_site, database_url, tmp_path):
     )
     result = run_cli("import", str(bomb), "--quiet", database_url=database_url, check=False)
     assert result.returncode == 1 and "refused" in result.stderr
+
+
+async def test_same_slug_in_two_sections_and_odd_values_do_not_clobber_or_stop(demo_site, gql, database_url, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "budget.md").write_text("---\ntitle: World budget\nsection: world-news\n---\n\nWorld text.\n")
+    (tmp_path / "b" / "budget.md").write_text("---\ntitle: Business budget\nsection: business\nrelated: [world-news/budget]\n---\n\nBusiness text.\n")
+    (tmp_path / "b" / "odd.md").write_text("---\ntitle: Odd\nsection: business\nrelated: 5\n---\n\nText.\n")
+    (tmp_path / "b" / "wide.md").write_text(
+        "---\ntitle: Wide\nsection: business\nimages:\n  - url: https://img.example/w.jpg\n    width: wide\n---\n\nText.\n")
+    (tmp_path / "b" / "zz-last.md").write_text("---\ntitle: Last one\nsection: business\n---\n\nStill imported.\n")
+    result = run_cli("import", str(tmp_path), "--quiet", database_url=database_url, check=False)
+    assert "3 created" in result.stdout and "2 problem(s)" in result.stdout, (result.stdout, result.stderr)
+    assert "odd.md:4: related" in result.stderr and "wide.md:4: images" in result.stderr
+    world = await gql('{ page(urlPath: "/world-news/budget/") { title } }')
+    business = await gql('{ page(urlPath: "/business/budget/") { title ... on ArticlePage { related { url } } } }')
+    assert business["page"]["related"][0]["url"] == "/world-news/budget/"
+    assert world["page"]["title"] == "World budget" and business["page"]["title"] == "Business budget"
+    assert business["page"]["related"][0]["url"] == "/world-news/budget/"  # named as section/slug
+    assert (await gql('{ page(urlPath: "/business/zz-last/") { title } }'))["page"]["title"] == "Last one"
+
+    from service import models
+
+    revisions = await models.PageRevision.all().count()
+    again = run_cli("import", str(tmp_path), "--quiet", database_url=database_url, check=False)
+    assert "0 created, 0 updated, 3 unchanged" in again.stdout
+    assert await models.PageRevision.all().count() == revisions  # nothing re-saved

@@ -33,9 +33,11 @@ def picture(width: int = 1200, height: int = 800, fmt: str = "PNG") -> bytes:
     return out.getvalue()
 
 
-async def _upload(client, data: bytes, filename: str, token: str | None, alt: str = "Harbour at dawn"):
+async def _upload(client, data: bytes, filename: str, token: str | None, alt: str = "Harbour at dawn", preflight: bool = False):
     operations = {"query": UPLOAD, "variables": {"file": None, "alt": alt}}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if preflight:
+        headers["GraphQL-Require-Preflight"] = "1"
     return await client.post(
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
@@ -75,6 +77,9 @@ async def test_upload_and_renditions(client):
     again = await client.get(image["square"]["url"])  # served from the cache, identical
     assert again.content == square.content
 
+    canonical = image["small"]["url"]
+    padded = canonical.replace("/320x0-", "/0320x00-")
+    assert (await client.get(padded)).status_code == 404  # one URL per rendition
     for bad in ("/media/renditions/1/333x0-max.jpg", "/media/renditions/999999/320x0-max.jpg",
                 "/media/../../etc/passwd", "/media/original/zz/nothing.png", "/media/renditions/1/160x0-fill.jpg"):
         assert (await client.get(bad)).status_code == 404, bad
@@ -91,7 +96,9 @@ async def test_uploads_are_checked_by_content_and_size(client):
     assert big["data"]["uploadImage"]["errors"][0]["code"] == "TOO_LARGE"
     huge_request = await _upload(client, b"\x00" * (11 * 1024 * 1024), "huge.jpg", token)
     assert huge_request.status_code == 413
-    anonymous = (await _upload(client, picture(), "a.png", None)).json()
+    cross_site = await _upload(client, picture(), "a.png", None)  # what an HTML form could send
+    assert cross_site.status_code == 400 and "Preflight" in cross_site.text
+    anonymous = (await _upload(client, picture(), "a.png", None, preflight=True)).json()
     assert anonymous["data"]["uploadImage"]["errors"][0]["code"] == "UNAUTHENTICATED"
     long_alt = (await _upload(client, picture(), "a.png", token, alt="x" * 600)).json()
     assert long_alt["data"]["uploadImage"]["errors"][0]["field"] == "alt"

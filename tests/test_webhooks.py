@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import hmac
 import json
 import threading
 import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -147,3 +150,28 @@ async def test_bad_webhooks_are_refused(demo_site, url, events, secret, field):
     result = (await demo_site.post("/graphql", json={"query": query, "variables": {"url": url, "e": events, "s": secret}}, headers=admin)).json()
     assert result["data"]["registerWebhook"]["webhook"] is None
     assert result["data"]["registerWebhook"]["errors"][0]["field"] == field
+
+
+async def test_two_processes_delivering_at_once_send_each_event_once(demo_site, database_url):
+    """Every serving process runs the delivery loop: a delivery is claimed before it is sent."""
+    import asyncio
+
+    from service import webhooks
+
+    hook = await models.Webhook.create(url="http://127.0.0.1:9/", events=["page.published"], secret=SECRET)
+    with Receiver() as receiver:
+        await models.Webhook.filter(id=hook.id).update(url=receiver.url)
+        for n in range(6):
+            await webhooks.enqueue("page.published", {"n": n})
+        masthead = str(Path(sys.executable).with_name("masthead"))
+        processes = [
+            await asyncio.create_subprocess_exec(
+                masthead, "webhooks", "deliver", env={**os.environ, "MASTHEAD_DATABASE_URL": database_url},
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+            for _ in range(3)
+        ]
+        await asyncio.gather(*(p.wait() for p in processes))
+    ids = [r["headers"]["X-Masthead-Delivery"] for r in receiver.requests]
+    assert len(ids) == 6 and len(set(ids)) == 6
+    assert await models.WebhookDelivery.filter(status="delivered", attempts=1).count() == 6
