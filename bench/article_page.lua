@@ -1,5 +1,7 @@
 -- POSTs the ArticlePage contract operation, rotating over the article paths in
 -- BENCH_PATHS (one per line); prints latency percentiles as JSON when done.
+-- Requests arrive as from a CDN in front of the service: X-Forwarded-For names
+-- one of 1,000 readers, so each reader's cost budget is what gets spent.
 local bodies = {}
 local counter = 0
 
@@ -12,9 +14,17 @@ function init(args)
   counter = math.random(#bodies)
 end
 
+local readers = {}
+for i = 1, 1000 do
+  readers[i] = string.format("10.%d.%d.%d", i % 7, math.floor(i / 7) % 250, i % 250 + 1)
+end
+
 function request()
   counter = counter % #bodies + 1
-  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, bodies[counter])
+  return wrk.format("POST", "/graphql", {
+    ["Content-Type"] = "application/json",
+    ["X-Forwarded-For"] = readers[counter % #readers + 1],
+  }, bodies[counter])
 end
 
 function done(summary, latency, requests)

@@ -274,7 +274,10 @@ def main() -> None:
            "BENCH_PATHS": str(scratch / "paths.txt"), "BENCH_QUERY_FILE": str(CONTRACT),
            # Writers post from their own loopback addresses; each stays under this limit,
            # the flood's address does not.
-           "MASTHEAD_COMMENT_RATE_CLIENT": f"{CLIENT_LIMIT}/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "100000/60"}
+           "MASTHEAD_COMMENT_RATE_CLIENT": f"{CLIENT_LIMIT}/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "100000/60",
+           # wrk plays a CDN on 127.0.0.1 relaying 1,000 readers (X-Forwarded-For); the writers
+           # post from their own loopback addresses, as clients without a proxy.
+           "MASTHEAD_TRUSTED_PROXIES": "127.0.0.1"}
     service = start([str(BIN / "masthead"), "serve", "--workers", str(args.workers), "--no-migrate"], env, port)
     try:
         statements, body_size = asyncio.run(check_and_count(url, paths, port))

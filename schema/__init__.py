@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry.extensions import ParserCache
 
-from schema import editorial, executor, ids
+from schema import editorial, executor, guard, ids
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
@@ -108,7 +107,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
-    extensions=[lambda: ParserCache(maxsize=256), executor.ValidatedDocuments],
+    extensions=[guard.Guard],
     execution_context_class=executor.Executor,
 )
 

@@ -20,6 +20,7 @@ class Context:
     response: Any
     settings: Settings
     loaders: Loaders = field(default_factory=Loaders)
+    budget: Any = None  # the view's per-client cost budget (service.limits.PointBuckets)
     _token: Any = field(default=_UNSET, repr=False)
 
     async def token(self) -> models.ApiToken | None:

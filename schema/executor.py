@@ -12,8 +12,6 @@ error exactly as before. The plan is worked out once, when the schema is built.
 from __future__ import annotations
 
 import inspect
-from collections import OrderedDict
-from collections.abc import Iterator
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -26,9 +24,8 @@ from graphql import (
     Undefined,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.extensions import SchemaExtension
 from tortoise.models import Model
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 
 class Leaf(NamedTuple):
@@ -115,32 +112,3 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 pass
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
-
-class ValidatedDocuments(SchemaExtension):
-    """Validation results cached by the parsed document's identity.
-
-    ParserCache hands back the same document object for the same query text, and
-    strawberry's own ValidationCache keys its LRU by the document's value: hashing
-    the whole syntax tree, about 500 node hashes for an article page, on every
-    request. Identity is exact here because each entry keeps its document alive.
-    """
-
-    _cache: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-    maxsize = 256
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document, rules = context.graphql_document, tuple(context.validation_rules)
-        key = (id(document), rules)
-        cache = self._cache
-        entry = cache.get(key)
-        if entry is not None and entry[0] is document:
-            cache.move_to_end(key)
-            errors = entry[1]
-        else:
-            errors = validate_document(context.schema._schema, document, rules)
-            cache[key] = (document, errors)
-            if len(cache) > self.maxsize:
-                cache.popitem(last=False)
-        context.pre_execution_errors = errors
-        yield

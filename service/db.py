@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,12 +19,20 @@ MIGRATIONS_MODULE = "service.migrations"
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
+    from tortoise.backends.base.config_generator import expand_db_url
+
     url = settings.database_url
     if url.startswith("sqlite") and "busy_timeout" not in url:
         # Writers wait for the lock instead of failing with "database is locked".
         url += ("&" if "?" in url else "?") + "busy_timeout=10000"
+    connection: Any = url
+    if not url.startswith("sqlite") and settings.statement_timeout > 0:
+        # A runaway statement is stopped by PostgreSQL itself, whichever code sent it.
+        connection = expand_db_url(url)
+        connection["credentials"]["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}
+    _STATEMENT_SECONDS[0] = settings.statement_timeout
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": [MODELS_MODULE],
@@ -67,6 +76,13 @@ async def fetch(sql: str, *params: Any) -> list[dict]:
 
 
 _readers: dict[str, sqlite3.Connection] = {}
+_STATEMENT_SECONDS = [5.0]
+_deadline = [0.0]
+
+
+def _past_deadline() -> int:
+    """SQLite progress handler: non-zero interrupts the running statement."""
+    return 1 if time.monotonic() > _deadline[0] else 0
 # Statements are logged where Tortoise logs its own, so one handler sees them all.
 _log = logging.getLogger("tortoise.db_client")
 
@@ -83,8 +99,14 @@ def _sqlite_reader(conn) -> sqlite3.Connection:
     if reader is None:
         reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
         reader.execute("PRAGMA query_only = ON")
+        if _STATEMENT_SECONDS[0] > 0:
+            reader.set_progress_handler(_past_deadline, 10_000)
         _readers[path] = reader
     return reader
+
+
+class StatementTimeout(Exception):
+    """A statement ran past the statement timeout."""
 
 
 def close_readers() -> None:
@@ -99,9 +121,15 @@ async def read(sql: str, *params: Any) -> list[dict]:
         return await fetch(sql, *params)
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", sql, params)
-    cursor = _sqlite_reader(conn).execute(*_prepare(conn, sql, params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    _deadline[0] = time.monotonic() + (_STATEMENT_SECONDS[0] or 1e9)
+    try:
+        cursor = _sqlite_reader(conn).execute(*_prepare(conn, sql, params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    except sqlite3.OperationalError as error:
+        if "interrupted" in str(error):
+            raise StatementTimeout(f"A read took longer than {_STATEMENT_SECONDS[0]:g} s and was stopped.") from None
+        raise
 
 
 async def execute(sql: str, *params: Any) -> None:

@@ -61,3 +61,39 @@ def limiter(redis_url: str | None):
     if redis_url not in _limiters:
         _limiters[redis_url] = RedisLimiter(redis_url) if redis_url else DatabaseLimiter()
     return _limiters[redis_url]
+
+
+class PointBuckets:
+    """Cost points per client per minute, in this process: a token bucket per client.
+
+    Each client's bucket holds a minute's budget and refills continuously; a request
+    takes its cost's points or is refused with the seconds until it would fit.
+    Buckets left full for a minute are forgotten, so memory follows active clients.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, client: str, points: int, now: float | None = None) -> int:
+        """0 when the points were taken, else the whole seconds to wait (at least 1)."""
+        if self.capacity <= 0:
+            return 0
+        now = time.monotonic() if now is None else now
+        tokens, stamp = self._buckets.get(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
+        if points > self.capacity:
+            return 60
+        if tokens < points:
+            self._buckets[client] = (tokens, now)
+            return max(1, int((points - tokens) / self.rate + 0.999))
+        self._buckets[client] = (tokens - points, now)
+        if len(self._buckets) > 100_000:
+            self._forget(now)
+        return 0
+
+    def _forget(self, now: float) -> None:
+        for client, (_, stamp) in list(self._buckets.items()):
+            if now - stamp > 60:
+                del self._buckets[client]

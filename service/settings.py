@@ -14,6 +14,10 @@ ENV_VARS = (
     "MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV", "MASTHEAD_SECRET_KEY", "MASTHEAD_REDIS_URL",
     "MASTHEAD_COMMENT_RATE_CLIENT", "MASTHEAD_COMMENT_RATE_ARTICLE", "MASTHEAD_COMMENT_MAX_LINKS",
     "MASTHEAD_COMMENT_MIN_SECONDS", "MASTHEAD_BACKGROUND_JOBS", "MASTHEAD_MEDIA_DIR",
+    "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
+    "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
+    "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
+    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -41,6 +45,23 @@ class Settings:
     background_jobs: bool = True
     # Uploaded images and their renditions, served under /media/.
     media_dir: Path = Path("./data/media")
+    # What one document may ask (schema/guard.py), checked before execution.
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_directives: int = 5
+    max_nodes: int = 50_000
+    max_variables_bytes: int = 65_536
+    batch_max: int = 0  # array batching: off, or up to 10 operations per request
+    execution_timeout: float = 10.0  # seconds per request
+    statement_timeout: float = 5.0  # seconds per SQL statement (PostgreSQL; SQLite reads)
+    # Cost points a client may spend per minute (1 + objects/100 a request); 0: no limit.
+    rate_points: int = 6000
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
+    cors_origins: tuple[str, ...] = ()
+    introspection: bool | None = None  # None: on in development, off in production (editors keep it)
+    graphiql: bool | None = None  # None: on in development, off in production
+    trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -58,6 +79,21 @@ class Settings:
             comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
             background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
+            max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
+            max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
+            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 3000),
+            max_directives=int(env.get("MASTHEAD_MAX_DIRECTIVES") or 5),
+            max_nodes=int(env.get("MASTHEAD_MAX_NODES") or 50_000),
+            max_variables_bytes=int(env.get("MASTHEAD_MAX_VARIABLES_BYTES") or 65_536),
+            batch_max=min(10, int(env.get("MASTHEAD_BATCH_MAX") or 0)),
+            execution_timeout=float(env.get("MASTHEAD_EXECUTION_TIMEOUT") or 10),
+            statement_timeout=float(env.get("MASTHEAD_STATEMENT_TIMEOUT") or 5),
+            rate_points=int(env.get("MASTHEAD_RATE_POINTS") or 6000),
+            trusted_proxies=_list(env.get("MASTHEAD_TRUSTED_PROXIES")),
+            cors_origins=_list(env.get("MASTHEAD_CORS_ORIGINS")),
+            introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),
+            graphiql=_flag(env.get("MASTHEAD_GRAPHIQL")),
+            trusted_documents=(env.get("MASTHEAD_TRUSTED_DOCUMENTS") or "off").lower(),
         )
 
     @property
@@ -67,6 +103,24 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def introspection_open(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.production
+
+    @property
+    def graphiql_open(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.production
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    return value.lower() not in ("0", "false", "no", "off")
 
 
 def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:

@@ -141,7 +141,7 @@ async def app(database_url, tmp_path_factory):
 
     # Tortoise caches SQL per connection name; the session switches dialect under "default".
     EXECUTOR_CACHE.clear()
-    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media))
+    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media, rate_points=0))
     async with application.router.lifespan_context(application):
         yield application
 

@@ -44,7 +44,10 @@ def test_compose_environment_is_what_settings_read():
     pg = services["postgres"]["environment"]
     assert url.scheme == "postgres" and url.hostname == "postgres" and url.port == 5432
     assert (url.username, url.password, url.path.lstrip("/")) == (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], pg["POSTGRES_DB"])
-    assert tortoise_config(settings)["connections"]["default"] == settings.database_url
+    connection = tortoise_config(settings)["connections"]["default"]
+    credentials = connection["credentials"]
+    assert (credentials["host"], credentials["port"], credentials["user"], credentials["database"]) == ("postgres", 5432, pg["POSTGRES_USER"], pg["POSTGRES_DB"])
+    assert credentials["server_settings"] == {"statement_timeout": "5000"}
 
 
 def test_dockerfile_serves_on_the_port_it_exposes_and_migrates_on_start():

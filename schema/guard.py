@@ -1,0 +1,355 @@
+"""What a document may ask, checked before anything executes; and its cost.
+
+One schema extension parses (with a token limit), checks depth, aliases and
+directives, validates, and computes the document's cost; each result is cached
+by document, so a known operation costs a few dictionary lookups.
+
+The cost model follows GitHub's node limit: a field returning objects counts
+each object it may return; a connection or list with `first` returns up to
+`first` (its default when left out), other lists an estimate (LIST_SIZES); and
+what a field returns multiplies everything selected below it. `points`, what a
+request takes from its client's budget, is 1 + nodes // 100.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLInterfaceType,
+    GraphQLUnionType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    VariableNode,
+    parse,
+)
+from graphql.error import GraphQLSyntaxError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+from service import auth
+from service.models import Role
+
+# Lists without `first`: how many items they are assumed to hold.
+LIST_SIZES = {
+    "ArticlePage.body": 50,
+    "ArticlePage.tags": 10,
+    "ArticlePage.authors": 5,
+    "Comment.replies": 20,
+    "Page.ancestors": 6,
+    "Page.children": 15,
+    "Query.sections": 15,
+    "Site.socialLinks": 10,
+}
+DEFAULT_LIST_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    depth: int = 12
+    aliases: int = 30
+    tokens: int = 3000
+    directives: int = 5  # on one field
+    nodes: int = 50_000
+
+
+def _error(message: str, code: str, **extra: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **extra})
+
+
+def _unwrap(graphql_type):
+    is_list = False
+    while isinstance(graphql_type, (GraphQLNonNull, GraphQLList)):
+        is_list = is_list or isinstance(graphql_type, GraphQLList)
+        graphql_type = graphql_type.of_type
+    return graphql_type, is_list
+
+
+class _Walk:
+    """Depth, aliases, directives and nodes of one operation, fragments followed once per path."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
+        self.schema, self.fragments, self.variables = schema, fragments, variables
+        self.aliases = 0
+        self.max_directives = 0
+        self.depth = 0
+
+    def _first(self, field_def, node: FieldNode) -> int | None:
+        if "first" not in field_def.args:
+            return None
+        for argument in node.arguments or ():
+            if argument.name.value == "first":
+                value = argument.value
+                if isinstance(value, IntValueNode):
+                    return max(0, int(value.value))
+                if isinstance(value, VariableNode):
+                    given = self.variables.get(value.name.value)
+                    if isinstance(given, int) and not isinstance(given, bool):
+                        return max(0, given)
+                break
+        default = field_def.args["first"].default_value
+        return default if isinstance(default, int) else 10
+
+    def nodes(self, parent, selection_set, depth: int, seen: frozenset[str], page: int | None = None) -> int:
+        if selection_set is None:
+            return 0
+        self.depth = max(self.depth, depth)
+        total = 0
+        for selection in selection_set.selections:
+            self.max_directives = max(self.max_directives, len(selection.directives or ()))
+            if isinstance(selection, FieldNode):
+                if selection.alias is not None:
+                    self.aliases += 1
+                name = selection.name.value
+                if name.startswith("__"):
+                    continue
+                fields = getattr(parent, "fields", {})
+                field_def = fields.get(name)
+                if field_def is None:
+                    continue
+                target, is_list = _unwrap(field_def.type)
+                if not isinstance(target, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType)):
+                    continue
+                first = self._first(field_def, selection)
+                if first is not None and not is_list:
+                    many = 1  # a connection: its edges and nodes hold `first` items
+                elif first is not None:
+                    many = first
+                elif is_list and page is not None and name in ("edges", "nodes"):
+                    many = page
+                elif is_list and name == "errors":
+                    many = 5
+                elif is_list:
+                    many = LIST_SIZES.get(f"{parent.name}.{name}") or self._interface_size(parent, name)
+                else:
+                    many = 1
+                inner = first if first is not None and not is_list else None
+                total += many + many * self.nodes(target, selection.selection_set, depth + 1, seen, inner)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.nodes(target or parent, selection.selection_set, depth, seen, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                target = self.schema.get_type(fragment.type_condition.name.value) or parent
+                total += self.nodes(target, fragment.selection_set, depth, seen | {name}, page)
+        return total
+
+    def _interface_size(self, parent, name: str) -> int:
+        for interface in getattr(parent, "interfaces", ()):
+            size = LIST_SIZES.get(f"{interface.name}.{name}")
+            if size:
+                return size
+        return DEFAULT_LIST_SIZE
+
+
+@dataclass
+class Cost:
+    nodes: int
+    depth: int
+    aliases: int
+    directives: int
+
+    @property
+    def points(self) -> int:
+        return 1 + self.nodes // 100
+
+
+def measure(schema: GraphQLSchema, document, operation_name: str | None, variables: dict | None) -> Cost | None:
+    """The cost of the operation a request runs, or None when there is no such single operation."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name is not None and o.name.value == operation_name]
+    if len(operations) != 1:
+        return None
+    operation = operations[0]
+    root = {"query": schema.query_type, "mutation": schema.mutation_type, "subscription": schema.subscription_type}[
+        operation.operation.value
+    ]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    walk = _Walk(schema, fragments, variables or {})
+    nodes = walk.nodes(root, operation.selection_set, 1, frozenset())
+    # Aliases and directives inside fragments count once per document, wherever they are spread.
+    return Cost(nodes=nodes, depth=walk.depth, aliases=walk.aliases, directives=walk.max_directives)
+
+
+def check(cost: Cost, limits: Limits) -> GraphQLError | None:
+    if cost.depth > limits.depth:
+        return _error(f"The query is {cost.depth} levels deep; the limit is {limits.depth}.", "QUERY_TOO_DEEP",
+                      depth=cost.depth, limit=limits.depth)
+    if cost.aliases > limits.aliases:
+        return _error(f"The query uses {cost.aliases} aliases; the limit is {limits.aliases}.", "TOO_MANY_ALIASES",
+                      aliases=cost.aliases, limit=limits.aliases)
+    if cost.directives > limits.directives:
+        return _error(f"A field carries {cost.directives} directives; the limit is {limits.directives}.",
+                      "TOO_MANY_DIRECTIVES", limit=limits.directives)
+    if cost.nodes > limits.nodes:
+        return _error(
+            f"The query may return {cost.nodes} objects; the limit is {limits.nodes}. Ask for smaller pages (`first`).",
+            "QUERY_TOO_COMPLEX", cost=cost.nodes, limit=limits.nodes,
+        )
+    return None
+
+
+_LIMITS: dict[int, tuple] = {}
+
+
+def limits_of(settings) -> Limits:
+    """The limits a Settings object asks for (made once per settings object)."""
+    found = _LIMITS.get(id(settings))
+    if found is None or found[0] is not settings:
+        found = _LIMITS[id(settings)] = (settings, Limits(
+            depth=settings.max_depth, aliases=settings.max_aliases, tokens=settings.max_tokens,
+            directives=settings.max_directives, nodes=settings.max_nodes,
+        ))
+    return found[1]
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Guard(SchemaExtension):
+    """Parse (token limit), validate, check limits and measure cost; all cached.
+
+    The validation result is cached by the parsed document's identity (the parse
+    cache returns the same object for the same text): strawberry's own
+    ValidationCache hashes the whole syntax tree on every request instead.
+    Introspection is refused where the settings close it, unless the caller holds
+    an editor token; each request's points come out of its client's budget.
+    """
+
+    _parsed: _LRU = _LRU(512)
+    _validated: _LRU = _LRU(512)
+    _costs: _LRU = _LRU(2048)
+
+    @property
+    def limits(self) -> Limits:
+        settings = getattr(self.execution_context.context, "settings", None)
+        return limits_of(settings) if settings is not None else Limits()
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        if query:
+            tokens = self.limits.tokens
+            found = self._parsed.get((query, tokens))
+            if found is None:
+                try:
+                    found = parse(query, max_tokens=tokens)
+                except GraphQLSyntaxError as error:
+                    if "tokens" in error.message:
+                        error = _error(
+                            f"The document has more than {self.limits.tokens} tokens.", "TOO_MANY_TOKENS", limit=self.limits.tokens
+                        )
+                    else:
+                        error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+                    raise error from None
+                self._parsed.put((query, tokens), found)
+            context.graphql_document = found
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        request_context = context.context
+        settings = getattr(request_context, "settings", None)
+        token = await request_context.token() if hasattr(request_context, "token") else None
+        editor = token is not None and auth.allows(token.role, Role.EDITOR)
+        # What the client sent: strawberry's operation_name falls back to the first operation.
+        errors = self._pick_operation(document, getattr(context, "_provided_operation_name", context.operation_name))
+        cost = None
+        if not errors:
+            # Size first: depth, aliases and directives bound the work validation itself does.
+            cost = self._measure(context)
+            problem = check(cost, self.limits) if cost is not None else None
+            errors = [problem] if problem is not None else []
+        if not errors:
+            errors = self._validate(context, document, settings, editor)
+        if not errors and cost is not None:
+            context.cost = cost
+            if getattr(request_context, "request", None) is not None and settings is not None:
+                problem = self._spend(request_context, settings, token, cost)
+                errors = [problem] if problem is not None else []
+        context.pre_execution_errors = errors
+        yield
+
+    @staticmethod
+    def _pick_operation(document, operation_name: str | None) -> list[GraphQLError]:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is None and len(operations) > 1:
+            return [_error("The document has several operations: say which to run with operationName.", "BAD_REQUEST")]
+        if operation_name is not None and not any(o.name and o.name.value == operation_name for o in operations):
+            return [_error(f"The document has no operation named {operation_name[:100]!r}.", "BAD_REQUEST")]
+        return []
+
+    def _validate(self, context, document, settings, editor: bool) -> list[GraphQLError]:
+        rules = tuple(context.validation_rules)
+        if settings is not None and not settings.introspection_open and not editor:
+            rules += (NoSchemaIntrospectionCustomRule,)
+        key = (id(document), rules)
+        entry = self._validated.get(key)
+        if entry is not None and entry[0] is document:
+            return entry[1]
+        errors = validate_document(context.schema._schema, document, rules)
+        for error in errors:
+            error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+        self._validated.put(key, (document, errors))
+        return errors
+
+    def _spend(self, request_context, settings, token, cost: Cost) -> GraphQLError | None:
+        from service.transport import client_address
+
+        budget = getattr(request_context, "budget", None)
+        if budget is None:
+            return None
+        client = f"token:{token.id}" if token is not None else client_address(request_context.request, settings.trusted_proxies)
+        wait = budget.take(client, cost.points)
+        if not wait:
+            return None
+        return _error(
+            f"Rate limit: this client spent its {settings.rate_points} points for the minute; retry in {wait} s.",
+            "RATE_LIMITED", retryAfter=wait, cost=cost.points,
+        )
+
+    def _measure(self, context) -> Cost | None:
+        variables = context.variables or {}
+        document = context.graphql_document
+        ints = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+        key = (id(document), context.operation_name, ints)
+        entry = self._costs.get(key)
+        if entry is not None and entry[0] is document:
+            return entry[1]
+        cost = measure(context.schema._schema, document, context.operation_name, variables)
+        self._costs.put(key, (document, cost))
+        return cost
+
+    def get_results(self) -> dict[str, Any]:
+        cost = getattr(self.execution_context, "cost", None)
+        if cost is None:
+            return {}
+        return {"cost": {"nodes": cost.nodes, "points": cost.points, "depth": cost.depth, "limit": self.limits.nodes}}

@@ -1,0 +1,217 @@
+"""GraphQL over HTTP: the /graphql view and what it enforces before and after execution.
+
+- Content negotiation (GraphQL over HTTP): `application/graphql-response+json`
+  when the client accepts it, with 400 for requests that never reached execution
+  (syntax, validation, limits, variables) and 200 once execution started;
+  `application/json` (always 200 for GraphQL errors) for older clients.
+- Methods and media types: GET runs queries only (a mutation is 405); POST takes
+  JSON, or multipart uploads with a preflight header (CSRF); anything a plain
+  HTML form can send is 415.
+- Limits: variables size, array batching (off unless configured), a deadline per
+  request, and the per-client cost budget (429 with Retry-After).
+- Errors: anything unexpected is logged with a request id; in production the
+  client gets "Unexpected error." and that id, never the details, and no
+  "Did you mean" suggestions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from pathlib import Path
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
+
+from schema import schema as graphql_schema
+from schema.context import Context
+from service.db import StatementTimeout
+from service.limits import PointBuckets
+from service.settings import Settings
+
+log = logging.getLogger("masthead.graphql")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+GRAPHIQL_HTML = Path(__file__).parent / "graphiql.html"
+# GraphiQL's page and assets come from this service only; nothing inline, no CDN.
+# The one style hash is the constant <style> GraphiQL's dialogs insert while open.
+GRAPHIQL_CSP = (
+    "default-src 'self'; script-src 'self'; "
+    "style-src 'self' 'sha256-Y/huXlwoYkVyQlxwSVcCi1RCDGDCSVBzDt0hYP9qlTc='; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+PREFLIGHT_HEADERS = ("authorization", "graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
+# Errors the API raises on purpose carry a code; anything else is unexpected.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def preflighted(headers) -> bool:
+    return any(headers.get(name) for name in PREFLIGHT_HEADERS)
+
+
+def has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
+    """The caller's address: the peer, or through trusted proxies the last address they did not add."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted_proxies:
+            return address[:64]
+    return peer
+
+
+def _state(request) -> dict:
+    scope = getattr(request, "scope", None)
+    if scope is None:
+        return {}
+    return scope.setdefault("masthead", {})
+
+
+class MastheadGraphQL(GraphQL):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            graphql_schema,
+            graphql_ide="graphiql" if settings.graphiql_open else None,
+            multipart_uploads_enabled=True,
+        )
+        self.settings = settings
+        self.budget = PointBuckets(settings.rate_points)
+        self._ide_html = GRAPHIQL_HTML.read_text() if GRAPHIQL_HTML.exists() else ""
+
+    # -- request ------------------------------------------------------------------
+
+    async def run(self, request, *args, **kwargs):
+        if not isinstance(request, Request):
+            return await super().run(request, *args, **kwargs)
+        state = _state(request)
+        state["request_id"] = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        try:
+            response = await super().run(request, *args, **kwargs)
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        finally:
+            await request.close()  # a multipart request's uploaded files are temporary files
+        return self._finish(request, response, state)
+
+    async def parse_http_body(self, request):
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if request.method == "POST":
+            if content_type == "multipart/form-data":
+                if not preflighted(request.headers):
+                    # A cross-site HTML form can send multipart bodies; it cannot set these headers.
+                    raise HTTPException(400, "Multipart requests need an Authorization or GraphQL-Require-Preflight header.")
+            elif content_type != "application/json":
+                raise HTTPException(415, "POST a JSON body (Content-Type: application/json).")
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if has_nul(item.query) or has_nul(item.variables) or has_nul(item.operation_name):
+                raise HTTPException(400, "The request contains a NUL character, which no field accepts.")
+            if item.variables and len(orjson.dumps(item.variables, default=str)) > self.settings.max_variables_bytes:
+                raise HTTPException(413, f"Variables are larger than {self.settings.max_variables_bytes} bytes.")
+        return data
+
+    def _validate_batch_request(self, request_data, protocol="http") -> None:
+        limit = self.settings.batch_max
+        if limit <= 0:
+            raise HTTPException(400, "Batching is not enabled: send one operation per request.")
+        if len(request_data) > limit:
+            raise HTTPException(400, f"A batch holds at most {limit} operations.")
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
+        try:
+            return await asyncio.wait_for(
+                super().execute_single(request, request_adapter, sub_response, context, root_value, request_data),
+                timeout=self.settings.execution_timeout,
+            )
+        except TimeoutError:
+            _state(request)["status"] = 504
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                f"The request took longer than {self.settings.execution_timeout:g} s and was stopped.",
+                extensions={"code": "TIMEOUT"},
+            )])
+        except HTTPException as error:
+            if request_adapter.method == "GET" and "mutation" in str(error.reason).lower():
+                _state(request)["allow"] = "POST"
+                raise HTTPException(405, "Mutations need POST.") from None
+            raise
+
+    async def get_context(self, request, response) -> Context:
+        return Context(request=request, response=response, settings=self.settings, budget=self.budget)
+
+    # -- response -----------------------------------------------------------------
+
+    async def process_result(self, request, result: ExecutionResult):
+        state = _state(request)
+        errors = result.errors or []
+        if errors and result.data is None and all(not error.path for error in errors):
+            state["not_executed"] = True  # syntax, validation, limits, variables: a 400 in graphql-response+json
+        for error in errors:
+            code = (error.extensions or {}).get("code")
+            if code == "RATE_LIMITED":
+                state["retry_after"] = error.extensions.get("retryAfter", 60)
+        response = await super().process_result(request, result)
+        if errors:
+            response["errors"] = [self._shown(error, state["request_id"]) for error in errors]
+        return response
+
+    def _shown(self, error: GraphQLError, request_id: str) -> dict:
+        formatted = error.formatted
+        extensions = dict(formatted.get("extensions") or {})
+        original = error.original_error
+        if isinstance(original, StatementTimeout) or type(original).__name__ == "QueryCanceledError" or (
+            original is not None and "statement timeout" in str(original)
+        ):
+            extensions["code"] = "TIMEOUT"
+            formatted["message"] = "A database statement took too long and was stopped."
+        deliberate = "code" in extensions or original is None or isinstance(original, GraphQLError)
+        if not deliberate:
+            log.error("unexpected error [%s] at %s", request_id, error.path, exc_info=original)
+            extensions.update(code="INTERNAL_SERVER_ERROR", requestId=request_id)
+            if self.settings.production:
+                formatted = {"message": "Unexpected error.", "locations": formatted.get("locations"), "path": formatted.get("path")}
+                formatted = {k: v for k, v in formatted.items() if v is not None}
+        if self.settings.production:
+            formatted["message"] = _SUGGESTION.sub("", formatted["message"])
+        formatted["extensions"] = extensions
+        return formatted
+
+    def _finish(self, request: Request, response: Response, state: dict) -> Response:
+        response.headers["X-Request-Id"] = state["request_id"]
+        if "retry_after" in state:
+            response.status_code = 429
+            response.headers["Retry-After"] = str(state["retry_after"])
+        elif "status" in state:
+            response.status_code = state["status"]
+        if "allow" in state:
+            response.headers["Allow"] = state["allow"]
+        accept = request.headers.get("accept", "")
+        if GRAPHQL_RESPONSE in accept and response.headers.get("content-type", "").startswith("application/json"):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if state.get("not_executed") and response.status_code == 200:
+                response.status_code = 400
+        return response
+
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_html, headers={"Content-Security-Policy": GRAPHIQL_CSP})

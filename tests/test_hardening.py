@@ -1,0 +1,208 @@
+"""Abuse limits, GraphQL-over-HTTP conformance and production behaviour, through HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from service import auth
+from service.app import create_app
+from service.models import Role
+from service.settings import Settings
+
+GQL_RESPONSE = "application/graphql-response+json"
+
+
+@pytest.fixture
+async def make_client(app, database_url):
+    """A client for an app with other settings, on the session's database (no second lifespan)."""
+    opened = []
+
+    async def make(**overrides) -> httpx.AsyncClient:
+        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0), **overrides)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        await client.aclose()
+
+
+async def post(client, query: str, variables: dict | None = None, accept: str | None = None, **headers) -> httpx.Response:
+    if accept:
+        headers["Accept"] = accept
+    return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+def deep_query(levels: int) -> str:
+    inner = "title"
+    for _ in range(levels - 1):
+        inner = f"parent {{ {inner} }}"
+    return f"{{ page(urlPath: \"/\") {{ {inner} }} }}"
+
+
+LIMIT_CASES = [
+    ("depth", deep_query(13), "QUERY_TOO_DEEP"),
+    ("aliases", "{ " + " ".join(f"a{i}: site {{ name }}" for i in range(31)) + " }", "TOO_MANY_ALIASES"),
+    ("tokens", "{ site { " + " ".join("name" for _ in range(3001)) + " } }", "TOO_MANY_TOKENS"),
+    ("directives", "{ site { name " + " ".join("@include(if: true)" for _ in range(6)) + " } }", "TOO_MANY_DIRECTIVES"),
+    ("cost", "{ articles(first: 100) { edges { node { comments(first: 100) { edges { node { replies { id } } } } } } } }", "QUERY_TOO_COMPLEX"),
+]
+
+
+@pytest.mark.parametrize("name, query, code", LIMIT_CASES, ids=[c[0] for c in LIMIT_CASES])
+async def test_documents_over_a_limit_are_refused_before_execution(demo_site, name, query, code):
+    legacy = await post(demo_site, query)
+    assert legacy.status_code == 200
+    body = legacy.json()
+    assert "data" not in body or body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == code, body
+    modern = await post(demo_site, query, accept=GQL_RESPONSE)
+    assert modern.status_code == 400 and modern.headers["content-type"].startswith(GQL_RESPONSE)
+    assert modern.json()["errors"][0]["extensions"]["code"] == code
+
+
+async def test_every_contract_operation_fits_and_reports_its_cost(demo_site, gql, contract):
+    article = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+    node = (await gql('{ page(urlPath: "/world-news/") { id } }'))["page"]["id"]
+    variables = {"ArticlePage": {"urlPath": article}, "SectionPage": {"urlPath": "/world-news/"}, "Node": {"id": node},
+                 "ArticleList": {"tag": "diplomacy"}}
+    costs = {}
+    for name, text in contract.items():
+        if name in ("AddComment", "CommentAdded"):
+            continue
+        body = (await post(demo_site, text, variables.get(name, {}))).json()
+        assert "errors" not in body, (name, body)
+        cost = body["extensions"]["cost"]
+        assert 0 < cost["nodes"] <= cost["limit"] == 50_000 and cost["points"] == 1 + cost["nodes"] // 100
+        assert cost["depth"] <= 12
+        costs[name] = cost["nodes"]
+    assert costs["ArticlePage"] < 1000 and costs["Node"] == 1  # the README's table states them
+
+
+async def test_bigger_pages_cost_more_and_variables_count(demo_site):
+    query = "query($n: Int!) { articles(first: $n) { edges { node { title } } } }"
+    small = (await post(demo_site, query, {"n": 5})).json()["extensions"]["cost"]["nodes"]
+    large = (await post(demo_site, query, {"n": 50})).json()["extensions"]["cost"]["nodes"]
+    assert large > small * 5
+
+
+async def test_body_variables_and_batching_caps(demo_site, make_client):
+    huge = await demo_site.post("/graphql", content=b'{"query": "' + b" " * (1024 * 1024 + 10) + b'{ site { name } }"}',
+                                headers={"Content-Type": "application/json"})
+    assert huge.status_code == 413
+    big_vars = await post(demo_site, "query($s: String!) { redirect(path: $s) { target } }", {"s": "/" + "x" * 70_000})
+    assert big_vars.status_code == 413 and "Variables" in big_vars.text
+    batch = [{"query": "{ site { name } }"}, {"query": "{ sections { title } }"}]
+    refused = await demo_site.post("/graphql", json=batch)
+    assert refused.status_code == 400 and "Batching" in refused.text
+    batching = await make_client(batch_max=2)
+    answered = await batching.post("/graphql", json=batch)
+    assert answered.status_code == 200 and [bool(r["data"]) for r in answered.json()] == [True, True]
+    too_many = await batching.post("/graphql", json=batch * 2)
+    assert too_many.status_code == 400 and "at most 2" in too_many.text
+
+
+# Cancelling at the deadline leaves graphql-core's pending completion coroutines unawaited (a warning, no harm).
+@pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_request_past_its_deadline_ends_cleanly_and_others_are_served(demo_site, make_client, contract):
+    hurried = await make_client(execution_timeout=0.000001)
+    stopped = await post(hurried, contract["ArticlePage"], {"urlPath": "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"})
+    assert stopped.status_code == 504 and stopped.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+    fine = await post(demo_site, "{ site { name } }")
+    assert fine.status_code == 200 and fine.json()["data"]["site"]["name"]
+
+
+async def test_statement_timeout_stops_runaway_sql(app, backend):
+    """PostgreSQL enforces statement_timeout on every pooled connection; SQLite reads stop at the deadline."""
+    from service import db
+
+    if backend == "postgres":
+        with pytest.raises(Exception, match="statement timeout"):
+            await db.fetch("SELECT pg_sleep(8)")
+    else:
+        with pytest.raises(db.StatementTimeout):
+            await db.read("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n")
+    assert (await db.fetch("SELECT 1 AS one"))[0]["one"] == 1  # the connection still works
+
+
+async def test_cost_budget_per_client_with_retry_after(demo_site, make_client, contract):
+    limited = await make_client(rate_points=10, trusted_proxies=("127.0.0.1",))
+    article = {"urlPath": "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"}
+    first = await post(limited, contract["ArticlePage"], article, **{"X-Forwarded-For": "203.0.113.7"})
+    assert first.status_code == 200 and first.json()["extensions"]["cost"]["points"] >= 6
+    second = await post(limited, contract["ArticlePage"], article, **{"X-Forwarded-For": "203.0.113.7"})
+    assert second.status_code == 429 and int(second.headers["Retry-After"]) >= 1
+    assert second.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    other = await post(limited, contract["ArticlePage"], article, **{"X-Forwarded-For": "198.51.100.20"})
+    assert other.status_code == 200 and other.json()["data"]["page"]
+    spoofed = await post(await make_client(rate_points=10), "{ site { name } }", **{"X-Forwarded-For": "1.2.3.4"})
+    assert spoofed.status_code == 200  # untrusted peers' X-Forwarded-For is ignored (the peer is the client)
+
+
+async def test_graphql_over_http_status_codes_and_media_types(demo_site):
+    ok = await post(demo_site, "{ site { name } }", accept=GQL_RESPONSE)
+    assert ok.status_code == 200 and ok.headers["content-type"].startswith(GQL_RESPONSE)
+    legacy = await post(demo_site, "{ site { name } }")
+    assert legacy.headers["content-type"].startswith("application/json")
+    got = await demo_site.get("/graphql", params={"query": "{ site { name } }"}, headers={"Accept": GQL_RESPONSE})
+    assert got.status_code == 200 and got.json()["data"]["site"]["name"]
+    mutation = await demo_site.get("/graphql", params={"query": 'mutation { deleteRedirect(id: "1") { errors { code } } }'})
+    assert mutation.status_code == 405 and mutation.headers["allow"] == "POST"
+    two_ops = await post(demo_site, "query A { site { name } } query B { sections { title } }", accept=GQL_RESPONSE)
+    assert two_ops.status_code == 400
+    malformed = await demo_site.post("/graphql", content=b'{"query": ', headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and "JSON" in malformed.text
+    wrong_type = "query($first: Int!) { articles(first: $first) { totalCount } }"
+    assert (await post(demo_site, wrong_type, {"first": "ten"}, accept=GQL_RESPONSE)).status_code == 400
+    assert (await post(demo_site, wrong_type, {"first": "ten"})).status_code == 200
+    missing = await demo_site.post("/graphql", json={"variables": {}})
+    assert missing.status_code == 400
+    syntax = await post(demo_site, "{ site { name ", accept=GQL_RESPONSE)
+    assert syntax.status_code == 400 and syntax.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    execution_error = await post(demo_site, '{ articles(first: 500) { totalCount } }', accept=GQL_RESPONSE)
+    assert execution_error.status_code == 200  # execution started: errors ride along with data
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("text/plain", '{"query": "mutation { addComment(input: {}) { errors { code } } }"}'),
+    ("application/x-www-form-urlencoded", "query=%7B+site+%7B+name+%7D+%7D"),
+])
+async def test_simple_cross_site_posts_are_refused(demo_site, content_type, body):
+    response = await demo_site.post("/graphql", content=body.encode(), headers={"Content-Type": content_type})
+    assert response.status_code == 415
+
+
+async def test_security_headers_and_cors_allowlist(demo_site, make_client):
+    plain = await post(demo_site, "{ site { name } }")
+    for header in ("x-content-type-options", "referrer-policy", "x-frame-options", "content-security-policy", "x-request-id"):
+        assert header in plain.headers, header
+    assert "access-control-allow-origin" not in plain.headers
+    cors = await make_client(cors_origins=("https://www.example-news.org",))
+    allowed = await cors.options("/graphql", headers={"Origin": "https://www.example-news.org", "Access-Control-Request-Method": "POST",
+                                                      "Access-Control-Request-Headers": "content-type"})
+    assert allowed.headers["access-control-allow-origin"] == "https://www.example-news.org"
+    refused = await cors.options("/graphql", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert refused.headers.get("access-control-allow-origin") != "https://evil.example"
+
+
+async def test_production_hides_schema_details_from_anonymous_callers(demo_site, make_client):
+    production = await make_client(env="production")
+    introspection = await post(production, "{ __schema { queryType { name } } }")
+    assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    raw, _ = await auth.create_token(name="docs", role=Role.EDITOR)
+    as_editor = await post(production, "{ __schema { queryType { name } } }", Authorization=f"Bearer {raw}")
+    assert as_editor.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+    opened = await make_client(env="production", introspection=True)
+    assert (await post(opened, "{ __schema { queryType { name } } }")).json()["data"]
+    typo = await post(production, "{ sectons { title } }")
+    assert "Did you mean" not in typo.text and typo.json()["errors"]
+    assert "Did you mean" in (await post(demo_site, "{ sectons { title } }")).text  # development keeps the hint
+    ide = await production.get("/graphql", headers={"Accept": "text/html"})
+    assert "graphiql" not in ide.text.lower()
+    assert "graphiql" in (await demo_site.get("/graphql", headers={"Accept": "text/html"})).text.lower()
+    assert (await post(production, "{ __typename }")).json()["data"] == {"__typename": "Query"}
