@@ -40,7 +40,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from service import auth
+from service import auth, operations
 from service.models import Role
 
 # Lists without `first`: how many items they are assumed to hold.
@@ -252,9 +252,12 @@ class Guard(SchemaExtension):
         settings = getattr(self.execution_context.context, "settings", None)
         return limits_of(settings) if settings is not None else Limits()
 
-    def on_parse(self) -> Iterator[None]:
+    async def on_parse(self) -> AsyncIterator[None]:
         context = self.execution_context
         query = context.query
+        settings = getattr(context.context, "settings", None)
+        if query and settings is not None and settings.trusted_documents == "only":
+            await self._trusted(context, query)
         if query:
             tokens = self.limits.tokens
             found = self._parsed.get((query, tokens))
@@ -272,6 +275,17 @@ class Guard(SchemaExtension):
                 self._parsed.put((query, tokens), found)
             context.graphql_document = found
         yield
+
+    @staticmethod
+    async def _trusted(context, query: str) -> None:
+        """Trusted-documents mode: anonymous callers run registered operations only."""
+        if await operations.lookup(operations.sha256(query)) is not None:
+            return
+        token = await context.context.token()
+        if token is not None and auth.allows(token.role, Role.EDITOR):
+            return
+        raise _error("Only registered operations are accepted here (trusted documents); "
+                     "register it with `masthead operations register`.", "OPERATION_NOT_TRUSTED")
 
     async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context

@@ -68,6 +68,11 @@ class AddCommentInput:
     form_token: str | None = strawberry.field(
         default=None, description="The `commentFormToken` fetched when the form was shown (minimum time to submit)."
     )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A unique key for this post (a UUID): retrying with it after a timeout returns the comment "
+        "the first attempt stored instead of posting twice.",
+    )
 
 
 @strawberry.type(description="The result of addComment.")
@@ -162,6 +167,7 @@ class Mutation:
                 client_ip=_client_ip(info),
                 honeypot=input.honeypot,
                 form_token_value=input.form_token,
+                idempotency_key=input.idempotency_key,
             )
         except service_errors.UserError as error:
             return AddCommentPayload(errors=[UserError.from_exception(error)])

@@ -258,6 +258,23 @@ def cmd_images(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_operations(args, settings: Settings) -> int:
+    from service import models, operations
+
+    async def work():
+        if args.action == "register":
+            result = await operations.register([Path(p) for p in args.paths])
+            for problem in result.problems:
+                print(problem, file=sys.stderr)
+            print(f"Registered {result.added} operations ({result.known} already known, {len(result.problems)} refused).")
+            return 1 if result.problems else 0
+        for op in await models.PersistedOperation.all().order_by("name", "id"):
+            print(f"{op.sha256}\t{op.name}")
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
+
+
 def _focal(value: str) -> tuple[float, float]:
     try:
         x, y = (float(part) for part in value.split(","))
@@ -332,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--by", default="import", help="Name recorded on the revisions.")
     imports.add_argument("--quiet", action="store_true", help="No progress bar.")
     imports.set_defaults(func=cmd_import)
+
+    trusted = sub.add_parser("operations", help="Register trusted documents (persisted operations) and list them.")
+    trusted_sub = trusted.add_subparsers(dest="action", required=True)
+    register = trusted_sub.add_parser("register", help="Store operations from an Apollo manifest, a {hash: document} JSON or .graphql files.")
+    register.add_argument("paths", nargs="+")
+    trusted_sub.add_parser("list", help="Registered operations: hash and name.")
+    trusted.set_defaults(func=cmd_operations)
 
     images = sub.add_parser("images", help="Add images to the library.")
     images_sub = images.add_subparsers(dest="action", required=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from service import content, db, events, limits, models, webhooks
@@ -139,12 +140,23 @@ async def post_comment(
     author_url: str | None = None,
     honeypot: str | None = None,
     form_token_value: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Posted:
-    """Validate and store a reader's comment; raise UserError for what the reader can fix."""
+    """Validate and store a reader's comment; raise UserError for what the reader can fix.
+
+    With an idempotency key, a retry (after a timeout, a dropped connection) gets
+    the comment the first attempt stored instead of a second one; the same key
+    with different content is refused.
+    """
     name = _clean_text(author_name, "author_name", MAX_NAME)
     email = _clean_email(author_email)
     url = _clean_url(author_url)
     text = _clean_text(body, "body", MAX_BODY)
+    key = _clean_key(idempotency_key)
+    if key is not None:
+        earlier = await _replayed(key, article_id, email, text)
+        if earlier is not None:
+            return earlier
     article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, live=True)
     if article is None or not content.in_window(article.__dict__, datetime.now(timezone.utc)):
         raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
@@ -164,6 +176,10 @@ async def post_comment(
     normalized = _SPACE.sub(" ", text).casefold()
     recent = await models.Comment.filter(author_email=email, created_at__gt=now() - DUPLICATE_WINDOW).values_list("body", flat=True)
     if any(_SPACE.sub(" ", other).casefold() == normalized for other in recent):
+        # With a key, the duplicate may be this very post, stored by a concurrent attempt.
+        earlier = await _replayed(key, article_id, email, text) if key is not None else None
+        if earlier is not None:
+            return earlier
         raise UserError("You have already posted this comment.", ErrorCode.DUPLICATE, field="body")
 
     await rates.hit("client", client, settings.comment_rate_client[1])
@@ -182,24 +198,52 @@ async def post_comment(
         status = CommentStatus.APPROVED
     else:
         status = CommentStatus.PENDING
-    async with in_transaction():
-        comment = await models.Comment.create(
-            article_id=article.id,
-            parent_id=parent_id,
-            author_name=name,
-            author_email=email,
-            author_url=url,
-            body=text,
-            status=status,
-            ip_hash=client,
-            created_at=now(),
-        )
-        if status == CommentStatus.APPROVED:
-            await refresh_counts([article.id])
-            await webhooks.enqueue("comment.approved", approved_event(comment))
+    try:
+        async with in_transaction():
+            comment = await models.Comment.create(
+                article_id=article.id,
+                parent_id=parent_id,
+                author_name=name,
+                author_email=email,
+                author_url=url,
+                body=text,
+                status=status,
+                ip_hash=client,
+                created_at=now(),
+                idempotency_key=key,
+            )
+            if status == CommentStatus.APPROVED:
+                await refresh_counts([article.id])
+                await webhooks.enqueue("comment.approved", approved_event(comment))
+    except IntegrityError:
+        # The same key, stored a moment ago by a concurrent attempt: that one counts.
+        earlier = await _replayed(key, article_id, email, text) if key is not None else None
+        if earlier is None:
+            raise
+        return earlier
     if status == CommentStatus.APPROVED:
         await events.comment_approved(comment)
     return Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
+
+
+def _clean_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not 8 <= len(value) <= 80 or not all(c.isascii() and (c.isalnum() or c in "-_.:") for c in value):
+        raise UserError("idempotencyKey is 8 to 80 letters, digits, '-', '_', '.' or ':' (a UUID works).",
+                        ErrorCode.INVALID, field="idempotency_key")
+    return value
+
+
+async def _replayed(key: str, article_id: int, email: str, text: str) -> Posted | None:
+    comment = await models.Comment.get_or_none(idempotency_key=key)
+    if comment is None:
+        return None
+    if (comment.article_id, comment.author_email, comment.body) != (article_id, email, text):
+        raise UserError("This idempotencyKey was used for another comment.", ErrorCode.CONFLICT, field="idempotency_key")
+    status = CommentStatus.PENDING if comment.status == CommentStatus.SPAM else comment.status
+    return Posted(comment, status)
 
 
 async def _auto_approved(email: str) -> bool:

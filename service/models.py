@@ -214,6 +214,8 @@ class Comment(Model):
     ip_hash = fields.CharField(max_length=64, default="")
     created_at = fields.DatetimeField()
     external_id = fields.CharField(max_length=255, null=True, unique=True)  # imported: "wxr:post:comment"
+    # The client's key for this post: a retried request returns this comment instead of adding one.
+    idempotency_key = fields.CharField(max_length=80, null=True, unique=True)
 
     class Meta:
         table = "comment"
@@ -290,6 +292,19 @@ class WebhookDelivery(Model):
     class Meta:
         table = "webhook_delivery"
         indexes = (Index(fields=("status", "next_attempt_at")),)
+
+
+class PersistedOperation(Model):
+    """A trusted document: an operation the frontend's build registered, by its SHA-256."""
+
+    id = fields.IntField(primary_key=True)
+    sha256 = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=255, default="")
+    body = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "persisted_operation"
 
 
 class SiteSettings(Model):

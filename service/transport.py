@@ -26,12 +26,13 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.types import ExecutionResult
 
 from schema import schema as graphql_schema
 from schema.context import Context
+from service import operations
 from service.db import StatementTimeout
 from service.limits import PointBuckets
 from service.settings import Settings
@@ -65,6 +66,12 @@ def has_nul(value) -> bool:
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
     return False
+
+
+class UnknownOperation(Exception):
+    def __init__(self, digest: str) -> None:
+        super().__init__(digest)
+        self.digest = digest
 
 
 def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
@@ -108,6 +115,10 @@ class MastheadGraphQL(GraphQL):
             response = await super().run(request, *args, **kwargs)
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except UnknownOperation as error:
+            # Apollo's persisted-query protocol: the client may send the whole document instead.
+            response = JSONResponse({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
+                "code": "PERSISTED_QUERY_NOT_FOUND", "sha256Hash": error.digest}}]})
         finally:
             await request.close()  # a multipart request's uploaded files are temporary files
         return self._finish(request, response, state)
@@ -123,11 +134,24 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(415, "POST a JSON body (Content-Type: application/json).")
         data = await super().parse_http_body(request)
         for item in data if isinstance(data, list) else [data]:
+            await self._persisted(item)
             if has_nul(item.query) or has_nul(item.variables) or has_nul(item.operation_name):
                 raise HTTPException(400, "The request contains a NUL character, which no field accepts.")
             if item.variables and len(orjson.dumps(item.variables, default=str)) > self.settings.max_variables_bytes:
                 raise HTTPException(413, f"Variables are larger than {self.settings.max_variables_bytes} bytes.")
         return data
+
+    async def _persisted(self, item) -> None:
+        """A request that sends only a registered operation's hash (the persistedQuery extension)."""
+        persisted = (item.extensions or {}).get("persistedQuery")
+        if item.query is not None or not isinstance(persisted, dict):
+            return
+        digest = persisted.get("sha256Hash")
+        if not operations.is_hash(digest):
+            raise HTTPException(400, "persistedQuery.sha256Hash must be 64 lower-case hex digits.")
+        item.query = await operations.lookup(digest)
+        if item.query is None:
+            raise UnknownOperation(digest)
 
     def _validate_batch_request(self, request_data, protocol="http") -> None:
         limit = self.settings.batch_max

@@ -27,7 +27,7 @@ if not CONTRACT_DIR.exists():  # a checkout beside shared/ under another name
     CONTRACT_DIR = Path(os.environ.get("MASTHEAD_CONTRACT_DIR", "../shared/contract")).resolve()
 
 TABLES = [
-    "webhook_delivery", "webhook", "page_revision", "redirect", "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
+    "persisted_operation", "webhook_delivery", "webhook", "page_revision", "redirect", "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
     "api_token",
 ]
 
@@ -147,6 +147,9 @@ async def app(database_url, tmp_path_factory):
 
 
 async def truncate() -> None:
+    from service import operations
+
+    operations._CACHE.clear()  # registered operations are cached per process
     conn = db.connection()
     if conn.capabilities.dialect == "sqlite":
         await conn.execute_script(

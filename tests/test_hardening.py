@@ -206,3 +206,58 @@ async def test_production_hides_schema_details_from_anonymous_callers(demo_site,
     assert "graphiql" not in ide.text.lower()
     assert "graphiql" in (await demo_site.get("/graphql", headers={"Accept": "text/html"})).text.lower()
     assert (await post(production, "{ __typename }")).json()["data"] == {"__typename": "Query"}
+
+
+ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { status comment { id } errors { code field } } }"""
+
+
+async def test_a_retried_comment_with_an_idempotency_key_is_stored_once(demo_site, gql):
+    import asyncio
+
+    from service import models
+
+    article = (await gql('{ page(urlPath: "/world-news/valdessa-korvany-leaders-meet-portaven-summit/") { id } }'))["page"]["id"]
+    comment = {"articleId": article, "authorName": "Retry", "authorEmail": "retry@example.org",
+               "body": "Posted once, whatever the network does.", "idempotencyKey": "3f1c9a70-retry-key"}
+    before = await models.Comment.all().count()
+    first, second = await asyncio.gather(post(demo_site, ADD, {"input": comment}), post(demo_site, ADD, {"input": comment}))
+    again = await post(demo_site, ADD, {"input": comment})  # a retry after a timeout
+    ids = {r.json()["data"]["addComment"]["comment"]["id"] for r in (first, second, again)}
+    assert len(ids) == 1 and all(r.json()["data"]["addComment"]["errors"] == [] for r in (first, second, again))
+    assert await models.Comment.all().count() == before + 1
+    reused = await post(demo_site, ADD, {"input": {**comment, "body": "Something else."}})
+    assert reused.json()["data"]["addComment"]["errors"] == [{"code": "CONFLICT", "field": "idempotencyKey"}]
+    bad = await post(demo_site, ADD, {"input": {**comment, "idempotencyKey": "short"}})
+    assert bad.json()["data"]["addComment"]["errors"][0]["field"] == "idempotencyKey"
+
+
+async def test_trusted_documents(demo_site, make_client, database_url, tmp_path):
+    import hashlib
+
+    from tests.conftest import run_cli
+
+    site = "query Chrome { site { name tagline } }"
+    digest = hashlib.sha256(site.encode()).hexdigest()
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"format": "apollo-persisted-query-manifest", "version": 1, "operations": [
+        {"id": digest, "name": "Chrome", "type": "query", "body": site},
+        {"id": "0" * 64, "name": "Forged", "type": "query", "body": "{ sections { title } }"},
+    ]}))
+    result = run_cli("operations", "register", str(manifest), database_url=database_url, check=False)
+    assert "Registered 1 operations" in result.stdout and "not the SHA-256" in result.stderr
+    assert digest in run_cli("operations", "list", database_url=database_url).stdout
+
+    trusted = await make_client(trusted_documents="only")
+    by_hash = await trusted.post("/graphql", json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}})
+    assert by_hash.status_code == 200 and by_hash.json()["data"]["site"]["name"]
+    by_text = await post(trusted, site)
+    assert by_text.json()["data"]["site"]["name"]
+    other = await post(trusted, "{ sections { title } }")
+    assert other.json()["errors"][0]["extensions"]["code"] == "OPERATION_NOT_TRUSTED"
+    unknown = await trusted.post("/graphql", json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "a" * 64}}})
+    assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    raw, _ = await auth.create_token(name="desk", role=Role.EDITOR)
+    editor = await post(trusted, "{ sections { title } }", Authorization=f"Bearer {raw}")
+    assert editor.json()["data"]["sections"]
+    open_mode = await post(demo_site, "{ sections { title } }")  # the default: any document
+    assert open_mode.json()["data"]["sections"]

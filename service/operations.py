@@ -1,0 +1,106 @@
+"""Trusted documents (persisted operations): the operations a frontend's build registered.
+
+`masthead operations register` stores them by SHA-256 of their exact text, from
+an Apollo persisted-query manifest, a JSON object of {hash: document}, or
+.graphql files. Clients may then send only the hash (the `persistedQuery`
+extension), and `MASTHEAD_TRUSTED_DOCUMENTS=only` refuses anonymous documents
+that are not registered; callers with an editor token may still send any.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse
+
+from service import models
+from service.errors import ErrorCode, UserError
+
+_SHA = frozenset("0123456789abcdef")
+_CACHE: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+NEGATIVE_SECONDS = 10.0  # an unknown hash is asked again after this long (a deploy may register it)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_hash(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA
+
+
+async def lookup(digest: str) -> str | None:
+    """The registered document with this hash, or None; cached in the process."""
+    hit = _CACHE.get(digest)
+    now = time.monotonic()
+    if hit is not None and (hit[1] is not None or now - hit[0] < NEGATIVE_SECONDS):
+        return hit[1]
+    row = await models.PersistedOperation.get_or_none(sha256=digest)
+    _CACHE[digest] = (now, row.body if row else None)
+    if len(_CACHE) > 5000:
+        _CACHE.popitem(last=False)
+    return row.body if row else None
+
+
+@dataclass
+class Registered:
+    added: int = 0
+    known: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _documents(path: Path) -> list[tuple[str, str | None, str]]:
+    """(name, claimed hash or None, body) for every document a manifest or file holds."""
+    if path.is_dir():
+        return [item for child in sorted(path.rglob("*.graphql")) for item in _documents(child)]
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".graphql":
+        return [(path.stem, None, text)]
+    data = json.loads(text)
+    if isinstance(data, dict) and data.get("format") == "apollo-persisted-query-manifest":
+        return [(op.get("name", ""), op.get("id"), op.get("body", "")) for op in data.get("operations", [])]
+    if isinstance(data, dict):
+        return [("", key, value) for key, value in data.items()]
+    raise ValueError("expected an Apollo manifest, a {hash: document} object or .graphql files")
+
+
+async def register(paths: list[Path]) -> Registered:
+    result = Registered()
+    for path in paths:
+        try:
+            documents = _documents(path)
+        except (OSError, ValueError) as error:
+            result.problems.append(f"{path}: {error}")
+            continue
+        for name, claimed, body in documents:
+            if not isinstance(body, str) or not body.strip():
+                result.problems.append(f"{path}: {name or claimed}: no document")
+                continue
+            digest = sha256(body)
+            if claimed is not None and claimed != digest:
+                result.problems.append(f"{path}: {name or claimed}: its hash is not the SHA-256 of its text")
+                continue
+            try:
+                operations = [d for d in parse(body).definitions if isinstance(d, OperationDefinitionNode)]
+            except GraphQLSyntaxError as error:
+                result.problems.append(f"{path}: {name or digest[:12]}: {error.message}")
+                continue
+            label = name or (operations[0].name.value if operations and operations[0].name else "")
+            if await models.PersistedOperation.exists(sha256=digest):
+                result.known += 1
+                continue
+            await models.PersistedOperation.create(sha256=digest, name=label[:255], body=body)
+            _CACHE.pop(digest, None)
+            result.added += 1
+    return result
+
+
+def require_hash(value: object) -> str:
+    if not is_hash(value):
+        raise UserError("persistedQuery.sha256Hash must be 64 lower-case hex digits.", ErrorCode.INVALID)
+    return value  # type: ignore[return-value]
