@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 ARTICLES ?= 10000
 COMMENTS ?= 20
 WRITES ?= 20
+SOAK_SECONDS ?= 60
 
-.PHONY: install serve test bench schema clean
+.PHONY: install serve test soak bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -27,6 +28,10 @@ serve: install
 ## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432
 test: install
 	$(BIN)/python -m pytest
+
+## The load-and-fault scenarios (tests/test_faults.py) for SOAK_SECONDS each (default 60)
+soak: install
+	MASTHEAD_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -m faults -s -q
 
 ## Throughput of the ArticlePage operation against the HTTP stack's ceiling, then
 ## the same reads with WRITES comment posts a second, and during a comment flood

@@ -49,7 +49,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     try:
-        await db.connection().execute_query("SELECT 1")
+        await db.within(db.connection().execute_query("SELECT 1"), 2)
     except Exception as error:  # any failure to reach the database means "not ready"
         log.warning("readiness check failed: %s", error)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

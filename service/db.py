@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -30,6 +31,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         # A runaway statement is stopped by PostgreSQL itself, whichever code sent it.
         connection = expand_db_url(url)
         connection["credentials"]["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}
+        # Fail fast while the database is down (asyncpg waits 60 s to connect by default).
+        connection["credentials"]["timeout"] = 3
     _STATEMENT_SECONDS[0] = settings.statement_timeout
     return {
         "connections": {"default": connection},
@@ -103,6 +106,21 @@ def _sqlite_reader(conn) -> sqlite3.Connection:
             reader.set_progress_handler(_past_deadline, 10_000)
         _readers[path] = reader
     return reader
+
+
+async def within(awaitable, seconds: float):
+    """The awaitable's result, or TimeoutError after `seconds` without waiting for it to stop.
+
+    asyncio.wait_for waits for the cancelled task to finish: a database driver stuck
+    in a connect keeps it waiting, which defeats a deadline.
+    """
+    task = asyncio.ensure_future(awaitable)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task in done:
+        return task.result()
+    task.cancel()
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved: no "never retrieved" noise
+    raise TimeoutError
 
 
 class StatementTimeout(Exception):

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
@@ -33,7 +32,7 @@ from strawberry.types import ExecutionResult
 from schema import schema as graphql_schema
 from schema.context import Context
 from service import operations
-from service.db import StatementTimeout
+from service.db import StatementTimeout, within
 from service.limits import PointBuckets
 from service.settings import Settings
 
@@ -65,6 +64,28 @@ def has_nul(value) -> bool:
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list):
         return any(has_nul(v) for v in value)
+    return False
+
+
+_UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (rather than a bad query)."""
+    from tortoise.exceptions import DBConnectionError
+
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, (DBConnectionError, ConnectionError, OSError)):
+            return True
+        module, name = type(error).__module__, type(error).__name__
+        if module.startswith("asyncpg") and (name in ("InterfaceError", "CannotConnectNowError", "AdminShutdownError",
+                                                       "CrashShutdownError", "ConnectionFailureError")
+                                            or "Connection" in name):
+            return True
+        if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
     return False
 
 
@@ -162,9 +183,9 @@ class MastheadGraphQL(GraphQL):
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         try:
-            return await asyncio.wait_for(
+            return await within(
                 super().execute_single(request, request_adapter, sub_response, context, root_value, request_data),
-                timeout=self.settings.execution_timeout,
+                self.settings.execution_timeout,
             )
         except TimeoutError:
             _state(request)["status"] = 504
@@ -194,10 +215,11 @@ class MastheadGraphQL(GraphQL):
                 state["retry_after"] = error.extensions.get("retryAfter", 60)
         response = await super().process_result(request, result)
         if errors:
-            response["errors"] = [self._shown(error, state["request_id"]) for error in errors]
+            response["errors"] = [self._shown(error, state) for error in errors]
         return response
 
-    def _shown(self, error: GraphQLError, request_id: str) -> dict:
+    def _shown(self, error: GraphQLError, state: dict) -> dict:
+        request_id = state["request_id"]
         formatted = error.formatted
         extensions = dict(formatted.get("extensions") or {})
         original = error.original_error
@@ -206,6 +228,10 @@ class MastheadGraphQL(GraphQL):
         ):
             extensions["code"] = "TIMEOUT"
             formatted["message"] = "A database statement took too long and was stopped."
+        if original is not None and database_unavailable(original):
+            extensions["code"] = "DATABASE_UNAVAILABLE"
+            formatted["message"] = "The database is not reachable right now; try again shortly."
+            state["status"], state["unavailable"] = 503, True
         deliberate = "code" in extensions or original is None or isinstance(original, GraphQLError)
         if not deliberate:
             log.error("unexpected error [%s] at %s", request_id, error.path, exc_info=original)
@@ -225,6 +251,8 @@ class MastheadGraphQL(GraphQL):
             response.headers["Retry-After"] = str(state["retry_after"])
         elif "status" in state:
             response.status_code = state["status"]
+            if state.get("unavailable"):
+                response.headers["Retry-After"] = "1"
         if "allow" in state:
             response.headers["Allow"] = state["allow"]
         accept = request.headers.get("accept", "")

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import uuid
@@ -244,18 +245,24 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, *args: str, env: dict | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, url: str, *args: str, env: dict | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1", **(env or {})}
         masthead = Path(sys.executable).with_name("masthead")
-        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Output goes to a file: a pipe nobody reads fills up, and the service blocks on its next log line.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
 
     def wait(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.process.stdout.read()}")
+                raise AssertionError(f"server exited: {self.output()}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return
@@ -266,19 +273,19 @@ class Server:
     def stop(self) -> str:
         self.process.send_signal(signal.SIGTERM)
         try:
-            out, _ = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, _ = self.process.communicate()
-        return out
+            self.process.wait()
+        return self.output()
 
 
 @pytest.fixture
 def serve():
     started: list[Server] = []
 
-    def start(url: str, *args: str, env: dict | None = None) -> Server:
-        server = Server(url, *args, env=env)
+    def start(url: str, *args: str, env: dict | None = None, port: int | None = None) -> Server:
+        server = Server(url, *args, env=env, port=port)
         started.append(server)
         server.wait()
         return server
@@ -286,5 +293,11 @@ def serve():
     yield start
     for server in started:
         server.stop()
+        server.log.close()
 
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """Fault scenarios last: they restart PostgreSQL, which every other test's pool would notice."""
+    items.sort(key=lambda item: item.get_closest_marker("faults") is not None)

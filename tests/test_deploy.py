@@ -47,7 +47,7 @@ def test_compose_environment_is_what_settings_read():
     connection = tortoise_config(settings)["connections"]["default"]
     credentials = connection["credentials"]
     assert (credentials["host"], credentials["port"], credentials["user"], credentials["database"]) == ("postgres", 5432, pg["POSTGRES_USER"], pg["POSTGRES_DB"])
-    assert credentials["server_settings"] == {"statement_timeout": "5000"}
+    assert credentials["server_settings"] == {"statement_timeout": "5000"} and credentials["timeout"] == 3
 
 
 def test_dockerfile_serves_on_the_port_it_exposes_and_migrates_on_start():
