@@ -55,6 +55,7 @@ LIST_SIZES = {
     "Site.socialLinks": 10,
 }
 DEFAULT_LIST_SIZE = 20
+CEILING = 10**12  # costs saturate here: far past any limit, well inside 64 bits
 
 
 @dataclass(frozen=True)
@@ -138,17 +139,18 @@ class _Walk:
                     many = 1
                 inner = first if first is not None and not is_list else None
                 total += many + many * self.nodes(target, selection.selection_set, depth + 1, seen, inner)
+                total = min(total, CEILING)  # nested huge pages: a number JSON can still carry
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.nodes(target or parent, selection.selection_set, depth, seen, page)
+                total = min(CEILING, total + self.nodes(target or parent, selection.selection_set, depth, seen, page))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue
                 target = self.schema.get_type(fragment.type_condition.name.value) or parent
-                total += self.nodes(target, fragment.selection_set, depth, seen | {name}, page)
+                total = min(CEILING, total + self.nodes(target, fragment.selection_set, depth, seen | {name}, page))
         return total
 
     def _interface_size(self, parent, name: str) -> int:
