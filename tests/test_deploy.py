@@ -35,6 +35,7 @@ def test_compose_environment_is_what_settings_read():
     assert set(env) <= set(ENV_VARS), f"unknown variables: {set(env) - set(ENV_VARS)}"
     settings = Settings.from_env(env)
     assert settings.production
+    assert env["MASTHEAD_SECRET_KEY"].startswith("${MASTHEAD_SECRET_KEY:?")  # compose refuses to start without one
     # The app listens on the published container port.
     published = [str(p) for p in services["app"]["ports"]]
     assert f"{settings.port}:{settings.port}" in published

@@ -41,7 +41,7 @@ def fuzz_target(request, tmp_path_factory):
     run_cli("migrate", database_url=url)
     run_cli("seed", "--demo", database_url=url)
     token = run_cli("token", "create", "--role", "admin", "--name", "fuzz", database_url=url).stdout.strip().splitlines()[-1]
-    server = Server(url, env={"MASTHEAD_ENV": "production", "MASTHEAD_RATE_POINTS": "0", "MASTHEAD_BACKGROUND_JOBS": "0",
+    server = Server(url, env={"MASTHEAD_ENV": "production", "MASTHEAD_SECRET_KEY": "fuzz-" + "x" * 40, "MASTHEAD_RATE_POINTS": "0", "MASTHEAD_BACKGROUND_JOBS": "0",
                               "MASTHEAD_COMMENT_RATE_CLIENT": "1000000/60", "MASTHEAD_MEDIA_DIR": str(tmp_path_factory.mktemp("media"))})
     server.wait()
     yield server.base, token

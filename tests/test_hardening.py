@@ -191,13 +191,13 @@ async def test_security_headers_and_cors_allowlist(demo_site, make_client):
 
 
 async def test_production_hides_schema_details_from_anonymous_callers(demo_site, make_client):
-    production = await make_client(env="production")
+    production = await make_client(env="production", secret_key="a-production-secret-for-tests")
     introspection = await post(production, "{ __schema { queryType { name } } }")
     assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     raw, _ = await auth.create_token(name="docs", role=Role.EDITOR)
     as_editor = await post(production, "{ __schema { queryType { name } } }", Authorization=f"Bearer {raw}")
     assert as_editor.json()["data"]["__schema"]["queryType"]["name"] == "Query"
-    opened = await make_client(env="production", introspection=True)
+    opened = await make_client(env="production", secret_key="a-production-secret-for-tests", introspection=True)
     assert (await post(opened, "{ __schema { queryType { name } } }")).json()["data"]
     typo = await post(production, "{ sectons { title } }")
     assert "Did you mean" not in typo.text and typo.json()["errors"]
@@ -261,3 +261,27 @@ async def test_trusted_documents(demo_site, make_client, database_url, tmp_path)
     assert editor.json()["data"]["sections"]
     open_mode = await post(demo_site, "{ sections { title } }")  # the default: any document
     assert open_mode.json()["data"]["sections"]
+
+
+async def test_production_masks_unexpected_errors_and_logs_them_under_a_request_id(scratch_database, serve):
+    """A broken database table is the unexpected: the client gets a request id, the log the details."""
+    import sqlite3
+
+    url = await scratch_database("sqlite", migrated=False)
+    server = serve(url, "--seed-demo", env={"MASTHEAD_ENV": "production", "MASTHEAD_SECRET_KEY": "s" * 40})
+    with sqlite3.connect(url.split("://", 1)[1]) as conn:
+        conn.execute("DROP TABLE site_settings")
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        body = (await http.post("/graphql", json={"query": "{ site { name } }"})).json()
+        sections = (await http.post("/graphql", json={"query": "{ sections { title } }"})).json()
+    error = body["errors"][0]
+    assert error["message"] == "Unexpected error." and error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "site_settings" not in json.dumps(body)
+    assert sections["data"]["sections"]  # the rest of the API still answers
+    log = server.stop()
+    assert error["extensions"]["requestId"] in log and "no such table: site_settings" in log
+
+
+def test_production_refuses_the_development_secret(tmp_path):
+    with pytest.raises(SystemExit, match="MASTHEAD_SECRET_KEY"):
+        create_app(Settings(database_url=f"sqlite://{tmp_path / 'x.sqlite3'}", env="production"))
