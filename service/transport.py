@@ -57,14 +57,29 @@ def preflighted(headers) -> bool:
     return any(headers.get(name) for name in PREFLIGHT_HEADERS)
 
 
+MAX_VARIABLE_DEPTH = 32
+
+
+def inspect_value(value) -> tuple[bool, int]:
+    """(contains a NUL character, nesting depth) of a JSON value, without recursion."""
+    stack, nul, deepest = [(value, 1)], False, 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, str):
+            nul = nul or "\x00" in item
+        elif isinstance(item, dict):
+            stack.extend((k, depth) for k in item)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        if deepest > MAX_VARIABLE_DEPTH:
+            break
+    return nul, deepest
+
+
 def has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
+    return inspect_value(value)[0]
 
 
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
@@ -156,7 +171,10 @@ class MastheadGraphQL(GraphQL):
         data = await super().parse_http_body(request)
         for item in data if isinstance(data, list) else [data]:
             await self._persisted(item)
-            if has_nul(item.query) or has_nul(item.variables) or has_nul(item.operation_name):
+            nul, depth = inspect_value([item.query, item.variables, item.operation_name])
+            if depth > MAX_VARIABLE_DEPTH:
+                raise HTTPException(400, f"Variables nest deeper than {MAX_VARIABLE_DEPTH - 2} levels.")
+            if nul:
                 raise HTTPException(400, "The request contains a NUL character, which no field accepts.")
             if item.variables and len(orjson.dumps(item.variables, default=str)) > self.settings.max_variables_bytes:
                 raise HTTPException(413, f"Variables are larger than {self.settings.max_variables_bytes} bytes.")
@@ -261,6 +279,14 @@ class MastheadGraphQL(GraphQL):
             if state.get("not_executed") and response.status_code == 200:
                 response.status_code = 400
         return response
+
+    def parse_json(self, data: str | bytes):
+        # orjson refuses nesting past 1,024 levels with a decode error (a 400); the
+        # standard library's decoder recursed into a RecursionError (a 500).
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {error}") from None
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()

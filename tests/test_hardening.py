@@ -285,3 +285,13 @@ async def test_production_masks_unexpected_errors_and_logs_them_under_a_request_
 def test_production_refuses_the_development_secret(tmp_path):
     with pytest.raises(SystemExit, match="MASTHEAD_SECRET_KEY"):
         create_app(Settings(database_url=f"sqlite://{tmp_path / 'x.sqlite3'}", env="production"))
+
+
+@pytest.mark.parametrize("depth", [40, 5000, 100_000])
+async def test_deeply_nested_json_is_a_400_not_a_crash(demo_site, depth):
+    body = '{"query": "query($t: [String]) { redirect(path: \\"/x/\\") { target } }", "variables": {"t": ' + "[" * depth + "]" * depth + "}}"
+    response = await demo_site.post("/graphql", content=body.encode(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    nested_query = "{ page(urlPath: \"/\") { " + "parent { " * 900 + "title" + " }" * 900 + " } }"
+    parsed = await post(demo_site, nested_query, accept=GQL_RESPONSE)
+    assert parsed.status_code == 400 and parsed.json()["errors"][0]["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "TOO_MANY_TOKENS")
