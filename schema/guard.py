@@ -36,6 +36,7 @@ from graphql import (
     parse,
 )
 from graphql.error import GraphQLSyntaxError
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -55,6 +56,11 @@ LIST_SIZES = {
     "Site.socialLinks": 10,
 }
 DEFAULT_LIST_SIZE = 20
+MAX_FIRST = 100
+MAX_CACHED_QUERY = 16_384  # longer documents (comments do not count as tokens) are parsed each time, never kept
+MAX_VISITS = 20_000  # selections a cost walk may visit (an article page visits about 150)
+INTROSPECTION_COST = 2_000  # one full schema description (~150 types), whatever shape it is asked in
+_META = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 CEILING = 10**12  # costs saturate here: far past any limit, well inside 64 bits
 
 
@@ -82,11 +88,14 @@ def _unwrap(graphql_type):
 class _Walk:
     """Depth, aliases, directives and nodes of one operation, fragments followed once per path."""
 
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict,
+                 defaults: dict | None = None) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
+        self.defaults = defaults or {}
         self.aliases = 0
         self.max_directives = 0
         self.depth = 0
+        self.visits = 0  # selections walked: fragments spread many times must not make this exponential
 
     def _first(self, field_def, node: FieldNode) -> int | None:
         if "first" not in field_def.args:
@@ -97,9 +106,14 @@ class _Walk:
                 if isinstance(value, IntValueNode):
                     return max(0, int(value.value))
                 if isinstance(value, VariableNode):
-                    given = self.variables.get(value.name.value)
+                    name = value.name.value
+                    given = self.variables.get(name, self.defaults.get(name))
+                    if isinstance(given, float) and given.is_integer():  # graphql-core takes 100.0 as an Int
+                        given = int(given)
                     if isinstance(given, int) and not isinstance(given, bool):
                         return max(0, given)
+                    if given is not None:
+                        return MAX_FIRST  # not a number: execution refuses it; price it as the largest page
                 break
         default = field_def.args["first"].default_value
         return default if isinstance(default, int) else 10
@@ -110,12 +124,24 @@ class _Walk:
         self.depth = max(self.depth, depth)
         total = 0
         for selection in selection_set.selections:
+            self.visits += 1
+            if self.visits > MAX_VISITS:
+                return CEILING  # refused as too complex; walking on could take minutes
             self.max_directives = max(self.max_directives, len(selection.directives or ()))
             if isinstance(selection, FieldNode):
                 if selection.alias is not None:
                     self.aliases += 1
                 name = selection.name.value
-                if name.startswith("__"):
+                if name == "__typename":
+                    continue
+                if name in _META:
+                    # Introspection: walked for aliases and directives, priced flat, kept out of depth
+                    # (the standard introspection query nests ofType eight deep).
+                    saved = self.depth
+                    self.nodes(_META[name].type.of_type if isinstance(_META[name].type, GraphQLNonNull) else _META[name].type,
+                               selection.selection_set, depth + 1, seen, None)
+                    self.depth = saved
+                    total = min(CEILING, total + INTROSPECTION_COST)
                     continue
                 fields = getattr(parent, "fields", {})
                 field_def = fields.get(name)
@@ -185,7 +211,12 @@ def measure(schema: GraphQLSchema, document, operation_name: str | None, variabl
         operation.operation.value
     ]
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    walk = _Walk(schema, fragments, variables or {})
+    defaults = {}
+    for definition in operation.variable_definitions or ():
+        value = definition.default_value
+        if isinstance(value, IntValueNode):
+            defaults[definition.variable.name.value] = int(value.value)
+    walk = _Walk(schema, fragments, variables or {}, defaults)
     nodes = walk.nodes(root, operation.selection_set, 1, frozenset())
     # Aliases and directives inside fragments count once per document, wherever they are spread.
     return Cost(nodes=nodes, depth=walk.depth, aliases=walk.aliases, directives=walk.max_directives)
@@ -262,7 +293,8 @@ class Guard(SchemaExtension):
             await self._trusted(context, query)
         if query:
             tokens = self.limits.tokens
-            found = self._parsed.get((query, tokens))
+            cacheable = len(query) <= MAX_CACHED_QUERY
+            found = self._parsed.get((query, tokens)) if cacheable else None
             if found is None:
                 try:
                     found = parse(query, max_tokens=tokens)
@@ -274,7 +306,8 @@ class Guard(SchemaExtension):
                     else:
                         error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
                     raise error from None
-                self._parsed.put((query, tokens), found)
+                if cacheable:
+                    self._parsed.put((query, tokens), found)
             context.graphql_document = found
         yield
 
@@ -298,6 +331,11 @@ class Guard(SchemaExtension):
         editor = token is not None and auth.allows(token.role, Role.EDITOR)
         # What the client sent: strawberry's operation_name falls back to the first operation.
         errors = self._pick_operation(document, getattr(context, "_provided_operation_name", context.operation_name))
+        request = getattr(request_context, "request", None)
+        if not errors and getattr(request, "scope", {}).get("type") == "http" and any(
+            isinstance(d, OperationDefinitionNode) and d.operation.value == "subscription" for d in document.definitions
+        ):
+            errors = [_error("Subscriptions run over a WebSocket (graphql-transport-ws) on /graphql.", "BAD_REQUEST")]
         cost = None
         if not errors:
             # Size first: depth, aliases and directives bound the work validation itself does.
@@ -306,11 +344,14 @@ class Guard(SchemaExtension):
             errors = [problem] if problem is not None else []
         if not errors:
             errors = self._validate(context, document, settings, editor)
-        if not errors and cost is not None:
+        if cost is not None and not errors:
             context.cost = cost
-            if getattr(request_context, "request", None) is not None and settings is not None:
-                problem = self._spend(request_context, settings, token, cost)
-                errors = [problem] if problem is not None else []
+        if request is not None and settings is not None:
+            # Refused documents cost a point too: probing the limits is not free.
+            spent = cost if cost is not None and not errors else Cost(nodes=0, depth=0, aliases=0, directives=0)
+            problem = self._spend(request_context, settings, token, spent)
+            if problem is not None and not errors:
+                errors = [problem]
         context.pre_execution_errors = errors
         yield
 
@@ -338,12 +379,13 @@ class Guard(SchemaExtension):
         return errors
 
     def _spend(self, request_context, settings, token, cost: Cost) -> GraphQLError | None:
-        from service.transport import client_address
+        from service.transport import budget_key, client_address
 
         budget = getattr(request_context, "budget", None)
         if budget is None:
             return None
-        client = f"token:{token.id}" if token is not None else client_address(request_context.request, settings.trusted_proxies)
+        client = f"token:{token.id}" if token is not None else budget_key(
+            client_address(request_context.request, settings.trusted_proxies))
         wait = budget.take(client, cost.points)
         if not wait:
             return None
@@ -355,7 +397,7 @@ class Guard(SchemaExtension):
     def _measure(self, context) -> Cost | None:
         variables = context.variables or {}
         document = context.graphql_document
-        ints = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, int) and not isinstance(v, bool)))
+        ints = tuple(sorted((k, v) for k, v in variables.items() if isinstance(v, (int, float)) and not isinstance(v, bool)))
         key = (id(document), context.operation_name, ints)
         entry = self._costs.get(key)
         if entry is not None and entry[0] is document:

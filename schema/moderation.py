@@ -128,8 +128,12 @@ class ModerateCommentPayload:
 
 
 def _client_ip(info: Info) -> str:
-    client = getattr(info.context.request, "client", None)
-    return client.host if client else "unknown"
+    from service.transport import client_address
+
+    request = info.context.request
+    if request is None:
+        return "unknown"
+    return client_address(request, info.context.settings.trusted_proxies)
 
 
 def _pk(value: str | None, expected: str, field: str) -> int | None:

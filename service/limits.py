@@ -6,6 +6,7 @@ counts accepted attempts in fixed windows, shared by every service process.
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime, timedelta
 
@@ -63,6 +64,9 @@ def limiter(redis_url: str | None):
     return _limiters[redis_url]
 
 
+MAX_BUCKETS = 100_000
+
+
 class PointBuckets:
     """Cost points per client per minute, in this process: a token bucket per client.
 
@@ -86,14 +90,16 @@ class PointBuckets:
         if points > self.capacity:
             return 60
         if tokens < points:
+            self._buckets.pop(client, None)
             self._buckets[client] = (tokens, now)
             return max(1, int((points - tokens) / self.rate + 0.999))
-        self._buckets[client] = (tokens - points, now)
-        if len(self._buckets) > 100_000:
-            self._forget(now)
+        self._buckets.pop(client, None)
+        self._buckets[client] = (tokens - points, now)  # re-inserted: the dict stays in least-recent order
+        if len(self._buckets) > MAX_BUCKETS:
+            self._forget()
         return 0
 
-    def _forget(self, now: float) -> None:
-        for client, (_, stamp) in list(self._buckets.items()):
-            if now - stamp > 60:
-                del self._buckets[client]
+    def _forget(self) -> None:
+        """Drop the least recently seen tenth: bounded memory, amortised constant time per take."""
+        for client in list(itertools.islice(self._buckets, MAX_BUCKETS // 10)):
+            del self._buckets[client]

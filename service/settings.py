@@ -93,7 +93,7 @@ class Settings:
             cors_origins=_list(env.get("MASTHEAD_CORS_ORIGINS")),
             introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),
             graphiql=_flag(env.get("MASTHEAD_GRAPHIQL")),
-            trusted_documents=(env.get("MASTHEAD_TRUSTED_DOCUMENTS") or "off").lower(),
+            trusted_documents=_choice(env.get("MASTHEAD_TRUSTED_DOCUMENTS"), "MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only")),
         )
 
     @property
@@ -115,6 +115,13 @@ class Settings:
 
 def _list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
+    value = (value or choices[0]).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
 
 
 def _flag(value: str | None) -> bool | None:

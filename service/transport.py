@@ -115,11 +115,24 @@ def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
     peer = request.client.host if request.client else "unknown"
     if peer not in trusted_proxies:
         return peer
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    lines = request.headers.getlist("x-forwarded-for") if hasattr(request.headers, "getlist") else [request.headers.get("x-forwarded-for", "")]
+    forwarded = [part.strip() for part in ",".join(lines).split(",") if part.strip()]
     for address in reversed(forwarded):
         if address not in trusted_proxies:
             return address[:64]
     return peer
+
+
+def budget_key(address: str) -> str:
+    """Whom a budget belongs to: an IPv6 client by its /64 (one customer's whole block)."""
+    if ":" in address:
+        import ipaddress
+
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
 
 
 def _state(request) -> dict:
@@ -155,6 +168,15 @@ class MastheadGraphQL(GraphQL):
             # Apollo's persisted-query protocol: the client may send the whole document instead.
             response = JSONResponse({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
                 "code": "PERSISTED_QUERY_NOT_FOUND", "sha256Hash": error.digest}}]})
+        except Exception as error:  # noqa: BLE001 - whatever escaped: a coded JSON answer, never a bare 500
+            if database_unavailable(error):
+                state["status"], state["unavailable"] = 503, True
+                response = JSONResponse({"errors": [{"message": "The database is not reachable right now; try again shortly.",
+                                                     "extensions": {"code": "DATABASE_UNAVAILABLE"}}]})
+            else:
+                log.error("unexpected error [%s] handling the request", state["request_id"], exc_info=error)
+                response = JSONResponse({"errors": [{"message": "Unexpected error.", "extensions": {
+                    "code": "INTERNAL_SERVER_ERROR", "requestId": state["request_id"]}}]}, status_code=500)
         finally:
             await request.close()  # a multipart request's uploaded files are temporary files
         return self._finish(request, response, state)
@@ -168,8 +190,16 @@ class MastheadGraphQL(GraphQL):
                     raise HTTPException(400, "Multipart requests need an Authorization or GraphQL-Require-Preflight header.")
             elif content_type != "application/json":
                 raise HTTPException(415, "POST a JSON body (Content-Type: application/json).")
-        data = await super().parse_http_body(request)
+        try:
+            data = await super().parse_http_body(request)
+        except (AttributeError, TypeError, KeyError, ValueError):
+            raise HTTPException(400, "The body must be a JSON object with `query` (string), `variables` and "
+                                     "`extensions` (objects) and `operationName` (string).") from None
         for item in data if isinstance(data, list) else [data]:
+            if not (isinstance(item.query, (str, type(None))) and isinstance(item.variables, (dict, type(None)))
+                    and isinstance(item.extensions, (dict, type(None))) and isinstance(item.operation_name, (str, type(None)))):
+                raise HTTPException(400, "Each operation is an object with `query` (string), `variables` and "
+                                         "`extensions` (objects) and `operationName` (string).")
             await self._persisted(item)
             nul, depth = inspect_value([item.query, item.variables, item.operation_name])
             if depth > MAX_VARIABLE_DEPTH:
@@ -193,6 +223,8 @@ class MastheadGraphQL(GraphQL):
             raise UnknownOperation(digest)
 
     def _validate_batch_request(self, request_data, protocol="http") -> None:
+        if not all(isinstance(item, dict) for item in request_data):
+            raise HTTPException(400, "A batch is a list of operation objects.")
         limit = self.settings.batch_max
         if limit <= 0:
             raise HTTPException(400, "Batching is not enabled: send one operation per request.")
@@ -222,6 +254,11 @@ class MastheadGraphQL(GraphQL):
 
     # -- response -----------------------------------------------------------------
 
+    async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
+        if isinstance(request_data, list):
+            _state(request)["batch"] = True
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+
     async def process_result(self, request, result: ExecutionResult):
         state = _state(request)
         errors = result.errors or []
@@ -250,6 +287,8 @@ class MastheadGraphQL(GraphQL):
             extensions["code"] = "DATABASE_UNAVAILABLE"
             formatted["message"] = "The database is not reachable right now; try again shortly."
             state["status"], state["unavailable"] = 503, True
+        if "code" not in extensions and not error.path and (original is None or error.message.startswith("Variable '$")):
+            extensions["code"] = "BAD_USER_INPUT"  # variable values the operation's types refuse
         deliberate = "code" in extensions or original is None or isinstance(original, GraphQLError)
         if not deliberate:
             log.error("unexpected error [%s] at %s", request_id, error.path, exc_info=original)
@@ -264,6 +303,9 @@ class MastheadGraphQL(GraphQL):
 
     def _finish(self, request: Request, response: Response, state: dict) -> Response:
         response.headers["X-Request-Id"] = state["request_id"]
+        if state.get("batch"):  # items fare differently: each carries its own errors, the batch is 200
+            state.pop("retry_after", None)
+            state.pop("not_executed", None)
         if "retry_after" in state:
             response.status_code = 429
             response.headers["Retry-After"] = str(state["retry_after"])

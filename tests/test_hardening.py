@@ -295,3 +295,55 @@ async def test_deeply_nested_json_is_a_400_not_a_crash(demo_site, depth):
     nested_query = "{ page(urlPath: \"/\") { " + "parent { " * 900 + "title" + " }" * 900 + " } }"
     parsed = await post(demo_site, nested_query, accept=GQL_RESPONSE)
     assert parsed.status_code == 400 and parsed.json()["errors"][0]["extensions"]["code"] in ("GRAPHQL_PARSE_FAILED", "TOO_MANY_TOKENS")
+
+
+async def test_what_a_second_reading_found_stays_fixed(demo_site, make_client, gql):
+    import time
+
+    # Fragments spread twice per level: refused at once, not walked 2^24 times.
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(24)) + " fragment F24 on Query { site { name } }"
+    started = time.monotonic()
+    exploded = (await post(demo_site, "{ ...F0 } " + fragments)).json()
+    assert time.monotonic() - started < 2 and exploded["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # A variable's default and an integral float count like a literal `first`.
+    nested = "query($n: Int = 100) { articles(first: $n) { edges { node { comments(first: $n) { edges { node { replies { id } } } } } } } }"
+    assert (await post(demo_site, nested)).json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert (await post(demo_site, nested, {"n": 100.0})).json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # Introspection is counted too.
+    aliased = "{ " + " ".join(f"s{i}: __schema {{ queryType {{ name }} }}" for i in range(31)) + " }"
+    assert (await post(demo_site, aliased)).json()["errors"][0]["extensions"]["code"] == "TOO_MANY_ALIASES"
+    # Bodies of the wrong shape are 400s.
+    for body in (b"5", b"null", b'"x"', b'{"query": 5}', b'{"query": "{ site { name } }", "variables": [1]}'):
+        response = await demo_site.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, body
+    batching = await make_client(batch_max=3)
+    assert (await batching.post("/graphql", json=[5])).status_code == 400
+    mixed = await batching.post("/graphql", json=[{"query": "{ site { name } }"}, {"query": "{ site {"}])
+    assert mixed.status_code == 200 and mixed.json()[0]["data"]["site"]["name"]  # each item answers for itself
+    # Subscriptions need a WebSocket.
+    over_http = (await post(demo_site, 'subscription { commentAdded(articleId: "QXJ0aWNsZVBhZ2U6MQ==") { id } }')).json()
+    assert over_http["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    # Variable values the types refuse carry a code.
+    bad_date = (await post(demo_site, "query($d: DateTime) { articles(publishedAfter: $d) { totalCount } }", {"d": "soon"})).json()
+    assert bad_date["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_clients_behind_a_proxy_are_told_apart_by_every_forwarded_line(demo_site, make_client, contract, gql):
+    limited = await make_client(rate_points=10, trusted_proxies=("127.0.0.1",), comment_rate_client=(1, 60))
+    query = contract["ArticlePage"]
+    article = {"urlPath": "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"}
+    spoofed_then_real = [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-For", "203.0.113.9")]
+    first = await limited.post("/graphql", json={"query": query, "variables": article}, headers=spoofed_then_real)
+    assert first.status_code == 200
+    again = await limited.post("/graphql", json={"query": query, "variables": article},
+                               headers=[("X-Forwarded-For", "7.7.7.7"), ("X-Forwarded-For", "203.0.113.9")])
+    assert again.status_code == 429  # the proxy's own line names the client, whatever the client wrote
+    # Comment limits follow the forwarded client too: two readers behind one CDN both get to post.
+    article_id = (await gql('{ page(urlPath: "%s") { id } }' % article["urlPath"]))["page"]["id"]
+    for n, reader in enumerate(("198.51.100.1", "198.51.100.2")):
+        posted = await limited.post("/graphql", headers={"X-Forwarded-For": reader}, json={"query": ADD, "variables": {"input": {
+            "articleId": article_id, "authorName": f"Reader {n}", "authorEmail": f"r{n}@example.org", "body": f"Hello {n}"}}})
+        assert posted.json()["data"]["addComment"]["errors"] == []
+    refused = await limited.post("/graphql", headers={"X-Forwarded-For": "198.51.100.1"}, json={"query": ADD, "variables": {"input": {
+        "articleId": article_id, "authorName": "Reader 0", "authorEmail": "r0b@example.org", "body": "Again"}}})
+    assert refused.json()["data"]["addComment"]["errors"][0]["code"] == "RATE_LIMITED"
