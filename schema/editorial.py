@@ -22,7 +22,7 @@ from strawberry.scalars import JSON
 from schema import ids
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
-from schema.moderation import UserError, _require
+from schema.moderation import UserError, _pk, _require
 from schema.node import PageInfo
 from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
@@ -33,16 +33,6 @@ from service import errors as service_errors
 from service.models import PageKind, Role
 
 REVISION = "PageRevision"
-
-
-def _pk(value: str | None, expected: set[str], field: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return ids.from_global_id(value, expected)[1]
-    except GraphQLError:
-        kinds = " or ".join(sorted(expected))
-        raise service_errors.UserError(f"{camel(field)} is not the id of a {kinds}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
 
 
 def _plain_id(value: str | None, field: str) -> int | None:
@@ -251,23 +241,32 @@ class Revision:
 
     @strawberry.field(description="Whether this is the page's newest revision.")
     async def is_latest(self) -> bool:
-        page = await models.Page.get(id=self.page_id)
+        page = await _page_of(self)
         return page.latest_revision_id == self.id
 
     @strawberry.field(description="Whether readers see this revision now.")
     async def is_live(self) -> bool:
-        page = await models.Page.get(id=self.page_id)
+        page = await _page_of(self)
         return page.live and page.live_revision_id == self.id
 
     @strawberry.field(description="What changed since the previous revision (everything for the first).")
     async def changes(self) -> list[RevisionChange]:
-        previous = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
-        return [RevisionChange(**c) for c in editorial.compare(previous.content if previous else {}, self.content)]
+        if "_previous" in self.__dict__:  # read with the list by `revisions`
+            previous = self.__dict__["_previous"]
+        else:
+            row = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
+            previous = row.content if row else {}
+        return [RevisionChange(**c) for c in editorial.compare(previous, self.content)]
 
     @strawberry.field(description="The page as this revision would show it (preview).")
     async def page(self, info: Info) -> Page:
-        row = await models.Page.get(id=self.page_id)
-        return await draft_view(info, row, self.content)
+        return await draft_view(info, await _page_of(self), self.content)
+
+
+async def _page_of(revision: models.PageRevision) -> models.Page:
+    """The revision's page: attached by `revisions` for a whole list, else read."""
+    page = revision.__dict__.get("_page")
+    return page if page is not None else await models.Page.get(id=revision.page_id)
 
 
 @strawberry.type(description="A revision and its cursor.")
@@ -461,13 +460,7 @@ async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: An
     return await draft_view(info, page, revision.content), revision
 
 
-@strawberry.enum(description="What a token may do; each role includes the ones before it.")
-class TokenRole(Enum):
-    READER = "reader"
-    MODERATOR = "moderator"
-    EDITOR = "editor"
-    PUBLISHER = "publisher"
-    ADMIN = "admin"
+TokenRole = strawberry.enum(Role, name="TokenRole", description="What a token may do; each role includes the ones before it.")
 
 
 @strawberry.type(description="An API token, as admins see it: never its secret.")
@@ -481,9 +474,7 @@ class ApiToken:
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.id))
 
-    @strawberry.field(description="Its role.")
-    def role(self) -> TokenRole:
-        return TokenRole(self.role.value)
+    role: TokenRole = strawberry.field(description="Its role.")
 
     @strawberry.field(description="Whether it authenticates now (not revoked, not expired).")
     def active(self) -> bool:
@@ -732,7 +723,7 @@ class EditorialMutation:
             if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
                 raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
             raw, token = await auth.create_token(
-                name=name, role=Role(role.value), expires_in=timedelta(days=expires_in_days) if expires_in_days else None
+                name=name, role=role, expires_in=timedelta(days=expires_in_days) if expires_in_days else None
             )
         except service_errors.UserError as error:
             return ApiTokenPayload(errors=_errors(error))
@@ -822,7 +813,14 @@ class EditorialQuery:
             if len(parts) != 1 or not is_number(parts[0]):
                 raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
             query = query.filter(number__lt=int(parts[0]))
-        rows = await query.order_by("-number").limit(first + 1)
+        # One more than the page holds tells hasNextPage, one more again is the last one's
+        # predecessor: with the page row, every revision's fields come without further reads.
+        rows = await query.order_by("-number").limit(first + 2)
+        for newer, older in zip(rows, rows[1:] + [None]):
+            newer.__dict__["_page"] = page
+            if older is not None or len(rows) < first + 2:
+                newer.__dict__["_previous"] = older.content if older is not None else {}
+        rows = rows[: first + 1]
         cursors = [content.encode_cursor("r", r.number) for r in rows[:first]]
         return RevisionConnection(
             edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from service.errors import is_number
-
 import base64
 import binascii
 
 from schema.errors import BadInput
-from service import models
+from service.errors import is_number
+from service.ids import PAGE_TYPE_NAMES, global_id, to_global_id
 
-PAGE_TYPE_NAMES = {
-    models.PageKind.HOME: "HomePage",
-    models.PageKind.SECTION: "SectionPage",
-    models.PageKind.ARTICLE: "ArticlePage",
-}
+__all__ = ["PAGE_TYPE_NAMES", "NODE_TYPES", "from_global_id", "global_id", "to_global_id"]
+
 NODE_TYPES = {*PAGE_TYPE_NAMES.values(), "Comment"}
-
-
-def to_global_id(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
-def global_id(obj: models.Page | models.Comment) -> str:
-    if isinstance(obj, models.Page):
-        return to_global_id(PAGE_TYPE_NAMES[obj.kind], obj.id)
-    return to_global_id("Comment", obj.id)
 
 
 def from_global_id(value: str, expected: set[str] | None = None) -> tuple[str, int]:

@@ -136,13 +136,16 @@ def _client_ip(info: Info) -> str:
     return client_address(request, info.context.settings.trusted_proxies)
 
 
-def _pk(value: str | None, expected: str, field: str) -> int | None:
+def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:
+    """The primary key in a global id of one of the expected types, or a NOT_FOUND UserError."""
     if value is None:
         return None
+    kinds = {expected} if isinstance(expected, str) else expected
     try:
-        return ids.from_global_id(value, {expected})[1]
+        return ids.from_global_id(value, kinds)[1]
     except GraphQLError:
-        raise service_errors.UserError(f"{camel(field)} is not the id of a {expected}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
+        names = " or ".join(sorted(kinds))
+        raise service_errors.UserError(f"{camel(field)} is not the id of a {names}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
 
 
 async def _require(info: Info, role: Role) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service import content, db, events, limits, models, webhooks
+from service import content, db, events, ids, limits, models, webhooks
 from service.errors import ErrorCode, UserError, required_text, is_number
 from service.models import CommentStatus, PageKind
 from service.pages import now
@@ -265,13 +264,10 @@ ACTIONS = {
 
 def approved_event(comment: models.Comment) -> dict:
     """A comment.approved payload: ids as the API gives them, never the email."""
-    def gid(kind: str, pk: int) -> str:
-        return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
     return {
-        "id": gid("Comment", comment.id),
-        "articleId": gid("ArticlePage", comment.article_id),
-        "parentId": gid("Comment", comment.parent_id) if comment.parent_id else None,
+        "id": ids.to_global_id("Comment", comment.id),
+        "articleId": ids.to_global_id("ArticlePage", comment.article_id),
+        "parentId": ids.to_global_id("Comment", comment.parent_id) if comment.parent_id else None,
         "authorName": comment.author_name,
         "body": comment.body,
     }

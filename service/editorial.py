@@ -24,7 +24,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service import blocks, db, models, pages, redirects, webhooks
+from service import blocks, db, ids, models, pages, redirects, webhooks
 from service.errors import ErrorCode, UserError, no_nul, required_text
 from service.models import PageKind
 
@@ -393,13 +393,9 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     return revision
 
 
-_TYPE_NAMES = {PageKind.HOME: "HomePage", PageKind.SECTION: "SectionPage", PageKind.ARTICLE: "ArticlePage"}
-
-
 def _event(page: models.Page, revision: models.PageRevision | None = None) -> dict:
     """A webhook payload's `data`: the page's global id (as the API gives it) and where it is."""
-    global_id = base64.b64encode(f"{_TYPE_NAMES[page.kind]}:{page.id}".encode()).decode()
-    data = {"id": global_id, "kind": page.kind.value, "urlPath": page.url_path, "title": page.title}
+    data = {"id": ids.global_id(page), "kind": page.kind.value, "urlPath": page.url_path, "title": page.title}
     if revision is not None:
         data["revision"] = {"id": f"PageRevision:{revision.id}", "number": revision.number}
     return data

@@ -82,6 +82,7 @@ def has_nul(value) -> bool:
     return inspect_value(value)[0]
 
 
+UNAVAILABLE_MESSAGE = "The database is not reachable right now; try again shortly."
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
 
 
@@ -171,7 +172,7 @@ class MastheadGraphQL(GraphQL):
         except Exception as error:  # noqa: BLE001 - whatever escaped: a coded JSON answer, never a bare 500
             if database_unavailable(error):
                 state["status"], state["unavailable"] = 503, True
-                response = JSONResponse({"errors": [{"message": "The database is not reachable right now; try again shortly.",
+                response = JSONResponse({"errors": [{"message": UNAVAILABLE_MESSAGE,
                                                      "extensions": {"code": "DATABASE_UNAVAILABLE"}}]})
             else:
                 log.error("unexpected error [%s] handling the request", state["request_id"], exc_info=error)
@@ -285,7 +286,7 @@ class MastheadGraphQL(GraphQL):
             formatted["message"] = "A database statement took too long and was stopped."
         if original is not None and database_unavailable(original):
             extensions["code"] = "DATABASE_UNAVAILABLE"
-            formatted["message"] = "The database is not reachable right now; try again shortly."
+            formatted["message"] = UNAVAILABLE_MESSAGE
             state["status"], state["unavailable"] = 503, True
         if "code" not in extensions and not error.path and (original is None or error.message.startswith("Variable '$")):
             extensions["code"] = "BAD_USER_INPUT"  # variable values the operation's types refuse

@@ -70,3 +70,29 @@ async def test_statement_counts_are_bounded_and_do_not_grow(client, gql, contrac
     assert small == large, f"counts grew with the data: {small} -> {large}"
     for name, bound in BOUNDS.items():
         assert large[name] <= bound, f"{name}: {large[name]} statements, bound {bound}"
+
+
+async def test_the_revision_history_reads_a_fixed_number_of_statements(client, sql_counter):
+    """schema/operations/editorial/Revisions.graphql asks each revision for its changes and state."""
+    from pathlib import Path
+
+    from service import auth, editorial, ids
+
+    query = (Path(__file__).resolve().parent.parent / "schema" / "operations" / "editorial" / "Revisions.graphql").read_text()
+    raw, _ = await auth.create_token(name="history", role=models.Role.EDITOR)
+    home = await pages.create_home(title="Home")
+    section = await pages.create_section(parent=home, title="News")
+    counts = []
+    for saves in (3, 12):
+        page, _ = await editorial.create_article({"section_id": section.id, "title": f"History {saves}",
+                                                  "body": [{"type": "paragraph", "value": {"html": "<p>v0</p>"}}]}, "desk")
+        for n in range(1, saves):
+            await editorial.update_page(await models.Page.get(id=page.id), {"summary": f"v{n}"}, "desk")
+        sql_counter.reset()
+        response = await client.post("/graphql", json={"query": query, "variables": {"pageId": ids.global_id(page)}},
+                                     headers={"Authorization": f"Bearer {raw}"})
+        body = response.json()
+        assert "errors" not in body and len(body["data"]["revisions"]["edges"]) == saves
+        assert body["data"]["revisions"]["edges"][-1]["node"]["changes"]  # the first revision: everything is new
+        counts.append(sql_counter.count)
+    assert counts[0] == counts[1] <= 8, counts

@@ -1,0 +1,23 @@
+"""Relay global ids: base64("TypeName:123"), as the API and its webhooks give them."""
+
+from __future__ import annotations
+
+import base64
+
+from service import models
+
+PAGE_TYPE_NAMES = {
+    models.PageKind.HOME: "HomePage",
+    models.PageKind.SECTION: "SectionPage",
+    models.PageKind.ARTICLE: "ArticlePage",
+}
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def global_id(obj: models.Page | models.Comment) -> str:
+    if isinstance(obj, models.Page):
+        return to_global_id(PAGE_TYPE_NAMES[obj.kind], obj.id)
+    return to_global_id("Comment", obj.id)
