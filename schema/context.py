@@ -1,9 +1,15 @@
-"""The typed request context: settings, a fresh set of loaders, and the caller's token."""
+"""The typed request context: settings, a fresh set of loaders, and the caller's token.
+
+One Context serves one HTTP request or one operation on a WebSocket (never a
+whole socket): its loaders cache and its token check last that long.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from strawberry.types import Info as _Info
 
@@ -12,6 +18,7 @@ from service import auth, models
 from service.settings import Settings
 
 _UNSET = object()
+T = TypeVar("T")
 
 
 @dataclass
@@ -21,17 +28,46 @@ class Context:
     settings: Settings
     loaders: Loaders = field(default_factory=Loaders)
     budget: Any = None  # the view's per-client cost budget (service.limits.PointBuckets)
+    # graphql-transport-ws: the connection_init payload, which may carry "Authorization".
+    connection_params: dict | None = None
+    # A WebSocket operation's deadline (asyncio.Timeout); HTTP requests have theirs around execution.
+    deadline: Any = None
     _token: Any = field(default=_UNSET, repr=False)
+
+    def bearer(self) -> str | None:
+        """The token secret the caller presents (header, or a socket's connection_init payload), or None."""
+        header = self.request.headers.get("authorization", "") if self.request is not None else ""
+        if not header and isinstance(self.connection_params, dict):
+            value = self.connection_params.get("Authorization", self.connection_params.get("authorization"))
+            header = value if isinstance(value, str) else ""
+        scheme, _, raw = header.partition(" ")
+        return raw.strip() if scheme.lower() == "bearer" else None
 
     async def token(self) -> models.ApiToken | None:
         """The caller's live API token from `Authorization: Bearer ...`, or None (anonymous)."""
         if self._token is _UNSET:
-            header = ""
-            if self.request is not None:
-                header = self.request.headers.get("authorization", "")
-            scheme, _, raw = header.partition(" ")
-            self._token = await auth.authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+            raw = self.bearer()
+            self._token = await auth.authenticate(raw) if raw is not None else None
         return self._token
+
+    async def events(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
+        """A subscription's events: waiting for one is not work, resolving it gets a fresh deadline."""
+        deadline = self.deadline
+        try:
+            while True:
+                if deadline is not None:
+                    deadline.reschedule(None)
+                try:
+                    item = await anext(source)
+                except StopAsyncIteration:
+                    return
+                if deadline is not None:
+                    deadline.reschedule(asyncio.get_running_loop().time() + self.settings.execution_timeout)
+                yield item
+        finally:
+            close = getattr(source, "aclose", None)
+            if close is not None:
+                await close()
 
 
 Info = _Info[Context, None]

@@ -227,7 +227,7 @@ class Subscription:
     @strawberry.subscription(description="Comments on one article as they are approved.")
     async def comment_added(self, info: Info, article_id: strawberry.ID) -> AsyncGenerator[Comment, None]:
         _, pk = ids.from_global_id(article_id, {"ArticlePage"})
-        async for comment_id in events.subscribe(pk):
+        async for comment_id in info.context.events(events.subscribe(pk)):
             found = await content.comments_by_ids([comment_id])
             if comment_id in found:
                 yield found[comment_id]

@@ -134,6 +134,7 @@ def cmd_serve(args, settings: Settings) -> int:
         workers=args.workers,
         log_level="info",
         access_log=args.access_log,
+        ws_max_size=settings.max_body_bytes,  # larger WebSocket messages: closed with 1009 before they are read
     )
     return 0
 

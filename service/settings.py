@@ -17,7 +17,7 @@ ENV_VARS = (
     "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
     "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
-    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS",
+    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_WS_TOKEN_RECHECK",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -62,6 +62,7 @@ class Settings:
     introspection: bool | None = None  # None: on in development, off in production (editors keep it)
     graphiql: bool | None = None  # None: on in development, off in production
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
+    ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -94,6 +95,7 @@ class Settings:
             introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),
             graphiql=_flag(env.get("MASTHEAD_GRAPHIQL")),
             trusted_documents=_choice(env.get("MASTHEAD_TRUSTED_DOCUMENTS"), "MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only")),
+            ws_token_recheck=float(env.get("MASTHEAD_WS_TOKEN_RECHECK") or 15),
         )
 
     @property

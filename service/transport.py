@@ -27,6 +27,8 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from schema import schema as graphql_schema
@@ -35,6 +37,7 @@ from service import operations
 from service.db import StatementTimeout, within
 from service.limits import PointBuckets
 from service.settings import Settings
+from service.sockets import SocketAdapter, SocketHandler
 
 log = logging.getLogger("masthead.graphql")
 
@@ -80,6 +83,26 @@ def inspect_value(value) -> tuple[bool, int]:
 
 def has_nul(value) -> bool:
     return inspect_value(value)[0]
+
+
+def refusal(query, variables, operation_name, settings: Settings) -> tuple[int, str] | None:
+    """Why an operation is refused before it is parsed (HTTP status, message), or None.
+
+    The checks every operation gets, over HTTP and on a WebSocket alike.
+    """
+    nul, depth = inspect_value([query, variables, operation_name])
+    if depth > MAX_VARIABLE_DEPTH:
+        return 400, f"Variables nest deeper than {MAX_VARIABLE_DEPTH - 2} levels."
+    if nul:
+        return 400, "The request contains a NUL character, which no field accepts."
+    if variables:
+        try:
+            size = len(orjson.dumps(variables, default=str))
+        except orjson.JSONEncodeError:  # integers past 64 bits: no Int or Float takes them either
+            return 400, "Variables hold a number too large for any field."
+        if size > settings.max_variables_bytes:
+            return 413, f"Variables are larger than {settings.max_variables_bytes} bytes."
+    return None
 
 
 UNAVAILABLE_MESSAGE = "The database is not reachable right now; try again shortly."
@@ -144,11 +167,17 @@ def _state(request) -> dict:
 
 
 class MastheadGraphQL(GraphQL):
+    # WebSockets: graphql-transport-ws only (service/sockets.py); the legacy graphql-ws
+    # protocol (subscriptions-transport-ws, unmaintained since 2018) is not offered.
+    graphql_transport_ws_handler_class = SocketHandler
+    websocket_adapter_class = SocketAdapter
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             graphql_schema,
             graphql_ide="graphiql" if settings.graphiql_open else None,
             multipart_uploads_enabled=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
         self.budget = PointBuckets(settings.rate_points)
@@ -202,13 +231,9 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(400, "Each operation is an object with `query` (string), `variables` and "
                                          "`extensions` (objects) and `operationName` (string).")
             await self._persisted(item)
-            nul, depth = inspect_value([item.query, item.variables, item.operation_name])
-            if depth > MAX_VARIABLE_DEPTH:
-                raise HTTPException(400, f"Variables nest deeper than {MAX_VARIABLE_DEPTH - 2} levels.")
-            if nul:
-                raise HTTPException(400, "The request contains a NUL character, which no field accepts.")
-            if item.variables and len(orjson.dumps(item.variables, default=str)) > self.settings.max_variables_bytes:
-                raise HTTPException(413, f"Variables are larger than {self.settings.max_variables_bytes} bytes.")
+            refused = refusal(item.query, item.variables, item.operation_name, self.settings)
+            if refused is not None:
+                raise HTTPException(*refused)
         return data
 
     async def _persisted(self, item) -> None:
@@ -252,6 +277,11 @@ class MastheadGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response, settings=self.settings, budget=self.budget)
+
+    async def on_ws_connect(self, context: Context):
+        if context.bearer() is not None and await context.token() is None:
+            raise ConnectionRejectionError()  # closed with 4403
+        return await super().on_ws_connect(context)
 
     # -- response -----------------------------------------------------------------
 
