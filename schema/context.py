@@ -53,16 +53,20 @@ class Context:
     async def events(self, source: AsyncIterator[T]) -> AsyncIterator[T]:
         """A subscription's events: waiting for one is not work, resolving it gets a fresh deadline."""
         deadline = self.deadline
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 if deadline is not None:
+                    when = deadline.when()
+                    if when is not None and when <= loop.time():
+                        await asyncio.sleep(0)  # the setup (or the last event) overran: let the deadline stop it
                     deadline.reschedule(None)
                 try:
                     item = await anext(source)
                 except StopAsyncIteration:
                     return
                 if deadline is not None:
-                    deadline.reschedule(asyncio.get_running_loop().time() + self.settings.execution_timeout)
+                    deadline.reschedule(loop.time() + self.settings.execution_timeout)
                 yield item
         finally:
             close = getattr(source, "aclose", None)

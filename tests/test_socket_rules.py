@@ -16,7 +16,7 @@ import pytest
 import websockets
 
 from conftest import BACKENDS, run_cli
-from service import auth, ids, models
+from service import auth, events, ids, models
 from service.app import create_app
 from service.settings import Settings
 
@@ -261,6 +261,24 @@ async def test_an_operation_past_its_deadline_is_stopped(app_with, demo_site, co
     await socket.open()
     answer = await socket.run(contract["ArticlePage"], {"urlPath": ARTICLE})
     assert error_code(answer) == "TIMEOUT"
+    article = await models.Page.get(url_path=ARTICLE)
+    setup = await socket.run(COMMENT_ADDED, {"id": ids.to_global_id("ArticlePage", article.id)}, id="2")
+    assert error_code(setup) == "TIMEOUT"  # a subscription's setup has the same deadline
+    await socket.finish()
+
+
+async def test_waiting_for_events_is_not_work_past_the_deadline(app_with, demo_site):
+    socket = Socket(app_with(execution_timeout=0.3))
+    await socket.open()
+    article = await models.Page.get(url_path=ARTICLE)
+    await socket.send({"id": "live", "type": "subscribe", "payload": {
+        "query": COMMENT_ADDED, "variables": {"id": ids.to_global_id("ArticlePage", article.id)}}})
+    with pytest.raises(asyncio.TimeoutError):  # quiet for three deadlines: no TIMEOUT, no close
+        await asyncio.wait_for(socket.from_app.get(), 1)
+    comment = await models.Comment.filter(article_id=article.id, status=models.CommentStatus.APPROVED).first()
+    await events.comment_approved(comment)
+    message = await socket.recv()
+    assert message["type"] == "next" and message["payload"]["data"]["commentAdded"]["id"] == ids.global_id(comment)
     await socket.finish()
 
 
