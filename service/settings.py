@@ -17,7 +17,8 @@ ENV_VARS = (
     "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
     "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
-    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS",
+    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
+    "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -51,12 +52,21 @@ class Settings:
     max_tokens: int = 3000
     max_directives: int = 5
     max_nodes: int = 50_000
+    # Refused before lexing: a document's size in bytes (anonymous callers; editors' own limit).
+    max_document_bytes: int = 16_384
+    max_document_bytes_editor: int = 131_072
+    # Refused before validation: field selections with fragments expanded, and pairs of
+    # same-named fields at one place (graphql-core's overlap check compares each pair).
+    max_fields: int = 1_000
+    max_field_pairs: int = 200
     max_variables_bytes: int = 65_536
     batch_max: int = 0  # array batching: off, or up to 10 operations per request
     execution_timeout: float = 10.0  # seconds per request
     statement_timeout: float = 5.0  # seconds per SQL statement (PostgreSQL; SQLite reads)
     # Cost points a client may spend per minute (1 + objects/100 a request); 0: no limit.
     rate_points: int = 6000
+    # Reading a new document (lexing, parsing, validating) costs this many points per ms of CPU.
+    work_points_per_ms: float = 10.0
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
     cors_origins: tuple[str, ...] = ()
     introspection: bool | None = None  # None: on in development, off in production (editors keep it)
@@ -89,6 +99,11 @@ class Settings:
             execution_timeout=float(env.get("MASTHEAD_EXECUTION_TIMEOUT") or 10),
             statement_timeout=float(env.get("MASTHEAD_STATEMENT_TIMEOUT") or 5),
             rate_points=int(env.get("MASTHEAD_RATE_POINTS") or 6000),
+            work_points_per_ms=float(env.get("MASTHEAD_WORK_POINTS_PER_MS") or 10),
+            max_document_bytes=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES") or 16_384),
+            max_document_bytes_editor=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR") or 131_072),
+            max_fields=int(env.get("MASTHEAD_MAX_FIELDS") or 1_000),
+            max_field_pairs=int(env.get("MASTHEAD_MAX_FIELD_PAIRS") or 200),
             trusted_proxies=_list(env.get("MASTHEAD_TRUSTED_PROXIES")),
             cors_origins=_list(env.get("MASTHEAD_CORS_ORIGINS")),
             introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),
