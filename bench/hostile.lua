@@ -3,46 +3,50 @@
 -- through the trusted proxy as HOSTILE_CLIENT (X-Forwarded-For), so it has one budget;
 -- once that is spent, the same loop is an over-budget flood. Prints status counts.
 local client = os.getenv("HOSTILE_CLIENT")
+TOKENS = tonumber(os.getenv("HOSTILE_TOKENS") or "990")
 local counter = 0
 local kinds = {}
 local threads = {}
 answered, limited, failed = 0, 0, 0  -- globals: done() reads them from each thread
 
-local function json_string(text)
-  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", "\\n") .. '"'
+local function escape(text)
+  return (text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", "\\n"))
 end
 
--- Each kind returns the document for request n.
+-- Each kind returns the JSON body for request n; big parts are escaped once, here.
+local spaces = string.rep(" ", 1000000)
+local letters = string.rep("x", 1000000)
+local names = string.rep("name ", TOKENS - 10)
+local objects = escape(string.rep('page(urlPath: "/") { title url } ', 150))
+local fan = {"{ ...F0 }"}
+for i = 0, 23 do
+  fan[#fan + 1] = string.format("fragment F%d on Query { ...F%d ...F%d }", i, i + 1, i + 1)
+end
+fan[#fan + 1] = "fragment F24 on Query { site { name } }"
+fan = table.concat(fan, " ")
+
 kinds[1] = function(n)  -- the same field side by side (quadratic overlap check)
-  return "# " .. n .. "\n{ site { " .. string.rep("name ", 2900) .. "} }"
+  return '{"query":"# ' .. n .. '\\n{ site { ' .. names .. '} }"}'
 end
 kinds[2] = function(n)  -- fragments spread twice per level: 2^24 selections once expanded
-  local parts = {"# " .. n .. "\n{ ...F0 }"}
-  for i = 0, 23 do
-    parts[#parts + 1] = string.format("fragment F%d on Query { ...F%d ...F%d }", i, i + 1, i + 1)
-  end
-  parts[#parts + 1] = "fragment F24 on Query { site { name } }"
-  return table.concat(parts, " ")
+  return '{"query":"# ' .. n .. '\\n' .. fan .. '"}'
 end
-local spaces = string.rep(" ", 1000000)
 kinds[3] = function(n)  -- 1 MB of whitespace
-  return "{ site { name } }" .. spaces .. n
+  return '{"query":"{ site { name } }' .. spaces .. n .. '"}'
 end
-local letters = string.rep("x", 1000000)
 kinds[4] = function(n)  -- a 1 MB string literal
-  return '{ redirect(path: "/' .. n .. letters .. '") { target } }'
+  return '{"query":"{ redirect(path: \\"/' .. n .. letters .. '\\") { target } }"}'
 end
 kinds[5] = function(n)  -- as many tokens as allowed, then a syntax error: the longest parse
-  return "{ site { " .. string.rep("n" .. n .. " ", 2990) .. "}"
+  return '{"query":"{ site { ' .. string.rep("n" .. n .. " ", TOKENS) .. '}"}'
 end
 kinds[6] = function(n)  -- the same object side by side, with arguments to compare
-  return "# " .. n .. "\n{ " .. string.rep('page(urlPath: "/") { title url } ', 150) .. "}"
+  return '{"query":"# ' .. n .. '\\n{ ' .. objects .. '}"}'
 end
 
 function request()
   counter = counter + 1
-  local kind = kinds[counter % #kinds + 1]
-  local body = '{"query":' .. json_string(kind(counter)) .. '}'
+  local body = kinds[counter % #kinds + 1](counter)
   return wrk.format("POST", "/graphql", {
     ["Content-Type"] = "application/json",
     ["X-Forwarded-For"] = client,

@@ -70,7 +70,7 @@ CEILING = 10**12  # costs saturate here: far past any limit, well inside 64 bits
 class Limits:
     depth: int = 12
     aliases: int = 30
-    tokens: int = 3000
+    tokens: int = 1000
     directives: int = 5  # on one field
     nodes: int = 50_000
     document_bytes: int = 16_384

@@ -49,7 +49,7 @@ class Settings:
     # What one document may ask (schema/guard.py), checked before execution.
     max_depth: int = 12
     max_aliases: int = 30
-    max_tokens: int = 3000
+    max_tokens: int = 1000  # the contract's largest operation has 188, the introspection query 163
     max_directives: int = 5
     max_nodes: int = 50_000
     # Refused before lexing: a document's size in bytes (anonymous callers; editors' own limit).
@@ -91,7 +91,7 @@ class Settings:
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
             max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
             max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
-            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 3000),
+            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 1000),
             max_directives=int(env.get("MASTHEAD_MAX_DIRECTIVES") or 5),
             max_nodes=int(env.get("MASTHEAD_MAX_NODES") or 50_000),
             max_variables_bytes=int(env.get("MASTHEAD_MAX_VARIABLES_BYTES") or 65_536),

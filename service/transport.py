@@ -107,6 +107,9 @@ def database_unavailable(error: BaseException) -> bool:
     return False
 
 
+BODY_POINT_BYTES = 16_384
+
+
 class UnknownOperation(Exception):
     def __init__(self, digest: str) -> None:
         super().__init__(digest)
@@ -190,12 +193,16 @@ class MastheadGraphQL(GraphQL):
     async def _door(self, request: Request, state: dict) -> Response | None:
         """Take one point from the caller's address before anything else; a 429 when none is left.
 
-        Keyed by address, whatever the Authorization header says: authenticating
+        Bodies pay for their size too (a point per 16 KiB declared). Keyed by
+        address, whatever the Authorization header says: authenticating
         is a database lookup, and a flood of made-up tokens must cost no more
         than any other flood. The operation's own points come later (the guard).
         """
         state["client"] = budget_key(client_address(request, self.settings.trusted_proxies))
-        wait = await self.budget.take(state["client"], 1)
+        length = request.headers.get("content-length", "")
+        size = int(length) if length.isdigit() and len(length) < 12 else 0
+        # Receiving and decoding a body is work too: a point for each 16 KiB (BodyLimit caps it).
+        wait = await self.budget.take(state["client"], 1 + size // BODY_POINT_BYTES)
         if not wait:
             state["prepaid"] = 1
             return None
