@@ -9,7 +9,7 @@ COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install serve test soak bench schema clean
+.PHONY: install serve test soak bench bench-abuse schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -37,6 +37,11 @@ soak: install
 ## the same reads with WRITES comment posts a second, and during a comment flood
 bench: install
 	$(BIN)/python bench/run.py --articles $(ARTICLES) --comments $(COMMENTS) --writes $(WRITES)
+
+## An ArticlePage reader's p50/p99 alone, then beside 4 clients sending the worst
+## documents the limits let through (and flooding once their budgets are spent)
+bench-abuse: install
+	$(BIN)/python bench/abuse.py
 
 ## Regenerate schema/schema.graphql from the code
 schema: install

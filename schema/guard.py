@@ -13,6 +13,7 @@ request takes from its client's budget, is 1 + nodes // 100.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from schema import document as documents
 from service import auth, operations
 from service.models import Role
 
@@ -68,9 +70,13 @@ CEILING = 10**12  # costs saturate here: far past any limit, well inside 64 bits
 class Limits:
     depth: int = 12
     aliases: int = 30
-    tokens: int = 3000
+    tokens: int = 1000
     directives: int = 5  # on one field
     nodes: int = 50_000
+    document_bytes: int = 16_384
+    document_bytes_editor: int = 131_072
+    fields: int = 1_000  # field selections, fragments expanded
+    field_pairs: int = 200  # same-named fields at one place, compared pairwise by validation
 
 
 def _error(message: str, code: str, **extra: Any) -> GraphQLError:
@@ -250,8 +256,18 @@ def limits_of(settings) -> Limits:
         found = _LIMITS[id(settings)] = (settings, Limits(
             depth=settings.max_depth, aliases=settings.max_aliases, tokens=settings.max_tokens,
             directives=settings.max_directives, nodes=settings.max_nodes,
+            document_bytes=settings.max_document_bytes, document_bytes_editor=settings.max_document_bytes_editor,
+            fields=settings.max_fields, field_pairs=settings.max_field_pairs,
         ))
     return found[1]
+
+
+def _address(request, settings) -> str:
+    """The budget key of a request's address (the door in service.transport has usually found it already)."""
+    from service.transport import budget_key, client_address
+
+    state = getattr(request, "scope", {}).get("masthead", {})
+    return state.get("client") or budget_key(client_address(request, settings.trusted_proxies))
 
 
 class _LRU(OrderedDict):
@@ -267,18 +283,27 @@ class _LRU(OrderedDict):
 
 
 class Guard(SchemaExtension):
-    """Parse (token limit), validate, check limits and measure cost; all cached.
+    """Size, parse (token limit), count fields, check limits, measure cost, validate; all cached.
+
+    Each request paid a point at the door (service.transport) before any of this.
+    Reading a document it has not seen (lexing, parsing, counting, validating) is
+    charged to the caller's address by the CPU time it took, refused or not, and
+    the operation's points are taken before it executes. What could make that
+    reading slow is refused before it starts: documents over a size in bytes
+    (before lexing), over a token count (while parsing), with more field
+    selections or same-named field pairs than allowed (before validation).
 
     The validation result is cached by the parsed document's identity (the parse
     cache returns the same object for the same text): strawberry's own
     ValidationCache hashes the whole syntax tree on every request instead.
     Introspection is refused where the settings close it, unless the caller holds
-    an editor token; each request's points come out of its client's budget.
+    an editor token.
     """
 
     _parsed: _LRU = _LRU(512)
     _validated: _LRU = _LRU(512)
     _costs: _LRU = _LRU(2048)
+    _counted: _LRU = _LRU(512)
 
     @property
     def limits(self) -> Limits:
@@ -289,6 +314,8 @@ class Guard(SchemaExtension):
         context = self.execution_context
         query = context.query
         settings = getattr(context.context, "settings", None)
+        if query:
+            await self._check_size(query)
         if query and settings is not None and settings.trusted_documents == "only":
             await self._trusted(context, query)
         if query:
@@ -296,20 +323,49 @@ class Guard(SchemaExtension):
             cacheable = len(query) <= MAX_CACHED_QUERY
             found = self._parsed.get((query, tokens)) if cacheable else None
             if found is None:
+                started = time.thread_time()
                 try:
-                    found = parse(query, max_tokens=tokens)
-                except GraphQLSyntaxError as error:
-                    if "tokens" in error.message:
-                        error = _error(
-                            f"The document has more than {self.limits.tokens} tokens.", "TOO_MANY_TOKENS", limit=self.limits.tokens
-                        )
-                    else:
-                        error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
-                    raise error from None
+                    found = self._parse(query, tokens)
+                finally:
+                    await self._charge_work(time.thread_time() - started)
                 if cacheable:
                     self._parsed.put((query, tokens), found)
             context.graphql_document = found
         yield
+
+    def _parse(self, query: str, tokens: int):
+        try:
+            document = parse(query, max_tokens=tokens)
+        except GraphQLSyntaxError as error:
+            if "tokens" in error.message:
+                error = _error(f"The document has more than {tokens} tokens.", "TOO_MANY_TOKENS", limit=tokens)
+            else:
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_PARSE_FAILED"}
+            raise error from None
+        if documents.may_hold_nul(query) and documents.holds_nul(document):
+            raise _error("A string in the document contains a NUL character, which no argument accepts.",
+                         "BAD_USER_INPUT")
+        return document
+
+    async def _check_size(self, query: str) -> None:
+        """Refuse a document over the size limit before a single character of it is lexed."""
+        limits = self.limits
+        if len(query) * 4 <= limits.document_bytes:  # UTF-8 needs at most 4 bytes a character
+            return
+        size = len(query.encode("utf-8", "surrogatepass"))
+        if size <= limits.document_bytes:
+            return
+        editor = await self._editor()  # a token lookup, for oversized documents only
+        limit = limits.document_bytes_editor if editor else limits.document_bytes
+        if size <= limit:
+            return
+        raise _error(f"The document is {size} bytes long; the limit is {limit}.", "DOCUMENT_TOO_LARGE",
+                     size=size, limit=limit)
+
+    async def _editor(self) -> bool:
+        request_context = self.execution_context.context
+        token = await request_context.token() if hasattr(request_context, "token") else None
+        return token is not None and auth.allows(token.role, Role.EDITOR)
 
     @staticmethod
     async def _trusted(context, query: str) -> None:
@@ -336,24 +392,55 @@ class Guard(SchemaExtension):
             isinstance(d, OperationDefinitionNode) and d.operation.value == "subscription" for d in document.definitions
         ):
             errors = [_error("Subscriptions run over a WebSocket (graphql-transport-ws) on /graphql.", "BAD_REQUEST")]
+        started = time.thread_time()
         cost = None
         if not errors:
-            # Size first: depth, aliases and directives bound the work validation itself does.
+            # Size first: what validation compares pairwise, depth, aliases and directives bound its work.
+            errors = self._count(document)
+        if not errors:
             cost = self._measure(context)
             problem = check(cost, self.limits) if cost is not None else None
             errors = [problem] if problem is not None else []
         if not errors:
             errors = self._validate(context, document, settings, editor)
+        await self._charge_work(time.thread_time() - started)
         if cost is not None and not errors:
             context.cost = cost
-        if request is not None and settings is not None:
-            # Refused documents cost a point too: probing the limits is not free.
-            spent = cost if cost is not None and not errors else Cost(nodes=0, depth=0, aliases=0, directives=0)
-            problem = self._spend(request_context, settings, token, spent)
-            if problem is not None and not errors:
-                errors = [problem]
+            if request is not None and settings is not None:
+                problem = await self._spend(request_context, settings, token, cost)
+                if problem is not None:
+                    errors = [problem]
         context.pre_execution_errors = errors
         yield
+
+    def _count(self, document) -> list[GraphQLError]:
+        """Refuse documents whose field selections would make validation slow (cached per document)."""
+        limits = self.limits
+        key = (id(document), limits.fields)
+        entry = self._counted.get(key)
+        if entry is not None and entry[0] is document:
+            fields = entry[1]
+        else:
+            fields = documents.count(document, limits.fields)
+            self._counted.put(key, (document, fields))
+        if not fields.complete or fields.selections > limits.fields:
+            return [_error(f"The document selects more than {limits.fields} fields (fragments expanded where they "
+                           "are spread).", "TOO_MANY_FIELDS", limit=limits.fields)]
+        if fields.pairs > limits.field_pairs:
+            return [_error(f"The document selects the same fields at the same place too often ({fields.pairs} pairs "
+                           f"to compare; the limit is {limits.field_pairs}): select each field once.",
+                           "TOO_MANY_FIELDS", pairs=fields.pairs, limit=limits.field_pairs)]
+        return []
+
+    async def _charge_work(self, seconds: float) -> None:
+        """Charge the CPU time spent reading a document to the caller's address."""
+        request_context = self.execution_context.context
+        budget = getattr(request_context, "budget", None)
+        settings = getattr(request_context, "settings", None)
+        request = getattr(request_context, "request", None)
+        if budget is None or settings is None or request is None or seconds <= 0:
+            return
+        await budget.charge(_address(request, settings), seconds * 1000 * settings.work_points_per_ms)
 
     @staticmethod
     def _pick_operation(document, operation_name: str | None) -> list[GraphQLError]:
@@ -378,15 +465,18 @@ class Guard(SchemaExtension):
         self._validated.put(key, (document, errors))
         return errors
 
-    def _spend(self, request_context, settings, token, cost: Cost) -> GraphQLError | None:
-        from service.transport import budget_key, client_address
-
+    async def _spend(self, request_context, settings, token, cost: Cost) -> GraphQLError | None:
+        """Take the operation's points from its client (its token, or its address); None when they fit."""
         budget = getattr(request_context, "budget", None)
         if budget is None:
             return None
-        client = f"token:{token.id}" if token is not None else budget_key(
-            client_address(request_context.request, settings.trusted_proxies))
-        wait = budget.take(client, cost.points)
+        address = _address(request_context.request, settings)
+        client = f"token:{token.id}" if token is not None else address
+        points = cost.points
+        state = getattr(request_context.request, "scope", {}).get("masthead", {})
+        if client == address and state.get("prepaid"):
+            points -= state.pop("prepaid")  # the point paid at the door (once a request, batch or not)
+        wait = await budget.take(client, points) if points > 0 else 0
         if not wait:
             return None
         return _error(

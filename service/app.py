@@ -104,8 +104,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if listener is not None:
                     await listener.stop()
                 db.close_readers()
+                await graphql.budget.aclose()
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -124,3 +125,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    application.state.budget = graphql.budget  # the cost buckets (a Redis client when shared)
+    return application

@@ -17,7 +17,8 @@ ENV_VARS = (
     "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
     "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
-    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_WS_TOKEN_RECHECK",
+    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
+    "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -48,15 +49,24 @@ class Settings:
     # What one document may ask (schema/guard.py), checked before execution.
     max_depth: int = 12
     max_aliases: int = 30
-    max_tokens: int = 3000
+    max_tokens: int = 1000  # the contract's largest operation has 188, the introspection query 163
     max_directives: int = 5
     max_nodes: int = 50_000
+    # Refused before lexing: a document's size in bytes (anonymous callers; editors' own limit).
+    max_document_bytes: int = 16_384
+    max_document_bytes_editor: int = 131_072
+    # Refused before validation: field selections with fragments expanded, and pairs of
+    # same-named fields at one place (graphql-core's overlap check compares each pair).
+    max_fields: int = 1_000
+    max_field_pairs: int = 200
     max_variables_bytes: int = 65_536
     batch_max: int = 0  # array batching: off, or up to 10 operations per request
     execution_timeout: float = 10.0  # seconds per request
     statement_timeout: float = 5.0  # seconds per SQL statement (PostgreSQL; SQLite reads)
     # Cost points a client may spend per minute (1 + objects/100 a request); 0: no limit.
     rate_points: int = 6000
+    # Reading a new document (lexing, parsing, validating) costs this many points per ms of CPU.
+    work_points_per_ms: float = 10.0
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed
     cors_origins: tuple[str, ...] = ()
     introspection: bool | None = None  # None: on in development, off in production (editors keep it)
@@ -82,7 +92,7 @@ class Settings:
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
             max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
             max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
-            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 3000),
+            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 1000),
             max_directives=int(env.get("MASTHEAD_MAX_DIRECTIVES") or 5),
             max_nodes=int(env.get("MASTHEAD_MAX_NODES") or 50_000),
             max_variables_bytes=int(env.get("MASTHEAD_MAX_VARIABLES_BYTES") or 65_536),
@@ -90,6 +100,11 @@ class Settings:
             execution_timeout=float(env.get("MASTHEAD_EXECUTION_TIMEOUT") or 10),
             statement_timeout=float(env.get("MASTHEAD_STATEMENT_TIMEOUT") or 5),
             rate_points=int(env.get("MASTHEAD_RATE_POINTS") or 6000),
+            work_points_per_ms=float(env.get("MASTHEAD_WORK_POINTS_PER_MS") or 10),
+            max_document_bytes=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES") or 16_384),
+            max_document_bytes_editor=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR") or 131_072),
+            max_fields=int(env.get("MASTHEAD_MAX_FIELDS") or 1_000),
+            max_field_pairs=int(env.get("MASTHEAD_MAX_FIELD_PAIRS") or 200),
             trusted_proxies=_list(env.get("MASTHEAD_TRUSTED_PROXIES")),
             cors_origins=_list(env.get("MASTHEAD_CORS_ORIGINS")),
             introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),

@@ -123,7 +123,7 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
             return
         from service.transport import refusal
 
-        refused = refusal(payload["query"], payload.get("variables"), payload.get("operationName"), self.settings)
+        refused = refusal(payload.get("variables"), payload.get("operationName"), self.settings)
         if refused is not None:
             await self.send_message({"id": operation_id, "type": "error",
                                      "payload": [_refused(refused[1]).formatted]})

@@ -8,7 +8,9 @@
   JSON, or multipart uploads with a preflight header (CSRF); anything a plain
   HTML form can send is 415.
 - Limits: variables size, array batching (off unless configured), a deadline per
-  request, and the per-client cost budget (429 with Retry-After).
+  request, and the per-client cost budget (429 with Retry-After). Every request
+  pays a point at the door, before its body is read: a client whose budget is
+  spent costs one bucket lookup, never a parse (schema/guard.py charges the rest).
 - Errors: anything unexpected is logged with a request id; in production the
   client gets "Unexpected error." and that id, never the details, and no
   "Did you mean" suggestions.
@@ -35,7 +37,7 @@ from schema import schema as graphql_schema
 from schema.context import Context
 from service import operations
 from service.db import StatementTimeout, within
-from service.limits import PointBuckets
+from service.limits import budget_for
 from service.settings import Settings
 from service.sockets import SocketAdapter, SocketHandler
 
@@ -85,12 +87,13 @@ def has_nul(value) -> bool:
     return inspect_value(value)[0]
 
 
-def refusal(query, variables, operation_name, settings: Settings) -> tuple[int, str] | None:
+def refusal(variables, operation_name, settings: Settings) -> tuple[int, str] | None:
     """Why an operation is refused before it is parsed (HTTP status, message), or None.
 
     The checks every operation gets, over HTTP and on a WebSocket alike.
     """
-    nul, depth = inspect_value([query, variables, operation_name])
+    # NUL characters in the document's own strings are the guard's (BAD_USER_INPUT, in every argument).
+    nul, depth = inspect_value([variables, operation_name])
     if depth > MAX_VARIABLE_DEPTH:
         return 400, f"Variables nest deeper than {MAX_VARIABLE_DEPTH - 2} levels."
     if nul:
@@ -126,6 +129,9 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
+
+
+BODY_POINT_BYTES = 16_384
 
 
 class UnknownOperation(Exception):
@@ -180,7 +186,7 @@ class MastheadGraphQL(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
-        self.budget = PointBuckets(settings.rate_points)
+        self.budget = budget_for(settings.rate_points, settings.redis_url)
         self._ide_html = GRAPHIQL_HTML.read_text() if GRAPHIQL_HTML.exists() else ""
 
     # -- request ------------------------------------------------------------------
@@ -190,6 +196,9 @@ class MastheadGraphQL(GraphQL):
             return await super().run(request, *args, **kwargs)
         state = _state(request)
         state["request_id"] = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
+        refused = await self._door(request, state)
+        if refused is not None:
+            return self._finish(request, refused, state)
         try:
             response = await super().run(request, *args, **kwargs)
         except HTTPException as error:
@@ -211,6 +220,28 @@ class MastheadGraphQL(GraphQL):
             await request.close()  # a multipart request's uploaded files are temporary files
         return self._finish(request, response, state)
 
+    async def _door(self, request: Request, state: dict) -> Response | None:
+        """Take one point from the caller's address before anything else; a 429 when none is left.
+
+        Bodies pay for their size too (a point per 16 KiB declared). Keyed by
+        address, whatever the Authorization header says: authenticating
+        is a database lookup, and a flood of made-up tokens must cost no more
+        than any other flood. The operation's own points come later (the guard).
+        """
+        state["client"] = budget_key(client_address(request, self.settings.trusted_proxies))
+        length = request.headers.get("content-length", "")
+        size = int(length) if length.isdigit() and len(length) < 12 else 0
+        # Receiving and decoding a body is work too: a point for each 16 KiB (BodyLimit caps it).
+        wait = await self.budget.take(state["client"], 1 + size // BODY_POINT_BYTES)
+        if not wait:
+            state["prepaid"] = 1
+            return None
+        state["retry_after"] = wait
+        return JSONResponse({"errors": [{
+            "message": f"Rate limit: this client spent its {self.settings.rate_points} points for the minute; "
+                       f"retry in {wait} s.",
+            "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]})
+
     async def parse_http_body(self, request):
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         if request.method == "POST":
@@ -231,7 +262,7 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(400, "Each operation is an object with `query` (string), `variables` and "
                                          "`extensions` (objects) and `operationName` (string).")
             await self._persisted(item)
-            refused = refusal(item.query, item.variables, item.operation_name, self.settings)
+            refused = refusal(item.variables, item.operation_name, self.settings)
             if refused is not None:
                 raise HTTPException(*refused)
         return data
@@ -293,13 +324,16 @@ class MastheadGraphQL(GraphQL):
     async def process_result(self, request, result: ExecutionResult):
         state = _state(request)
         errors = result.errors or []
-        if errors and result.data is None and all(not error.path for error in errors):
+        not_executed = bool(errors) and result.data is None and all(not error.path for error in errors)
+        if not_executed:
             state["not_executed"] = True  # syntax, validation, limits, variables: a 400 in graphql-response+json
         for error in errors:
             code = (error.extensions or {}).get("code")
             if code == "RATE_LIMITED":
                 state["retry_after"] = error.extensions.get("retryAfter", 60)
         response = await super().process_result(request, result)
+        if not_executed and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+            response.pop("data", None)  # GraphQL over HTTP: a request that never executed has no data entry
         if errors:
             response["errors"] = [self._shown(error, state) for error in errors]
         return response
