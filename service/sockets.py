@@ -154,6 +154,15 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                     await self.send_message({"id": operation.id, "type": "error", "payload": [error.formatted]})
 
     async def _send_result_stream(self, operation, result_source) -> None:
+        try:
+            await self._send_results(operation, result_source)
+        except GraphQLError as error:
+            # The Guard refuses documents in on_parse (size, tokens, NUL, trusted documents); strawberry's
+            # stream lets an error raised there escape where its execute returns it as a result.
+            await operation.send_operation_message({"id": operation.id, "type": "error",
+                                                    "payload": self._shown(operation, [error])})
+
+    async def _send_results(self, operation, result_source) -> None:
         first = True
         async for result in result_source:
             if first and isinstance(result, PreExecutionError):

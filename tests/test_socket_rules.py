@@ -237,7 +237,7 @@ async def test_malformed_messages_close_4400(app_with, message):
 
 
 async def test_the_cost_budget_and_rate_limit_apply_per_operation(app_with):
-    app = app_with(rate_points=3)
+    app = app_with(rate_points=3, work_points_per_ms=0)  # a budget of 3 counts operations, not reading work
     socket = Socket(app)
     await socket.open()
     codes = []
