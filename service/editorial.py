@@ -466,6 +466,13 @@ async def schedule(page: models.Page, go_live_at: Any, expire_at: Any, by: str) 
 _INSTANT = timedelta(microseconds=1)
 
 
+def _just_before(page: models.Page, boundary: datetime) -> datetime:
+    """The instant whose visibility a passed boundary changed: just before it, or, for a
+    page (re)published after it, its publication (what readers saw since was announced then)."""
+    published = page.last_published_at
+    return published if published is not None and published > boundary else boundary - _INSTANT
+
+
 async def record_transitions() -> dict[str, int]:
     """Turn passed schedule boundaries into plain state, firing their webhooks.
 
@@ -480,7 +487,7 @@ async def record_transitions() -> dict[str, int]:
     went_live = expired = 0
     for page in await models.Page.filter(live=True, go_live_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
-            before = await visibility.public_ids(page.path, page.go_live_at - _INSTANT)
+            before = await visibility.public_ids(page.path, _just_before(page, page.go_live_at))
             if await models.Page.filter(id=page.id, live=True, go_live_at__lte=stamp).update(go_live_at=None):
                 # Passed boundaries below are announced with this one, not again on their own.
                 await models.Page.filter(path__startswith=page.path, go_live_at__lte=stamp).update(go_live_at=None)
@@ -489,7 +496,7 @@ async def record_transitions() -> dict[str, int]:
                 went_live += 1
     for page in await models.Page.filter(live=True, expire_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
-            before = await visibility.public_ids(page.path, page.expire_at - _INSTANT)
+            before = await visibility.public_ids(page.path, _just_before(page, page.expire_at))
             changed = await models.Page.filter(id=page.id, live=True, expire_at__lte=stamp).update(
                 live=False, expire_at=None, has_unpublished_changes=True
             )
