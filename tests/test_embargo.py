@@ -334,3 +334,36 @@ async def test_existing_rows_are_filled_by_the_migration(kind, scratch_database)
     (home, section, story) = json.loads(done.stdout.strip().splitlines()[-1])
     assert home == [1, True, None] and section[1] is True and section[2] is not None
     assert story == [3, True, section[2]]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_comment_added_refuses_an_article_below_an_embargoed_section(kind, scratch_database, serve, contract):
+    """commentAdded for an article readers cannot see answers NOT_FOUND instead of waiting on it."""
+    import httpx
+    import websockets
+
+    from tests.conftest import BACKENDS, run_cli
+
+    if kind not in BACKENDS:
+        pytest.skip("PostgreSQL is not reachable")
+    url = await scratch_database(kind, migrated=False)
+    server = serve(url, "--seed-demo")
+    token = run_cli("token", "create", "--role", "publisher", "--name", "desk", database_url=url).stdout.strip().splitlines()[-1]
+    path = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        found = (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id ... on ArticlePage { section { id } } } }' % path})).json()
+        article, section = found["data"]["page"]["id"], found["data"]["page"]["section"]["id"]
+        tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+        scheduled = (await http.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={
+            "query": "mutation($id: ID!, $go: DateTime) { schedulePage(id: $id, goLiveAt: $go) { errors { code } } }",
+            "variables": {"id": section, "go": tomorrow}})).json()
+        assert scheduled["data"]["schedulePage"]["errors"] == []
+    ws = await websockets.connect(server.base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"])
+    try:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": contract["CommentAdded"], "variables": {"articleId": article}}}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] in ("error", "next") and "NOT_FOUND" in json.dumps(message)
+    finally:
+        await ws.close()
