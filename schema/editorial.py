@@ -12,7 +12,7 @@ from service.errors import is_number
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -33,6 +33,19 @@ from service import errors as service_errors
 from service.models import PageKind, Role
 
 REVISION = "PageRevision"
+
+
+def _window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
+    """Window arguments for the service: UNSET (left out) becomes KEEP; times need a zone."""
+    out = []
+    for value, name in ((go_live_at, "go_live_at"), (expire_at, "expire_at")):
+        if value is strawberry.UNSET:
+            out.append(editorial.KEEP)
+            continue
+        if value is not None and value.tzinfo is None:
+            raise service_errors.UserError(f"{camel(name)} needs a time zone.", service_errors.ErrorCode.INVALID, field=name)
+        out.append(value)
+    return out[0], out[1]
 
 
 def _plain_id(value: str | None, field: str) -> int | None:
@@ -290,9 +303,12 @@ class PageStatus:
     expire_at: datetime | None = strawberry.field(description="Readers stop seeing the page at this time.")
     url_path: str = strawberry.field(description="Current URL path.")
 
-    @strawberry.field(description="Whether a reader would see the page right now.")
+    @strawberry.field(
+        description="Whether a reader would see the page right now: it and every ancestor published, and inside "
+        "all their windows (an article in a section scheduled for tomorrow is live but not visible)."
+    )
     def visible(self) -> bool:
-        return self.live and content.in_window(self.__dict__, editorial.now())
+        return content.is_public(self.__dict__, editorial.now())
 
     @strawberry.field(description="The newest revision (the draft).")
     async def latest_revision(self) -> Revision | None:
@@ -611,12 +627,24 @@ class EditorialMutation:
             return DeletePagePayload(errors=_errors(error))
         return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[PageKind(k)], i)) for i, k in subtree])
 
-    @strawberry.mutation(description="Publish a revision (the latest by default) of a page (publisher).")
-    async def publish_page(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID | None = None) -> PagePayload:
+    @strawberry.mutation(
+        description="Publish a revision (the latest by default) of a page (publisher). The page keeps its "
+        "go-live/expiry window unless `goLiveAt` or `expireAt` is passed (null clears that end). Below a "
+        "section that is scheduled, expired or unpublished higher up, the page is published but readers see "
+        "it only when, and while, every section above it is visible."
+    )
+    async def publish_page(
+        self, info: Info, id: strawberry.ID, revision_id: strawberry.ID | None = None,
+        go_live_at: Annotated[datetime | None, strawberry.argument(
+            description="New start of the page's window; omit to keep it, null to clear it.")] = strawberry.UNSET,
+        expire_at: Annotated[datetime | None, strawberry.argument(
+            description="New end of the page's window (in the future); omit to keep it, null to clear it.")] = strawberry.UNSET,
+    ) -> PagePayload:
         try:
             by = await _actor(info, Role.PUBLISHER)
             page = await _page(id)
-            revision = await editorial.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by)
+            go, expire = _window_arguments(go_live_at, expire_at)
+            revision = await editorial.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         page = await models.Page.get(id=page.id)
@@ -634,18 +662,22 @@ class EditorialMutation:
         return PagePayload(page=page, status=page)
 
     @strawberry.mutation(
-        description="Show a page to readers only between goLiveAt and expireAt (publisher). A page not yet live "
-        "publishes its latest revision for that window. Both null clears the schedule."
+        description="Show a page to readers only between goLiveAt and expireAt (publisher). An argument left out "
+        "keeps that end of the page's window; an explicit null clears it (both null clears the schedule). A page "
+        "not yet live publishes its latest revision for that window. A section's window sets the section's own "
+        "schedule only: pages below it keep theirs, and readers see them only inside both."
     )
     async def schedule_page(
-        self, info: Info, id: strawberry.ID, go_live_at: datetime | None = None, expire_at: datetime | None = None
+        self, info: Info, id: strawberry.ID,
+        go_live_at: Annotated[datetime | None, strawberry.argument(
+            description="Readers see the page from this time; omit to keep, null to clear.")] = strawberry.UNSET,
+        expire_at: Annotated[datetime | None, strawberry.argument(
+            description="Readers stop seeing the page at this time (in the future); omit to keep, null to clear.")] = strawberry.UNSET,
     ) -> PagePayload:
         try:
             by = await _actor(info, Role.PUBLISHER)
-            for value, name in ((go_live_at, "go_live_at"), (expire_at, "expire_at")):
-                if value is not None and value.tzinfo is None:
-                    raise service_errors.UserError(f"{camel(name)} needs a time zone.", service_errors.ErrorCode.INVALID, field=name)
-            page = await editorial.schedule(await _page(id), go_live_at, expire_at, by)
+            go, expire = _window_arguments(go_live_at, expire_at)
+            page = await editorial.schedule(await _page(id), go, expire, by)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         return PagePayload(page=page, status=page)

@@ -224,9 +224,14 @@ class ModerationQuery:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Comments on one article as they are approved.")
+    @strawberry.subscription(
+        description="Comments on one article as they are approved. NOT_FOUND when readers cannot see the "
+        "article (a draft, or below an embargoed or expired section); nothing is delivered while they cannot."
+    )
     async def comment_added(self, info: Info, article_id: strawberry.ID) -> AsyncGenerator[Comment, None]:
         _, pk = ids.from_global_id(article_id, {"ArticlePage"})
+        if pk not in await content.pages_by_ids([pk]):
+            raise GraphQLError("There is no such article.", extensions={"code": service_errors.ErrorCode.NOT_FOUND.value})
         async for comment_id in info.context.events(events.subscribe(pk)):
             found = await content.comments_by_ids([comment_id])
             if comment_id in found:

@@ -156,8 +156,8 @@ async def post_comment(
         earlier = await _replayed(key, article_id, email, text)
         if earlier is not None:
             return earlier
-    article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, live=True)
-    if article is None or not content.in_window(article.__dict__, datetime.now(timezone.utc)):
+    article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, tree_live=True)
+    if article is None or not content.is_public(article.__dict__, datetime.now(timezone.utc)):
         raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
     if not article.comments_enabled:
         raise UserError("Comments are closed on this article.", ErrorCode.COMMENTS_CLOSED, field="article_id")
@@ -262,6 +262,11 @@ ACTIONS = {
 }
 
 
+async def _article_public(article_id: int) -> bool:
+    article = await models.Page.get_or_none(id=article_id)
+    return article is not None and content.is_public(article.__dict__, datetime.now(timezone.utc))
+
+
 def approved_event(comment: models.Comment) -> dict:
     """A comment.approved payload: ids as the API gives them, never the email."""
     return {
@@ -286,7 +291,9 @@ async def moderate(comment_id: int, action: str) -> models.Comment:
         await models.Comment.filter(id=comment.id).update(status=status)
         await refresh_counts([comment.article_id])
         comment.status = status
-        if status == CommentStatus.APPROVED and not was_approved:
+        # A comment on an article readers cannot see (a section embargoed since it
+        # was posted) is not announced: the payload would publish it.
+        if status == CommentStatus.APPROVED and not was_approved and await _article_public(comment.article_id):
             await webhooks.enqueue("comment.approved", approved_event(comment))
     if status == CommentStatus.APPROVED and not was_approved:
         await events.comment_approved(comment)

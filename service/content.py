@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import orjson
 
-from service import db, models
+from service import db, models, visibility
 from service.errors import ErrorCode, UserError, is_number
 from service.models import CommentStatus, PageKind
 
@@ -49,8 +49,11 @@ PARENT_COLUMNS = _Columns(models.Page, "s", prefix="s__", skip=("body_text", "bo
 COMMENT_COLUMNS = _Columns(models.Comment, "c")
 LIVE_ARTICLE = "p.kind = 'article' AND p.live = $live"
 
-_PAGE_TIMES = ("first_published_at", "last_published_at", "created_at", "published_at", "go_live_at", "expire_at")
-_PAGE_FLAGS = ("live", "comments_enabled")
+_PAGE_TIMES = (
+    "first_published_at", "last_published_at", "created_at", "published_at", "go_live_at", "expire_at",
+    "public_from", "public_until",
+)
+_PAGE_FLAGS = ("live", "comments_enabled", "tree_live")
 
 
 def _when(value):
@@ -89,35 +92,37 @@ def _pages(rows: Iterable[dict]) -> list[models.Page]:
 
 
 _LIVE = re.compile(r"\b(\w+)\.live = \$live")
-# Aliases of article_tag, whose live flag is a copy without the schedule window.
+# Aliases of article_tag, whose `live` column copies the article's tree_live and
+# whose public_from/public_until copy its effective window.
 _TAG_ALIASES = frozenset({"t1", "t2"})
 
 
 def visible(alias: str, live: str, at: str) -> str:
-    """SQL for "readers may see this page now": published, inside its schedule window."""
-    return (
-        f"{alias}.live = {live} AND ({alias}.go_live_at IS NULL OR {alias}.go_live_at <= {at}) "
-        f"AND ({alias}.expire_at IS NULL OR {alias}.expire_at > {at})"
-    )
+    """SQL for "readers may see this page now": it and every ancestor published,
+    inside all their schedule windows (see service.visibility)."""
+    return visibility.visible(alias, live, at)
 
 
 def _sql(text: str, params: list) -> tuple[str, list]:
     """Number named markers after the positional ones: `x.live = $live` on a page
     alias means visible now (see `visible`), checked at query time, so a scheduled
-    page appears and expires on the second without any job running."""
+    page (or a page below a scheduled section) appears and expires on the second
+    without any job running."""
     if "$live" in text:
         params = [*params, True, datetime.now(timezone.utc)]
         live, at = f"${len(params) - 1}", f"${len(params)}"
         text = _LIVE.sub(
-            lambda m: f"{m[1]}.live = {live}" if m[1] in _TAG_ALIASES else visible(m[1], live, at), text
+            lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
         )
     return text, params
 
 
-def in_window(row: dict, at: datetime) -> bool:
-    """Whether a page row read earlier is still inside its schedule window."""
-    go, expire = row.get("go_live_at"), row.get("expire_at")
-    return (go is None or _when(go) <= at) and (expire is None or _when(expire) > at)
+def is_public(row: dict, at: datetime) -> bool:
+    """Whether a page row read earlier is public at `at` (it and its ancestors live, inside their windows)."""
+    return visibility.is_public(row, at)
+
+
+in_window = is_public  # the older name; it now checks the whole effective state
 
 
 async def _fetch(text: str, *params, heavy: bool = False) -> list[dict]:
@@ -428,7 +433,7 @@ async def related_articles(article: models.Page, limit: int) -> tuple[list[model
     if version is not None and cached is not None and cached[0] == version:
         # A scheduled article may have expired since: then rank again.
         at = datetime.now(timezone.utc)
-        if all(in_window(row, at) for row in cached[1]):
+        if all(is_public(row, at) for row in cached[1]):
             return _pages(dict(row) for row in cached[1]), _pages(dict(row) for row in cached[2])
     related, parents = await _rank_related(article, limit)
     if version is not None:

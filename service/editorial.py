@@ -17,14 +17,14 @@ import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service import blocks, db, ids, models, pages, redirects, webhooks
+from service import announcements, blocks, db, ids, models, pages, redirects, visibility, webhooks
 from service.errors import ErrorCode, UserError, no_nul, required_text
 from service.models import PageKind
 
@@ -250,6 +250,7 @@ async def create_section(content: Mapping[str, Any], by: str) -> tuple[models.Pa
             description=clean["description"], seo_title=clean["seo_title"], search_description=clean["search_description"],
         )
         await models.Page.filter(id=page.id).update(live=False, first_published_at=None, last_published_at=None)
+        await visibility.refresh(page.id)
         revision = await _add_revision(page, clean, by, "Created")
     return await models.Page.get(id=page.id), revision
 
@@ -356,11 +357,38 @@ async def _apply(page: models.Page, content: dict) -> None:
         await pages.rename_page(page, content["slug"])
 
 
-async def publish(page: models.Page, revision_id: int | None, by: str, *, go_live_at: datetime | None = None,
-                  expire_at: datetime | None = None, keep_window: bool = False) -> models.PageRevision:
-    """Make a revision (the latest by default) what readers see."""
+class _Keep:
+    """The default of a window argument: leave that end of the page's window as it is."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+def _window(page: models.Page, go_live_at: Any, expire_at: Any) -> tuple[datetime | None, datetime | None]:
+    """The window after a call: each end given (None clears it) or kept; a given expiry must lie ahead."""
+    go = page.go_live_at if go_live_at is KEEP else _time(go_live_at, "go_live_at")
+    expire = page.expire_at if expire_at is KEEP else _time(expire_at, "expire_at")
+    if expire_at is not KEEP and expire is not None and expire <= now():
+        raise UserError("expireAt must be in the future and after goLiveAt.", ErrorCode.INVALID, field="expire_at")
+    if go is not None and expire is not None and expire <= go:
+        raise UserError("expireAt must be in the future and after goLiveAt.", ErrorCode.INVALID, field="expire_at")
+    return go, expire
+
+
+async def publish(page: models.Page, revision_id: int | None, by: str, *, go_live_at: Any = KEEP,
+                  expire_at: Any = KEEP) -> models.PageRevision:
+    """Make a revision (the latest by default) what readers see.
+
+    The page keeps its own go-live/expiry window unless a new end is given (None
+    clears it). Publishing below a section that is scheduled or expired is
+    allowed: readers see the page when, and only while, every ancestor is visible.
+    """
     if page.kind == PageKind.HOME:
         raise UserError("The home page is always live.", ErrorCode.INVALID)
+    go, expire = _window(page, go_live_at, expire_at)
     if revision_id is None and page.latest_revision_id is None:
         await _add_revision(page, await snapshot(page), by, "Snapshot before publishing")
     revision = await models.PageRevision.get_or_none(id=revision_id or page.latest_revision_id, page_id=page.id)
@@ -378,27 +406,25 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     old_subtree = await _subtree(page) if was_public else []
     stamp = now()
     async with in_transaction():
+        before = await visibility.public_ids(page.path)
         await _apply(page, content)
-        window = {} if keep_window else {"go_live_at": go_live_at, "expire_at": expire_at}
-        first = page.first_published_at or (go_live_at or stamp)
+        first = page.first_published_at or (go or stamp)
         await models.Page.filter(id=page.id).update(
-            live=True, first_published_at=first, last_published_at=go_live_at or stamp,
-            live_revision_id=revision.id, has_unpublished_changes=revision.id != page.latest_revision_id, **window,
+            live=True, first_published_at=first, last_published_at=go or stamp, go_live_at=go, expire_at=expire,
+            live_revision_id=revision.id, has_unpublished_changes=revision.id != page.latest_revision_id,
         )
+        await visibility.refresh(page.id)
         fresh = await models.Page.get(id=page.id)
         if was_public:
             await redirects.record_move(page.id, old_url, fresh.url_path, old_subtree)
         await models.Redirect.filter(old_path=fresh.url_path).delete()  # the page lives there now
-        await webhooks.enqueue("page.published", _event(fresh, revision))
+        public = visibility.is_public(fresh.__dict__)
+        data = announcements.event(fresh, public=public, revision=revision)
+        if not public:
+            data["publicFrom"] = announcements.public_from(fresh)
+        await webhooks.enqueue("page.published", data)
+        await announcements.newly_public(fresh.path, before, {"cause": ids.global_id(fresh)}, skip=[fresh.id])
     return revision
-
-
-def _event(page: models.Page, revision: models.PageRevision | None = None) -> dict:
-    """A webhook payload's `data`: the page's global id (as the API gives it) and where it is."""
-    data = {"id": ids.global_id(page), "kind": page.kind.value, "urlPath": page.url_path, "title": page.title}
-    if revision is not None:
-        data["revision"] = {"id": f"PageRevision:{revision.id}", "number": revision.number}
-    return data
 
 
 async def unpublish(page: models.Page, by: str) -> int:
@@ -406,52 +432,79 @@ async def unpublish(page: models.Page, by: str) -> int:
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be unpublished.", ErrorCode.INVALID)
     async with in_transaction():
+        before = await visibility.public_ids(page.path)
         count = await models.Page.filter(path__startswith=page.path, live=True).update(live=False, has_unpublished_changes=True)
-        await webhooks.enqueue("page.unpublished", _event(page) | {"pages": count, "by": by})
+        await visibility.refresh(page.id)
+        data = announcements.event(page, public=page.id in before)
+        await webhooks.enqueue("page.unpublished", data | {"pages": count, "by": by})
     return count
 
 
-async def schedule(page: models.Page, go_live_at: datetime | None, expire_at: datetime | None, by: str) -> models.Page:
-    """Set the window in which readers see the page, publishing the latest revision
-    when the page is not live yet. Both ends are checked on every read. A section's
-    window applies to everything below it too."""
+async def schedule(page: models.Page, go_live_at: Any, expire_at: Any, by: str) -> models.Page:
+    """Set the page's own window (KEEP leaves an end as it is, None clears it),
+    publishing the latest revision when the page is not live yet. A section's window
+    limits everything below it without touching their own windows; every read checks
+    them all."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page is always live; it has no schedule.", ErrorCode.INVALID, field="id")
-    go_live_at = _time(go_live_at, "go_live_at")
-    expire_at = _time(expire_at, "expire_at")
-    stamp = now()
-    if expire_at is not None and (expire_at <= stamp or (go_live_at is not None and expire_at <= go_live_at)):
-        raise UserError("expireAt must be in the future and after goLiveAt.", ErrorCode.INVALID, field="expire_at")
-    scope = models.Page.filter(path__startswith=page.path) if page.kind == PageKind.SECTION else models.Page.filter(id=page.id)
+    go, expire = _window(page, go_live_at, expire_at)
     async with in_transaction():
-        if (go_live_at is not None or expire_at is not None) and not page.live:
-            await publish(page, None, by, go_live_at=go_live_at, expire_at=expire_at)
-        await scope.update(go_live_at=go_live_at, expire_at=expire_at)
+        if (go is not None or expire is not None) and not page.live:
+            await publish(page, None, by, go_live_at=go, expire_at=expire)
+            return await models.Page.get(id=page.id)
+        before = await visibility.public_ids(page.path)
+        await models.Page.filter(id=page.id).update(go_live_at=go, expire_at=expire)
+        await visibility.refresh(page.id)
+        after = await announcements.newly_public(page.path, before, {"scheduled": True})
+        if page.id in before and page.id not in after:
+            fresh = await models.Page.get(id=page.id)
+            data = announcements.event(page, public=True) | {"scheduled": True, "pages": len(before - after)}
+            await webhooks.enqueue("page.unpublished", data | {"publicFrom": announcements.public_from(fresh)})
     return await models.Page.get(id=page.id)
+
+
+_INSTANT = timedelta(microseconds=1)
+
+
+def _just_before(page: models.Page, boundary: datetime) -> datetime:
+    """The instant whose visibility a passed boundary changed: just before it, or, for a
+    page (re)published after it, its publication (what readers saw since was announced then)."""
+    published = page.last_published_at
+    return published if published is not None and published > boundary else boundary - _INSTANT
 
 
 async def record_transitions() -> dict[str, int]:
     """Turn passed schedule boundaries into plain state, firing their webhooks.
 
-    Readers never depend on this (the window is checked on every read); it keeps
-    the tables tidy, the related-article copies current, and tells subscribers.
+    Readers never depend on this (the windows are checked on every read); it keeps
+    the tables tidy and tells subscribers. A page that became visible at a boundary
+    (its own, or an ancestor's: every page below a section whose embargo passed)
+    gets page.published; a page visible until its expiry gets page.unpublished.
     Every serving process runs it: each row changes under a condition, and only
-    the process whose UPDATE changed it sends the event.
+    the process whose UPDATE changed it sends the events.
     """
     stamp = now()
     went_live = expired = 0
-    for page in await models.Page.filter(live=True, go_live_at__lte=stamp):
+    for page in await models.Page.filter(live=True, go_live_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
+            before = await visibility.public_ids(page.path, _just_before(page, page.go_live_at))
             if await models.Page.filter(id=page.id, live=True, go_live_at__lte=stamp).update(go_live_at=None):
-                await webhooks.enqueue("page.published", _event(page) | {"scheduled": True})
+                # Passed boundaries below are announced with this one, not again on their own.
+                await models.Page.filter(path__startswith=page.path, go_live_at__lte=stamp).update(go_live_at=None)
+                await visibility.refresh(page.id)
+                await announcements.newly_public(page.path, before, {"scheduled": True})
                 went_live += 1
-    for page in await models.Page.filter(live=True, expire_at__lte=stamp):
+    for page in await models.Page.filter(live=True, expire_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
+            before = await visibility.public_ids(page.path, _just_before(page, page.expire_at))
             changed = await models.Page.filter(id=page.id, live=True, expire_at__lte=stamp).update(
                 live=False, expire_at=None, has_unpublished_changes=True
             )
             if changed:
-                await webhooks.enqueue("page.unpublished", _event(page) | {"expired": True})
+                await visibility.refresh(page.id)
+                if page.id in before:  # nothing to tell about a page readers could not see anyway
+                    data = announcements.event(page, public=True) | {"expired": True, "pages": len(before)}
+                    await webhooks.enqueue("page.unpublished", data)
                 expired += 1
     return {"published": went_live, "expired": expired}
 
@@ -460,14 +513,16 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
     """Move a page (and its subtree) now; old public paths redirect to the new ones.
 
     The draft follows: a newer revision records the new parent, so publishing it
-    later does not move the page back.
+    later does not move the page back. Below a scheduled or expired section the
+    page is hidden until (and unless) the section is visible.
     """
-    if page.live and not parent.live:
+    if page.live and not parent.tree_live:
         raise UserError("Publish the target section first: readers would lose this page.", ErrorCode.INVALID_PARENT,
                         field="parent_id")
     was_public = page.first_published_at is not None
     old_subtree = await _subtree(page) if was_public else []
     async with in_transaction():
+        before = await visibility.public_ids(page.path)
         moved = await pages.move_page(page, parent, position)
         if was_public:
             await redirects.record_move(page.id, page.url_path, moved.url_path, old_subtree)
@@ -477,6 +532,10 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
             await _add_revision(moved, data, by, f"Moved below {parent.title}")
             if page.live_revision_id == page.latest_revision_id:  # nothing else was pending
                 await models.Page.filter(id=page.id).update(live_revision_id=moved.latest_revision_id, has_unpublished_changes=False)
+        after = await announcements.newly_public(moved.path, before, {"moved": True})
+        if page.id in before and page.id not in after:
+            data = announcements.event(page, public=True) | {"moved": True, "pages": len(before - after), "by": by}
+            await webhooks.enqueue("page.unpublished", data)
     return await models.Page.get(id=page.id)
 
 
@@ -485,10 +544,11 @@ async def delete(page: models.Page, by: str) -> int:
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be deleted.", ErrorCode.INVALID)
     async with in_transaction():
+        public = page.id in await visibility.public_ids(page.path)
         rows = await models.Page.filter(path__startswith=page.path).order_by("-depth").values_list("id", flat=True)
         for page_id in rows:  # deepest first: parents are protected while they have children
             await models.Page.filter(id=page_id).delete()
-        await webhooks.enqueue("page.deleted", _event(page) | {"pages": len(rows), "by": by})
+        await webhooks.enqueue("page.deleted", announcements.event(page, public=public) | {"pages": len(rows), "by": by})
     return len(rows)
 
 

@@ -135,6 +135,13 @@ class Page(Model):
     # inside its go_live_at/expire_at window, checked on every read.
     go_live_at = fields.DatetimeField(null=True)
     expire_at = fields.DatetimeField(null=True)
+    # What readers see follows the page AND its ancestors (service.visibility keeps
+    # these in the same transaction as any change to a live flag, a window or the
+    # tree): every one of them live, the latest go_live_at and the earliest expire_at.
+    # The intersection of windows is one window, so reads still compare with the clock.
+    tree_live = fields.BooleanField(default=False, db_default=False)
+    public_from = fields.DatetimeField(null=True)
+    public_until = fields.DatetimeField(null=True)
     has_unpublished_changes = fields.BooleanField(default=False, db_default=False)
     latest_revision_id = fields.IntField(null=True)
     live_revision_id = fields.IntField(null=True)
@@ -147,8 +154,8 @@ class Page(Model):
         indexes = (
             Index(fields=("parent_id", "position")),
             Index(fields=("path",)),
-            Index(fields=("kind", "live", "published_at")),
-            Index(fields=("parent_id", "kind", "live", "published_at")),
+            Index(fields=("kind", "tree_live", "published_at")),
+            Index(fields=("parent_id", "kind", "tree_live", "published_at")),
             # Schedules whose boundary passed (record_transitions), without a scan.
             Index(fields=("go_live_at",)),
             Index(fields=("expire_at",)),
@@ -172,19 +179,22 @@ class ArticleTag(Model):
     article = fields.ForeignKeyField("masthead.Page", related_name="tag_links", on_delete=fields.CASCADE)
     tag = fields.ForeignKeyField("masthead.Tag", related_name="article_links", on_delete=fields.CASCADE)
     position = fields.IntField(default=0)
-    # Copies of the article's live flag, date and section, kept by triggers (migration
-    # 0006): related-article ranking reads them from one covering index instead of
-    # visiting thousands of wide page rows.
+    # Copies of the article's effective visibility (tree_live as `live`, public_from,
+    # public_until), date and section, kept by triggers (migrations 0006, 0011):
+    # related-article ranking reads them from one covering index instead of visiting
+    # thousands of wide page rows.
     live = fields.BooleanField(default=False, db_default=False)
     published_at = fields.DatetimeField(null=True)
     section_id = fields.IntField(null=True)
+    public_from = fields.DatetimeField(null=True)
+    public_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "article_tag"
         unique_together = (("article_id", "tag_id"),)
         indexes = (
             Index(fields=("tag_id", "article_id")),
-            Index(fields=("tag_id", "live", "article_id", "section_id", "published_at")),
+            Index(fields=("tag_id", "live", "article_id", "section_id", "published_at", "public_from", "public_until")),
         )
 
 

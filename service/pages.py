@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from tortoise.transactions import in_transaction
 
-from service import blocks, db, models
+from service import blocks, db, models, visibility
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
@@ -54,7 +54,8 @@ async def _insert(parent: models.Page | None, **values) -> models.Page:
             )
             page.path = f"{parent.path}{page.id}/"
         await page.save(update_fields=["path"])
-    return page
+        await visibility.refresh(page.id)
+    return await models.Page.get(id=page.id)
 
 
 async def create_home(*, title: str, seo_title: str = "", search_description: str = "") -> models.Page:
@@ -261,6 +262,7 @@ async def move_page(page: models.Page, new_parent: models.Page, position: int | 
                 new_parent.depth + 1 - page.depth,
             )
             await models.Page.filter(id=page.id).update(parent_id=new_parent.id)
+            await visibility.refresh(page.id)  # below another section: its window and state now apply
         siblings = await models.Page.filter(parent_id=new_parent.id).exclude(id=page.id).order_by("position", "id").values_list("id", flat=True)
         index = len(siblings) if position is None else max(0, min(position, len(siblings)))
         order = list(siblings[:index]) + [page.id] + list(siblings[index:])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from service import models
+from service import models, visibility
 from service.errors import ErrorCode, UserError
 
 MAX_HOPS = 10
@@ -47,12 +47,13 @@ def _target_of(redirect: models.Redirect) -> str:
     return redirect.page.url_path if redirect.page_id is not None else redirect.target_path
 
 
-def _public(redirect: models.Redirect) -> bool:
-    """A redirect to a page readers cannot see would reveal an unpublished path."""
-    from service.content import in_window
-
+async def _public(redirect: models.Redirect) -> bool:
+    """A redirect to a page readers cannot see (a draft, or below an embargoed or
+    expired section) would reveal its path: by page, or by a path that is a page's."""
     page = redirect.page
-    return page is None or (page.live and in_window(page.__dict__, datetime.now(timezone.utc)))
+    if page is None:
+        page = await models.Page.get_or_none(url_path=redirect.target_path)
+    return page is None or visibility.is_public(page.__dict__, datetime.now(timezone.utc))
 
 
 async def resolve(path: str) -> Target | None:
@@ -67,7 +68,7 @@ async def resolve(path: str) -> Target | None:
         redirect = await _step(current)
         if redirect is None:
             break
-        if not _public(redirect):
+        if not await _public(redirect):
             return None
         permanent = permanent and redirect.is_permanent
         target = _target_of(redirect)

@@ -175,7 +175,7 @@ async def seed_synthetic(
         "id", "kind", "parent_id", "path", "depth", "position", "slug", "url_path", "title", "seo_title",
         "search_description", "live", "first_published_at", "last_published_at", "created_at", "description",
         "headline", "summary", "published_at", "source", "reading_time", "comments_enabled", "hero_image_id",
-        "body", "body_text", "comment_count", "thread_count",
+        "body", "body_text", "comment_count", "thread_count", "tree_live",
     ]
     first_id = await _next_id("page")
     comment_id = await _next_id("comment")
@@ -202,7 +202,7 @@ async def seed_synthetic(
                 f"{section.url_path}{slug}/", title, "", summary, True, published, published, published, "",
                 title, summary, published, "By Synthetic Wire", blocks.reading_time(text), True,
                 rng.choice(image_ids), orjson.dumps(body).decode(), text,
-                comments_per_article, comments_per_article,
+                comments_per_article, comments_per_article, True,  # below live, unscheduled sections
             ])
             for pos, tag_id in enumerate(rng.sample(tag_ids, 3)):
                 tag_rows.append([page_id, tag_id, pos, True, published, section.id])

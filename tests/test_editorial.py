@@ -193,13 +193,16 @@ async def test_the_whole_workflow_with_the_readers_view_at_every_step(desk):
     assert scheduled["errors"] == [] and scheduled["status"]["visible"] is False
     assert await desk.reader_sees(new_path) is None
     expiring = datetime.now(timezone.utc) + timedelta(seconds=1.5)
-    await desk.data(SCHEDULE, {"id": article["id"], "exp": expiring.isoformat()}, "publisher")
+    # A left-out argument keeps that end of the window; an explicit null clears it.
+    kept = (await desk.data(SCHEDULE, {"id": article["id"], "exp": (soon + timedelta(hours=1)).isoformat()}, "publisher"))["schedulePage"]
+    assert kept["status"]["goLiveAt"] is not None and kept["status"]["visible"] is False
+    await desk.data(SCHEDULE, {"id": article["id"], "go": None, "exp": expiring.isoformat()}, "publisher")
     assert (await desk.reader_sees(new_path))["title"] == "Harbour deal within reach"
     await asyncio.sleep(max(0.0, (expiring - datetime.now(timezone.utc)).total_seconds()) + 0.3)
     assert await desk.reader_sees(new_path) is None
     backwards = (await desk.data(SCHEDULE, {"id": article["id"], "go": soon.isoformat(), "exp": (soon - timedelta(minutes=5)).isoformat()}, "publisher"))["schedulePage"]
     assert backwards["errors"][0]["code"] == "INVALID" and backwards["errors"][0]["field"] == "expireAt"
-    await desk.data(SCHEDULE, {"id": article["id"]}, "publisher")  # clear the window
+    await desk.data(SCHEDULE, {"id": article["id"], "go": None, "exp": None}, "publisher")  # clear the window
     assert (await desk.reader_sees(new_path)) is not None
 
     # Unpublish: gone for readers, drafts kept.
@@ -418,7 +421,7 @@ async def test_publish_scheduled_records_transitions_and_queues_webhooks(desk, d
     await desk.data('mutation { registerWebhook(url: "http://127.0.0.1:9/", events: [PAGE_PUBLISHED, PAGE_UNPUBLISHED]) { errors { code } } }', {}, "admin")
     article = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
     article_id = await _section_id(desk, article)
-    expiring = datetime.now(timezone.utc) + timedelta(seconds=1)
+    expiring = datetime.now(timezone.utc) + timedelta(seconds=4)  # room for the CLI to start on a busy machine
     SCHEDULE = "mutation($id: ID!, $exp: DateTime) { schedulePage(id: $id, expireAt: $exp) { errors { code } } }"
     assert (await desk.data(SCHEDULE, {"id": article_id, "exp": expiring.isoformat()}, "publisher"))["schedulePage"]["errors"] == []
     assert "0 went live, 0 expired" in run_cli("publish-scheduled", database_url=database_url).stdout
