@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from schema.context import Info
 from schema.errors import BadInput, camel
 from service import media
 from service.errors import UserError
@@ -20,7 +21,8 @@ class ImageFormat(Enum):
 
 @strawberry.type(description="A resized version of an image.")
 class Rendition:
-    url: str = strawberry.field(description="Where it is served (made on its first request, then cached).")
+    url: str = strawberry.field(description="Where it is served (made on its first request, then cached). The URL "
+                                "is signed: it works as given, never with another size, format or image id.")
     width: int = strawberry.field(description="Width in pixels.")
     height: int = strawberry.field(description="Height in pixels.")
 
@@ -55,21 +57,24 @@ class Image:
         "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1280, "
         "1600 and 1920. Images known by URL only return the original."
     )
-    def rendition(self, width: int, height: int | None = None, fill: bool = False, format: ImageFormat | None = None) -> Rendition:
+    def rendition(self, info: Info, width: int, height: int | None = None, fill: bool = False,
+                  format: ImageFormat | None = None) -> Rendition:
         try:
-            made = media.rendition(self, width, height, fill, format.value if format else None)
+            made = media.rendition(self, width, height, fill, format.value if format else None,
+                                   secret=info.context.settings.secret_key)
         except UserError as error:
             raise _rendition_error(error) from None
         return Rendition(url=made.url, width=made.width, height=made.height)
 
     @strawberry.field(description="An HTML srcset of renditions at these widths (allowed sizes only), for <img srcset>.")
-    def src_set(self, widths: list[int], format: ImageFormat | None = None) -> str:
+    def src_set(self, info: Info, widths: list[int], format: ImageFormat | None = None) -> str:
         if not widths or len(widths) > 10:
             raise BadInput("Give 1 to 10 widths.", "widths")
         parts = []
         for width in widths:
             try:
-                made = media.rendition(self, width, None, False, format.value if format else None)
+                made = media.rendition(self, width, None, False, format.value if format else None,
+                                       secret=info.context.settings.secret_key)
             except UserError as error:
                 raise _rendition_error(error) from None
             parts.append(f"{made.url} {made.width}w")
