@@ -37,15 +37,25 @@ def _rendition_error(error: UserError) -> BadInput:
     return BadInput(error.message, camel(error.field))
 
 
+def _granted(url: str, info: Info) -> str:
+    until = info.context.media_grant()
+    return url if until is None else media.with_grant(url, info.context.settings.secret_key, until)
+
+
 @strawberry.type(description="An image and its stored metadata.")
 class Image:
     id: strawberry.ID = strawberry.field(description="Image id.")
-    url: str = strawberry.field(description="Where the original file is served.")
     width: int = strawberry.field(description="Width of the original, in pixels.")
     height: int = strawberry.field(description="Height of the original, in pixels.")
     alt: str = strawberry.field(description="Alternative text for screen readers.")
     title: str = strawberry.field(description="Title of the image in the library.")
     credit: str = strawberry.field(description="Photographer or agency credit; may be empty.")
+
+    @strawberry.field(description="Where the original file is served: to anyone while published content shows the "
+                      "image. In an editor's request or a preview, the URL carries a grant (an hour or two) that "
+                      "opens it for <img>, which sends no token; an editor's `Authorization: Bearer` opens any.")
+    def url(self, info: Info) -> str:
+        return _granted(self.url, info)
 
     @strawberry.field(description="The subject's position for crops; null when none was set (crops centre).")
     def focal_point(self) -> FocalPoint | None:
@@ -64,7 +74,7 @@ class Image:
                                    secret=info.context.settings.secret_key)
         except UserError as error:
             raise _rendition_error(error) from None
-        return Rendition(url=made.url, width=made.width, height=made.height)
+        return Rendition(url=_granted(made.url, info), width=made.width, height=made.height)
 
     @strawberry.field(description="An HTML srcset of renditions at these widths (allowed sizes only), for <img srcset>.")
     def src_set(self, info: Info, widths: list[int], format: ImageFormat | None = None) -> str:
@@ -77,7 +87,7 @@ class Image:
                                        secret=info.context.settings.secret_key)
             except UserError as error:
                 raise _rendition_error(error) from None
-            parts.append(f"{made.url} {made.width}w")
+            parts.append(f"{_granted(made.url, info)} {made.width}w")
         return ", ".join(dict.fromkeys(parts))
 
 

@@ -58,19 +58,21 @@ def media_endpoint(settings: Settings):
                                 headers={"Retry-After": "1", "Cache-Control": "no-store"})
 
     async def answer(request: Request) -> Response:
-        wanted = media.parse_key(request.path_params["key"], settings.secret_key)
-        cache, privileged = public_cache, None
+        key = request.path_params["key"]
+        wanted = media.parse_key(key, settings.secret_key)
+        cache, by_editor = public_cache, None
         if wanted is not None and not await media.is_public(wanted):
             cache = "private, no-store"  # an editor's look at a draft's image stays out of shared caches
-            privileged = await editor(request)
-            if not privileged:
-                wanted = None
+            if not media.granted(settings.secret_key, key, request.query_params.get("grant")):
+                by_editor = await editor(request)
+                if not by_editor:
+                    wanted = None
         found = None
         if wanted is not None:
-            if privileged is None and "authorization" in request.headers:
-                privileged = await editor(request)
+            if by_editor is None and "authorization" in request.headers:
+                by_editor = await editor(request)
             client = budget_key(client_address(request, settings.trusted_proxies))
-            charge = None if privileged else (lambda: renders.take(client, 1))  # editors' previews are not charged
+            charge = None if by_editor else (lambda: renders.take(client, 1))  # editors' own requests are not charged
             try:
                 found = await media.serve(storage, wanted, charge=charge)
             except media.RenderRefused as refused:

@@ -19,6 +19,7 @@ import io
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -195,6 +196,38 @@ def _render(original: bytes, width: int, height: int, fill: bool, ext: str, foca
         out = io.BytesIO()
         result.save(out, fmt, **({"quality": 82, "optimize": True} if fmt in ("JPEG", "WEBP") else {}))
         return out.getvalue()
+
+
+GRANT_SECONDS = 3600
+
+
+def grant_expiry(now: float | None = None) -> int:
+    """When a grant made now ends: one to two hours on, on the hour, so an editor's
+    URLs stay the same (and cached by the browser) for an hour at a time."""
+    now = time.time() if now is None else now
+    return (int(now) // GRANT_SECONDS + 2) * GRANT_SECONDS
+
+
+def with_grant(url: str, secret: str, expires: int) -> str:
+    """A /media/ URL that also works for a file readers may not have, until `expires`:
+    what an editor's screen or a preview puts in <img>, which sends no token."""
+    if not url.startswith("/media/"):
+        return url  # images known by URL only live elsewhere
+    return f"{url}?grant={expires}.{_grant_signature(secret, url[len('/media/'):], expires)}"
+
+
+def _grant_signature(secret: str, key: str, expires: int) -> str:
+    return hmac.new(secret.encode(), f"grant:{expires}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def granted(secret: str, key: str, value: str | None, now: float | None = None) -> bool:
+    """Whether a `grant` query parameter opens this /media/ key now."""
+    expires, _, given = (value or "").partition(".")
+    if not expires.isdigit() or len(expires) > 12 or len(given) != 32:
+        return False
+    if int(expires) <= (time.time() if now is None else now) or int(expires) > grant_expiry(now) + GRANT_SECONDS:
+        return False
+    return hmac.compare_digest(given, _grant_signature(secret, key, int(expires)))
 
 
 @dataclass(frozen=True)

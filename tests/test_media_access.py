@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -14,6 +16,7 @@ from service import auth, ids, models, pages
 from service.app import create_app
 from service.models import Role
 from service.settings import Settings
+from tests.conftest import BACKENDS, run_cli
 from tests.test_media import picture
 
 UPLOADED = """
@@ -68,8 +71,12 @@ class Desk:
         result = response.json()["data"]["uploadImage"]
         assert result["errors"] == [], result
         image = result["image"]
-        image["srcset"] = [part.split(" ")[0] for part in image["srcSet"].split(", ")]
-        image["all"] = [image["url"], image["small"]["url"], image["square"]["url"]]
+        # An editor's URLs carry a grant (for <img>, which sends no token); readers get them without.
+        image["granted"] = [image["url"], image["small"]["url"], image["square"]["url"]]
+        assert all("?grant=" in url for url in image["granted"])
+        image["all"] = [url.split("?")[0] for url in image["granted"]]
+        image["url"], image["small"]["url"], image["square"]["url"] = image["all"]
+        image["srcset"] = [part.split(" ")[0].split("?")[0] for part in image["srcSet"].split(", ")]
         return image
 
     async def run(self, query: str, **variables) -> dict:
@@ -123,6 +130,7 @@ async def test_draft_images_are_served_to_readers_only_while_published(media):
     urls = [listed["heroImage"]["url"], listed["heroImage"]["rendition"]["url"], listed["heroImage"]["srcSet"].split(" ")[0],
             listed["body"][1]["image"]["url"], listed["body"][1]["image"]["srcSet"].split(" ")[0]]
     assert await _status(http, urls) == {200}
+    assert not any("grant" in url for url in urls)  # readers' URLs are the same for everyone (cacheable)
 
     # A draft of the live article swaps in a new hero: the draft's image stays private.
     await desk.run(UPDATE, id=article, input={"heroImageId": later["id"]})
@@ -158,6 +166,43 @@ async def test_images_of_a_section_readers_cannot_see_are_private(media):
     await desk.run(SCHEDULE, id=world, at=tomorrow)
     assert await _status(http, other["all"]) == {404}
     assert await _status(http, other["all"], desk.auth) == {200}
+
+
+PREVIEW = "mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token } errors { code } } }"
+PREVIEWED = """query($path: String!, $token: String!) { page(urlPath: $path, previewToken: $token) { ... on ArticlePage {
+  heroImage { url rendition(width: 480) { url } srcSet(widths: [320, 640]) } } } }"""
+
+
+async def test_previews_and_editors_get_urls_that_open_a_drafts_images_for_img(media):
+    from service import media as service_media
+
+    http = media()
+    desk, section = await _desk(http)
+    hero, other = await desk.upload(), await desk.upload()
+    article = await desk.article(section, "Harbour", hero=hero)
+    token = (await desk.run(PREVIEW, id=article))["token"]["token"]
+
+    # The preview page is read without a bearer token, as a preview frontend's server would.
+    shown = (await http.post("/graphql", json={"query": PREVIEWED, "variables": {"path": "/world/harbour/", "token": token}})).json()
+    image = shown["data"]["page"]["heroImage"]
+    urls = [image["url"], image["rendition"]["url"], *[p.split(" ")[0] for p in image["srcSet"].split(", ")]]
+    assert all("?grant=" in url for url in urls)
+    opened = [await http.get(url) for url in urls]  # what <img> does: no Authorization header
+    assert {r.status_code for r in opened} == {200}
+    assert {r.headers["cache-control"] for r in opened} == {"private, no-store"}
+    assert await _status(http, [url.split("?")[0] for url in urls]) == {404}
+    # The editor's own upload URLs carry a grant too.
+    assert await _status(http, other["granted"]) == {200}
+
+    # A grant opens the URL it was made for only, and only until it expires.
+    grant = urls[0].split("?")[1]
+    assert await _status(http, [f"{url}?{grant}" for url in other["all"] + urls[1:2]]) == {404}
+    past = service_media.with_grant(hero["url"], Settings().secret_key, 1_000_000)
+    assert (await http.get(past)).status_code == 404
+    too_long = service_media.with_grant(hero["url"], Settings().secret_key, service_media.grant_expiry() + 10 * 86400)
+    assert (await http.get(too_long)).status_code == 404
+    forged = urls[0][: -1] + ("0" if urls[0][-1] != "0" else "1")
+    assert (await http.get(forged)).status_code == 404
 
 
 async def test_rendition_urls_are_signed_and_cannot_be_walked(media, tmp_path):
@@ -224,3 +269,71 @@ async def test_new_renders_are_rate_limited_per_client_and_cached_ones_still_ser
         assert (await other.get(image["square"]["url"])).status_code == 200
     assert (await http.get(widths[3], headers=desk.auth)).status_code == 200
     assert (await http.get(widths[3])).status_code == 200  # now cached for everyone
+
+
+# Run in a process of its own: migrate to just before page_image, then write pages as
+# the service did then, so the migration has existing rows to fill the table from.
+BEFORE = '''
+import asyncio, sys
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+from service import db, models, pages
+from service.settings import Settings
+
+async def main(url, target):
+    config = db.tortoise_config(Settings(database_url=url))
+    try:
+        await migrate(config=config, target=target)
+    finally:
+        await Tortoise.close_connections()
+    await Tortoise.init(config=config)
+    try:
+        hero, inline, unused = [await models.Image.create(url=f"/x/{i}.png", width=9, height=9) for i in range(3)]
+        section = await pages.create_section(parent=await pages.create_home(title="Home"), title="World")
+        one = await pages.create_article(section=section, title="One", hero_image=hero,
+                                         body=[{"type": "image", "value": {"image_id": inline.id}}])
+        two = await pages.create_article(section=section, title="Two", hero_image=hero, body=[
+            {"type": "paragraph", "value": {"html": "<p>Text</p>"}}, {"type": "image", "value": {"image_id": hero.id}}])
+        print(one.id, two.id, hero.id, inline.id)
+    finally:
+        await Tortoise.close_connections()
+
+asyncio.run(main(*sys.argv[1:]))
+'''
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_the_migration_fills_page_image_from_existing_pages(kind, scratch_database):
+    import importlib
+    import pkgutil
+    import subprocess
+    import sys
+
+    import service.migrations
+
+    name = next(m.name for m in pkgutil.iter_modules(service.migrations.__path__) if m.name.endswith("_media_access"))
+    app_label, previous = importlib.import_module(f"service.migrations.{name}").Migration.dependencies[0]
+    url = await scratch_database(kind, migrated=False)
+    made = subprocess.run([sys.executable, "-c", BEFORE, url, f"{app_label}.{previous}"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert made.returncode == 0, made.stderr
+    one, two, hero, inline = map(int, made.stdout.split())
+    run_cli("migrate", database_url=url)
+    assert await _rows(url, "SELECT page_id, image_id FROM page_image ORDER BY page_id, image_id") == [
+        (one, hero), (one, inline), (two, hero)]
+
+
+async def _rows(url: str, sql: str) -> list[tuple]:
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.split("://", 1)[1])
+        try:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
