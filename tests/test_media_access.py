@@ -117,6 +117,9 @@ async def test_draft_images_are_served_to_readers_only_while_published(media):
     assert {r.status_code for r in editor} == {200}
     assert {r.headers["cache-control"] for r in editor} == {"private, no-store"}  # never in a shared cache
     assert await _status(http, drafts) == {404}  # the editor's renders did not open them up
+    moderator, _ = await auth.create_token(name="mod", role=Role.MODERATOR)
+    for header in (f"Bearer {moderator}", "Bearer mh_forged", f"Basic {desk.token}"):
+        assert await _status(http, drafts, {"Authorization": header}) == {404}
 
     await desk.run(PUBLISH, id=article)
     public = hero["all"] + inline["all"]
