@@ -37,7 +37,8 @@ FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 _RENDITION = re.compile(r"^renditions/(\d{1,12})/(\d{1,5})x(\d{1,5})-(fill|max)-([0-9a-f]{32})\.(jpg|png|webp)$")
-_ORIGINAL = re.compile(r"^original/[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif)$")
+_ORIGINAL = re.compile(r"original/[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif)")
+_GRANT = re.compile(r"([0-9]{1,12})\.([0-9a-f]{32})")
 
 PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 _RENDERING = asyncio.Semaphore(2)
@@ -222,12 +223,13 @@ def _grant_signature(secret: str, key: str, expires: int) -> str:
 
 def granted(secret: str, key: str, value: str | None, now: float | None = None) -> bool:
     """Whether a `grant` query parameter opens this /media/ key now."""
-    expires, _, given = (value or "").partition(".")
-    if not expires.isdigit() or len(expires) > 12 or len(given) != 32:
+    match = _GRANT.fullmatch(value or "")
+    if match is None:
         return False
-    if int(expires) <= (time.time() if now is None else now) or int(expires) > grant_expiry(now) + GRANT_SECONDS:
+    expires = int(match[1])
+    if expires <= (time.time() if now is None else now) or expires > grant_expiry(now) + GRANT_SECONDS:
         return False
-    return hmac.compare_digest(given, _grant_signature(secret, key, int(expires)))
+    return hmac.compare_digest(match[2], _grant_signature(secret, key, expires))
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,7 @@ def parse_key(key: str, secret: str) -> Wanted | None:
     """What a /media/ key asks for, or None when it is malformed, unsigned, wrongly signed or
     of a size the API never offers. Costs no I/O: refusals reach neither the database nor Pillow."""
     if key.startswith("original/"):
-        return Wanted(key) if _ORIGINAL.match(key) else None
+        return Wanted(key) if _ORIGINAL.fullmatch(key) else None
     match = _RENDITION.match(key)
     if not match:
         return None

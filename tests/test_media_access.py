@@ -206,6 +206,10 @@ async def test_previews_and_editors_get_urls_that_open_a_drafts_images_for_img(m
     assert (await http.get(too_long)).status_code == 404
     forged = urls[0][: -1] + ("0" if urls[0][-1] != "0" else "1")
     assert (await http.get(forged)).status_code == 404
+    base = hero["url"]
+    for junk in ("", "x", "1.", "²³.", "9" * 40 + "." + "a" * 32, "1." + "é" * 32, f"{10**12}." + "0" * 32):
+        assert (await http.get(base, params={"grant": junk})).status_code == 404, junk
+    assert (await http.get(base + "%0A")).status_code == 404
 
 
 async def test_rendition_urls_are_signed_and_cannot_be_walked(media, tmp_path):
