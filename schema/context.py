@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 from strawberry.types import Info as _Info
 
 from schema.loaders import Loaders
-from service import auth, models
+from service import auth, media, models
+from service.models import Role
 from service.settings import Settings
 
 _UNSET = object()
@@ -32,6 +33,7 @@ class Context:
     connection_params: dict | None = None
     # A WebSocket operation's deadline (asyncio.Timeout); HTTP requests have theirs around execution.
     deadline: Any = None
+    preview_until: int | None = None  # set while resolving a preview: its images' URLs carry a grant
     _token: Any = field(default=_UNSET, repr=False)
 
     def bearer(self) -> str | None:
@@ -42,6 +44,18 @@ class Context:
             header = value if isinstance(value, str) else ""
         scheme, _, raw = header.partition(" ")
         return raw.strip() if scheme.lower() == "bearer" else None
+
+    def media_grant(self) -> int | None:
+        """Until when /media/ URLs given in this request also open unpublished images, or None.
+
+        For previews and for editors: <img> sends no token. The guard has looked up the
+        token before execution (on_validate); a context it never saw gets no grant."""
+        if self.preview_until is not None:
+            return min(self.preview_until, media.grant_expiry())
+        token = self._token
+        if token is not _UNSET and token is not None and auth.allows(token.role, Role.EDITOR):
+            return media.grant_expiry()
+        return None
 
     async def token(self) -> models.ApiToken | None:
         """The caller's live API token from `Authorization: Bearer ...`, or None (anonymous)."""

@@ -944,6 +944,7 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
             raise GraphQLError("This preview token is for another page.", extensions={"code": "PERMISSION_DENIED", "argument": "previewToken"})
     if page_pk is not None and page_pk != row.id:
         raise GraphQLError("This preview token is for another page.", extensions={"code": "PERMISSION_DENIED", "argument": "previewToken"})
+    info.context.preview_until = grant.expires  # the draft's images: their URLs carry a grant for <img>
     return await draft_view(info, row, data)
 
 

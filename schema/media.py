@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from schema.context import Info
 from schema.errors import BadInput, camel
 from service import media
 from service.errors import UserError
@@ -20,7 +21,8 @@ class ImageFormat(Enum):
 
 @strawberry.type(description="A resized version of an image.")
 class Rendition:
-    url: str = strawberry.field(description="Where it is served (made on its first request, then cached).")
+    url: str = strawberry.field(description="Where it is served (made on its first request, then cached). The URL "
+                                "is signed: it works as given, never with another size, format or image id.")
     width: int = strawberry.field(description="Width in pixels.")
     height: int = strawberry.field(description="Height in pixels.")
 
@@ -35,15 +37,25 @@ def _rendition_error(error: UserError) -> BadInput:
     return BadInput(error.message, camel(error.field))
 
 
+def _granted(url: str, info: Info) -> str:
+    until = info.context.media_grant()
+    return url if until is None else media.with_grant(url, info.context.settings.secret_key, until)
+
+
 @strawberry.type(description="An image and its stored metadata.")
 class Image:
     id: strawberry.ID = strawberry.field(description="Image id.")
-    url: str = strawberry.field(description="Where the original file is served.")
     width: int = strawberry.field(description="Width of the original, in pixels.")
     height: int = strawberry.field(description="Height of the original, in pixels.")
     alt: str = strawberry.field(description="Alternative text for screen readers.")
     title: str = strawberry.field(description="Title of the image in the library.")
     credit: str = strawberry.field(description="Photographer or agency credit; may be empty.")
+
+    @strawberry.field(description="Where the original file is served: to anyone while published content shows the "
+                      "image. In an editor's request or a preview, the URL carries a grant (an hour or two) that "
+                      "opens it for <img>, which sends no token; an editor's `Authorization: Bearer` opens any.")
+    def url(self, info: Info) -> str:
+        return _granted(self.url, info)
 
     @strawberry.field(description="The subject's position for crops; null when none was set (crops centre).")
     def focal_point(self) -> FocalPoint | None:
@@ -55,24 +67,27 @@ class Image:
         "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1280, "
         "1600 and 1920. Images known by URL only return the original."
     )
-    def rendition(self, width: int, height: int | None = None, fill: bool = False, format: ImageFormat | None = None) -> Rendition:
+    def rendition(self, info: Info, width: int, height: int | None = None, fill: bool = False,
+                  format: ImageFormat | None = None) -> Rendition:
         try:
-            made = media.rendition(self, width, height, fill, format.value if format else None)
+            made = media.rendition(self, width, height, fill, format.value if format else None,
+                                   secret=info.context.settings.secret_key)
         except UserError as error:
             raise _rendition_error(error) from None
-        return Rendition(url=made.url, width=made.width, height=made.height)
+        return Rendition(url=_granted(made.url, info), width=made.width, height=made.height)
 
     @strawberry.field(description="An HTML srcset of renditions at these widths (allowed sizes only), for <img srcset>.")
-    def src_set(self, widths: list[int], format: ImageFormat | None = None) -> str:
+    def src_set(self, info: Info, widths: list[int], format: ImageFormat | None = None) -> str:
         if not widths or len(widths) > 10:
             raise BadInput("Give 1 to 10 widths.", "widths")
         parts = []
         for width in widths:
             try:
-                made = media.rendition(self, width, None, False, format.value if format else None)
+                made = media.rendition(self, width, None, False, format.value if format else None,
+                                       secret=info.context.settings.secret_key)
             except UserError as error:
                 raise _rendition_error(error) from None
-            parts.append(f"{made.url} {made.width}w")
+            parts.append(f"{_granted(made.url, info)} {made.width}w")
         return ", ".join(dict.fromkeys(parts))
 
 

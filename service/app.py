@@ -26,19 +26,62 @@ log = logging.getLogger("masthead")
 MAX_UPLOAD_REQUEST = 10 * 1024 * 1024 + 64 * 1024  # one image (service.media) and its form fields
 
 def media_endpoint(settings: Settings):
-    """GET /media/<key>: originals and renditions (made on first request), cached for a year."""
-    from service import media
+    """GET /media/<key>: originals and signed renditions (made on first request).
+
+    Readers get an image only while published content shows it; an editor's token
+    gets any. Everything else is the same 404 as a missing file, so the answer says
+    nothing about what exists. New renditions are charged to the client's budget.
+    """
+    from service import auth, media
+    from service.limits import PointBuckets
+    from service.models import Role
+    from service.transport import budget_key, client_address, database_unavailable
 
     storage = media.LocalStorage(settings.media_dir)
+    renders = PointBuckets(settings.media_renders_per_minute)
+    public_cache = f"public, max-age={settings.media_max_age}"
+
+    async def editor(request: Request) -> bool:
+        scheme, _, raw = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        token = await auth.authenticate(raw.strip())
+        return token is not None and auth.allows(token.role, Role.EDITOR)
 
     async def serve(request: Request) -> Response:
-        found = await media.serve_key(storage, request.path_params["key"])
+        try:
+            return await answer(request)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            return JSONResponse({"error": "temporarily unavailable; try again shortly"}, status_code=503,
+                                headers={"Retry-After": "1", "Cache-Control": "no-store"})
+
+    async def answer(request: Request) -> Response:
+        key = request.path_params["key"]
+        wanted = media.parse_key(key, settings.secret_key)
+        cache, by_editor = public_cache, None
+        if wanted is not None and not await media.is_public(wanted):
+            cache = "private, no-store"  # an editor's look at a draft's image stays out of shared caches
+            if not media.granted(settings.secret_key, key, request.query_params.get("grant")):
+                by_editor = await editor(request)
+                if not by_editor:
+                    wanted = None
+        found = None
+        if wanted is not None:
+            if by_editor is None and "authorization" in request.headers:
+                by_editor = await editor(request)
+            client = budget_key(client_address(request, settings.trusted_proxies))
+            charge = None if by_editor else (lambda: renders.take(client, 1))  # editors' own requests are not charged
+            try:
+                found = await media.serve(storage, wanted, charge=charge)
+            except media.RenderRefused as refused:
+                return JSONResponse({"error": "too many new renditions; try again later"}, status_code=429,
+                                    headers={"Retry-After": str(refused.retry_after), "Cache-Control": "no-store"})
         if found is None:
-            return JSONResponse({"error": "not found"}, status_code=404)
+            return JSONResponse({"error": "not found"}, status_code=404, headers={"Cache-Control": "no-store"})
         data, content_type = found
-        return Response(data, media_type=content_type, headers={
-            "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff",
-        })
+        return Response(data, media_type=content_type, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
 
     return serve
 

@@ -222,6 +222,25 @@ async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
     return {row["id"]: _instance(models.Image, row) for row in rows}
 
 
+# An image is public while a page readers may see now shows it: page_image holds the
+# images of published rows only (drafts live in revisions), kept by triggers.
+_PUBLIC_IMAGE = "SELECT 1 AS one FROM page_image r JOIN page p ON p.id = r.page_id WHERE r.image_id = $1 AND p.live = $live LIMIT 1"
+_PUBLIC_FILE = (
+    "SELECT 1 AS one FROM image i JOIN page_image r ON r.image_id = i.id JOIN page p ON p.id = r.page_id "
+    "WHERE i.file = $1 AND p.live = $live LIMIT 1"
+)
+
+
+async def image_is_public(image_id: int) -> bool:
+    """Whether a page readers may see now shows this image (as its hero or in its body)."""
+    return bool(await _fetch(_PUBLIC_IMAGE, image_id))
+
+
+async def file_is_public(file: str) -> bool:
+    """Whether a stored original belongs to an image that a public page shows."""
+    return bool(await _fetch(_PUBLIC_FILE, file))
+
+
 async def site_settings() -> models.SiteSettings:
     rows = await db.read("SELECT s.id, s.name, s.tagline, s.social_links FROM site_settings s ORDER BY s.id LIMIT 1")
     if not rows:

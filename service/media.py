@@ -2,19 +2,24 @@
 
 Originals are stored under content-addressed keys (`original/ab/<sha256>.jpg`), so
 the same file uploaded twice is stored once. Renditions are made with Pillow on
-the first GET of their URL (`/media/renditions/<id>/<w>x<h>-<mode>.<fmt>`), cached
-in storage and served from it afterwards. Only the sizes in RENDITION_SIZES exist,
-so nobody can make the service resize to arbitrary dimensions.
+the first GET of their URL, cached in storage (`renditions/<id>/<w>x<h>-<mode>.<fmt>`)
+and served from it afterwards. A rendition's URL carries an HMAC of what it asks
+for (`.../<w>x<h>-<mode>-<signature>.<fmt>`), made only by the API for the sizes in
+RENDITION_SIZES: nobody can make the service resize to other dimensions, or walk
+through the images by id. Readers get an image only while published content shows
+it (service.content.image_is_public); editors get any.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import io
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +27,7 @@ from typing import Protocol
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
-from service import models
+from service import content, models
 from service.errors import ErrorCode, UserError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -31,7 +36,9 @@ RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
-_RENDITION = re.compile(r"^renditions/(\d{1,12})/(\d{1,5})x(\d{1,5})-(fill|max)\.(jpg|png|webp)$")
+_RENDITION = re.compile(r"^renditions/(\d{1,12})/(\d{1,5})x(\d{1,5})-(fill|max)-([0-9a-f]{32})\.(jpg|png|webp)$")
+_ORIGINAL = re.compile(r"original/[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif)")
+_GRANT = re.compile(r"([0-9]{1,12})\.([0-9a-f]{32})")
 
 PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 _RENDERING = asyncio.Semaphore(2)
@@ -142,8 +149,14 @@ def check_size(width: int, height: int | None) -> None:
         raise UserError(f"Rendition sizes are {allowed} pixels.", ErrorCode.INVALID, field="width")
 
 
-def rendition(image: models.Image, width: int, height: int | None, fill: bool, fmt: str | None) -> Rendition:
-    """The URL and size of a rendition; the file itself is made on its first request."""
+def signature(secret: str, stored: str) -> str:
+    """The HMAC that makes a rendition's URL: only the API, which holds the secret, can issue one."""
+    return hmac.new(secret.encode(), b"rendition:" + stored.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rendition(image: models.Image, width: int, height: int | None, fill: bool, fmt: str | None, *,
+              secret: str) -> Rendition:
+    """The signed URL and size of a rendition; the file itself is made on its first request."""
     check_size(width, height)
     if fill and height is None:
         raise UserError("A fill rendition needs a height.", ErrorCode.INVALID, field="height")
@@ -159,7 +172,9 @@ def rendition(image: models.Image, width: int, height: int | None, fill: bool, f
         scale = min(width / image.width, box_h / image.height, 1.0)
         out_w, out_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
     mode = "fill" if fill else "max"
-    return Rendition(f"/media/renditions/{image.id}/{width}x{height or 0}-{mode}.{ext}", out_w, out_h)
+    stored = f"renditions/{image.id}/{width}x{height or 0}-{mode}.{ext}"
+    url = f"/media/{stored[:-len(ext) - 1]}-{signature(secret, stored)}.{ext}"
+    return Rendition(url, out_w, out_h)
 
 
 def _render(original: bytes, width: int, height: int, fill: bool, ext: str, focal: tuple[float, float]) -> bytes:
@@ -184,33 +199,111 @@ def _render(original: bytes, width: int, height: int, fill: bool, ext: str, foca
         return out.getvalue()
 
 
-async def serve_key(storage: Storage, key: str) -> tuple[bytes, str] | None:
-    """The bytes and content type behind a /media/ key, making a rendition on first request."""
+GRANT_SECONDS = 3600
+
+
+def grant_expiry(now: float | None = None) -> int:
+    """When a grant made now ends: one to two hours on, on the hour, so an editor's
+    URLs stay the same (and cached by the browser) for an hour at a time."""
+    now = time.time() if now is None else now
+    return (int(now) // GRANT_SECONDS + 2) * GRANT_SECONDS
+
+
+def with_grant(url: str, secret: str, expires: int) -> str:
+    """A /media/ URL that also works for a file readers may not have, until `expires`:
+    what an editor's screen or a preview puts in <img>, which sends no token."""
+    if not url.startswith("/media/"):
+        return url  # images known by URL only live elsewhere
+    return f"{url}?grant={expires}.{_grant_signature(secret, url[len('/media/'):], expires)}"
+
+
+def _grant_signature(secret: str, key: str, expires: int) -> str:
+    return hmac.new(secret.encode(), f"grant:{expires}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def granted(secret: str, key: str, value: str | None, now: float | None = None) -> bool:
+    """Whether a `grant` query parameter opens this /media/ key now."""
+    match = _GRANT.fullmatch(value or "")
+    if match is None:
+        return False
+    expires = int(match[1])
+    if expires <= (time.time() if now is None else now) or expires > grant_expiry(now) + GRANT_SECONDS:
+        return False
+    return hmac.compare_digest(match[2], _grant_signature(secret, key, expires))
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A /media/ key that names a file this service may serve: an original or a signed rendition."""
+
+    stored: str  # the storage key
+    image_id: int | None = None  # renditions only
+    width: int = 0
+    height: int = 0
+    fill: bool = False
+    ext: str = ""
+
+
+def parse_key(key: str, secret: str) -> Wanted | None:
+    """What a /media/ key asks for, or None when it is malformed, unsigned, wrongly signed or
+    of a size the API never offers. Costs no I/O: refusals reach neither the database nor Pillow."""
     if key.startswith("original/"):
-        if not re.fullmatch(r"original/[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif)", key) or not storage.exists(key):
-            return None
-        return storage.read(key), CONTENT_TYPES[key.rsplit(".", 1)[1]]
+        return Wanted(key) if _ORIGINAL.fullmatch(key) else None
     match = _RENDITION.match(key)
     if not match:
         return None
-    image_id, width, height, mode, ext = int(match[1]), int(match[2]), int(match[3]), match[4], match[5]
-    if key != f"renditions/{image_id}/{width}x{height}-{mode}.{ext}":
+    image_id, width, height, mode, given, ext = int(match[1]), int(match[2]), int(match[3]), match[4], match[5], match[6]
+    stored = f"renditions/{image_id}/{width}x{height}-{mode}.{ext}"
+    if image_id > 2**31 - 1 or key != f"{stored[:-len(ext) - 1]}-{given}.{ext}":
         return None  # one URL per rendition: "0160x0" must not make a second copy
+    if not hmac.compare_digest(given, signature(secret, stored)):
+        return None
     try:
         check_size(width, height or None)
     except UserError:
         return None
     if mode == "fill" and not height:
         return None
+    return Wanted(stored, image_id, width, height, mode == "fill", ext)
+
+
+async def is_public(wanted: Wanted) -> bool:
+    """Whether readers may have this file: published content now shows its image."""
+    if wanted.image_id is None:
+        return await content.file_is_public(wanted.stored)
+    return await content.image_is_public(wanted.image_id)
+
+
+class RenderRefused(Exception):
+    """The client spent its render budget; cached files are still served to it."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"render budget spent; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+async def serve(storage: Storage, wanted: Wanted, charge=None) -> tuple[bytes, str] | None:
+    """The bytes and content type of a file, making a rendition on first request.
+
+    `charge()` is asked before a render (not for a stored file): it returns 0 to go on or
+    the seconds to wait, which raise RenderRefused."""
+    if wanted.image_id is None:
+        if not storage.exists(wanted.stored):
+            return None
+        return storage.read(wanted.stored), CONTENT_TYPES[wanted.stored.rsplit(".", 1)[1]]
+    key, ext = wanted.stored, wanted.ext
     if storage.exists(key):
         return storage.read(key), CONTENT_TYPES[ext]
-    image = await models.Image.get_or_none(id=image_id)
+    image = await models.Image.get_or_none(id=wanted.image_id)
     if image is None or not image.file or not storage.exists(image.file):
         return None
+    wait = charge() if charge is not None else 0
+    if wait:
+        raise RenderRefused(wait)
     focal = (image.focal_x if image.focal_x is not None else 0.5, image.focal_y if image.focal_y is not None else 0.5)
     async with _RENDERING:  # resizing is CPU-bound: a few at a time, off the event loop
         if storage.exists(key):  # made by another request while this one waited
             return storage.read(key), CONTENT_TYPES[ext]
-        data = await asyncio.to_thread(_render, storage.read(image.file), width, height, mode == "fill", ext, focal)
+        data = await asyncio.to_thread(_render, storage.read(image.file), wanted.width, wanted.height, wanted.fill, ext, focal)
         storage.save(key, data)
     return data, CONTENT_TYPES[ext]

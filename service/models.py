@@ -73,6 +73,7 @@ class Image(Model):
 
     class Meta:
         table = "image"
+        indexes = (Index(fields=("file",)),)  # /media/original/<key>: which images share the file
 
 
 class Author(Model):
@@ -196,6 +197,23 @@ class ArticleTag(Model):
             Index(fields=("tag_id", "article_id")),
             Index(fields=("tag_id", "live", "article_id", "section_id", "published_at", "public_from", "public_until")),
         )
+
+
+class PageImage(Model):
+    """An image that a page's published content shows (hero or image block).
+
+    Kept by triggers on page (migration 0011): the row holds only published content
+    (drafts live in revisions), so a draft never adds one. /media serves an image to
+    readers only while a page pointing at it is public."""
+
+    id = fields.IntField(primary_key=True)
+    page = fields.ForeignKeyField("masthead.Page", related_name=False, on_delete=fields.CASCADE)
+    image = fields.ForeignKeyField("masthead.Image", related_name=False, on_delete=fields.CASCADE)
+
+    class Meta:
+        table = "page_image"
+        unique_together = (("page_id", "image_id"),)
+        indexes = (Index(fields=("image_id", "page_id")),)
 
 
 class ArticleRelation(Model):

@@ -19,6 +19,7 @@ ENV_VARS = (
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
     "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
     "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK",
+    "MASTHEAD_MEDIA_RENDERS_PER_MINUTE", "MASTHEAD_MEDIA_MAX_AGE",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 
@@ -46,6 +47,11 @@ class Settings:
     background_jobs: bool = True
     # Uploaded images and their renditions, served under /media/.
     media_dir: Path = Path("./data/media")
+    # New renditions one client may have made per minute (stored ones are free); 0: no limit.
+    media_renders_per_minute: int = 60
+    # How long browsers and CDNs may keep a public image (seconds): the service stops
+    # serving an unpublished image at once, caches after this.
+    media_max_age: int = 600
     # What one document may ask (schema/guard.py), checked before execution.
     max_depth: int = 12
     max_aliases: int = 30
@@ -90,6 +96,8 @@ class Settings:
             comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
             background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
+            media_renders_per_minute=int(env.get("MASTHEAD_MEDIA_RENDERS_PER_MINUTE") or 60),
+            media_max_age=int(env.get("MASTHEAD_MEDIA_MAX_AGE") or 600),
             max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
             max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
             max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 1000),

@@ -28,7 +28,7 @@ if not CONTRACT_DIR.exists():  # a checkout beside shared/ under another name
     CONTRACT_DIR = Path(os.environ.get("MASTHEAD_CONTRACT_DIR", "../shared/contract")).resolve()
 
 TABLES = [
-    "persisted_operation", "webhook_delivery", "webhook", "page_revision", "redirect", "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
+    "persisted_operation", "webhook_delivery", "webhook", "page_revision", "page_image", "redirect", "comment", "article_relation", "article_tag", "article_author", "page", "tag", "author", "image", "site_settings",
     "api_token",
 ]
 

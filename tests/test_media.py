@@ -16,6 +16,7 @@ mutation($file: Upload!, $alt: String!) {
   uploadImage(file: $file, alt: $alt, credit: "Desk", focalX: 0.25, focalY: 0.5) {
     image { id url width height alt credit focalPoint { x y }
             small: rendition(width: 320) { url width height }
+            big: rendition(width: 640) { url }
             square: rendition(width: 160, height: 160, fill: true, format: WEBP) { url width height }
             srcSet(widths: [320, 640]) }
     errors { field code message }
@@ -62,27 +63,30 @@ async def test_upload_and_renditions(client):
     assert image["focalPoint"] == {"x": 0.25, "y": 0.5}
     assert image["small"]["width"] == 320 and image["small"]["height"] == 213
     assert image["square"] == {"url": image["square"]["url"], "width": 160, "height": 160}
-    assert image["srcSet"] == f"{image['small']['url']} 320w, {image['small']['url'].replace('320x0', '640x0')} 640w"
+    assert image["srcSet"] == f"{image['small']['url']} 320w, {image['big']['url']} 640w"
 
-    original = await client.get(image["url"])
+    # In no published page yet: the editor's token fetches it (see test_media_access for readers).
+    editor = {"Authorization": f"Bearer {token}"}
+    original = await client.get(image["url"], headers=editor)
     assert original.status_code == 200 and original.headers["content-type"] == "image/png"
-    small = await client.get(image["small"]["url"])
-    assert small.status_code == 200 and "immutable" in small.headers["cache-control"]
+    small = await client.get(image["small"]["url"], headers=editor)
+    assert small.status_code == 200 and small.headers["cache-control"] == "private, no-store"
     assert PILImage.open(io.BytesIO(small.content)).size == (320, 213)
-    square = await client.get(image["square"]["url"])
+    square = await client.get(image["square"]["url"], headers=editor)
     rendered = PILImage.open(io.BytesIO(square.content))
     assert rendered.format == "WEBP" and rendered.size == (160, 160)
     # Cropped around the focal point (left quarter): the crop holds the blue stripe.
     assert rendered.convert("RGB").getpixel((20, 80))[2] > 60
-    again = await client.get(image["square"]["url"])  # served from the cache, identical
+    again = await client.get(image["square"]["url"], headers=editor)  # served from the cache, identical
     assert again.content == square.content
 
     canonical = image["small"]["url"]
     padded = canonical.replace("/320x0-", "/0320x00-")
-    assert (await client.get(padded)).status_code == 404  # one URL per rendition
+    assert (await client.get(padded, headers=editor)).status_code == 404  # one URL per rendition
     for bad in ("/media/renditions/1/333x0-max.jpg", "/media/renditions/999999/320x0-max.jpg",
-                "/media/../../etc/passwd", "/media/original/zz/nothing.png", "/media/renditions/1/160x0-fill.jpg"):
-        assert (await client.get(bad)).status_code == 404, bad
+                "/media/../../etc/passwd", "/media/original/zz/nothing.png", "/media/renditions/1/160x0-fill.jpg",
+                "/media/renditions/99999999999/320x0-max-" + "0" * 32 + ".jpg"):
+        assert (await client.get(bad, headers=editor)).status_code == 404, bad
 
 
 
@@ -114,7 +118,8 @@ async def test_the_same_file_is_stored_once(client, app):
     assert first["id"] != second["id"] and first["url"] == second["url"]
     stored = await models.Image.get(id=int(first["id"]))
     assert stored.format == "jpg" and stored.file.startswith("original/") and stored.file_size == len(data)
-    assert first["url"].endswith(".jpg") and (await client.get(first["url"])).content == data
+    editor = {"Authorization": f"Bearer {token}"}
+    assert first["url"].split("?")[0].endswith(".jpg") and (await client.get(first["url"], headers=editor)).content == data
 
 
 async def test_renditions_through_an_article_and_refusals(demo_site, gql):
