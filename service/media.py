@@ -285,7 +285,7 @@ class RenderRefused(Exception):
 async def serve(storage: Storage, wanted: Wanted, charge=None) -> tuple[bytes, str] | None:
     """The bytes and content type of a file, making a rendition on first request.
 
-    `charge()` is asked before a render (not for a stored file): it returns 0 to go on or
+    `await charge()` is asked before a render (not for a stored file): it returns 0 to go on or
     the seconds to wait, which raise RenderRefused."""
     if wanted.image_id is None:
         if not storage.exists(wanted.stored):
@@ -297,7 +297,7 @@ async def serve(storage: Storage, wanted: Wanted, charge=None) -> tuple[bytes, s
     image = await models.Image.get_or_none(id=wanted.image_id)
     if image is None or not image.file or not storage.exists(image.file):
         return None
-    wait = charge() if charge is not None else 0
+    wait = await charge() if charge is not None else 0
     if wait:
         raise RenderRefused(wait)
     focal = (image.focal_x if image.focal_x is not None else 0.5, image.focal_y if image.focal_y is not None else 0.5)
