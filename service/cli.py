@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import sys
 import time
 from pathlib import Path
@@ -133,9 +134,23 @@ def cmd_serve(args, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level="info",
+        log_config=log_config(),
         access_log=args.access_log,
     )
     return 0
+
+
+def log_config() -> dict:
+    """uvicorn's logging, plus the service's own loggers at INFO on stderr (one line per client
+    error, a traceback per unexpected one), each line naming its logger."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["app"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(name)s: %(message)s"}
+    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    for name in ("masthead", "strawberry", "tortoise"):
+        config["loggers"][name] = {"handlers": ["app"], "level": "INFO" if name == "masthead" else "WARNING", "propagate": False}
+    return config
 
 
 def cmd_token(args, settings: Settings) -> int:

@@ -280,6 +280,37 @@ async def test_production_masks_unexpected_errors_and_logs_them_under_a_request_
     assert sections["data"]["sections"]  # the rest of the API still answers
     log = server.stop()
     assert error["extensions"]["requestId"] in log and "no such table: site_settings" in log
+    assert "Traceback" in log  # the unexpected keeps its traceback; clients' mistakes do not get one
+
+
+CLIENT_MISTAKES = [
+    ("parse", {"query": "{ site { name } # from jane@example.com\n sections { title "}, "GRAPHQL_PARSE_FAILED"),
+    ("validation", {"query": '{ page(urlPath: "/jane@example.com/") { titel } }'}, "GRAPHQL_VALIDATION_FAILED"),
+    ("argument", {"query": 'query($p: String!) { page(urlPath: $p) { title } articles(first: 1000) { totalCount } }',
+                  "variables": {"p": "/jane@example.com/"}}, "BAD_USER_INPUT"),
+    ("variables", {"query": "query($n: Int!) { articles(first: $n) { totalCount } }", "variables": {"n": "jane@example.com"}},
+     "BAD_USER_INPUT"),
+]
+
+
+async def test_client_mistakes_are_logged_as_one_line_without_source_or_traceback(scratch_database, serve, backend):
+    url = await scratch_database(backend)
+    server = serve(url, "--seed-demo")
+    ids = {}
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        for name, body, code in CLIENT_MISTAKES:
+            response = await http.post("/graphql", json=body)
+            assert response.json()["errors"][0]["extensions"]["code"] == code
+            ids[name] = (response.headers["X-Request-Id"], code)
+        form = await http.post("/graphql", content=b"query=jane@example.com", headers={"Content-Type": "text/plain"})
+        assert form.status_code == 415
+        ids["form"] = (form.headers["X-Request-Id"], "HTTP 415")
+    log = server.stop()
+    assert "jane@example.com" not in log and "Traceback" not in log and "GraphQL request" not in log
+    for name, (request_id, code) in ids.items():
+        lines = [line for line in log.splitlines() if request_id in line]
+        assert len(lines) == 1, (name, log)
+        assert "client error" in lines[0] and lines[0].rstrip().endswith(code), lines
 
 
 def test_production_refuses_the_development_secret(tmp_path):
