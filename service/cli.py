@@ -114,6 +114,10 @@ def cmd_export_schema(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
+    problem = settings.secret_problem()
+    if problem:
+        print(f"masthead: {problem}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         asyncio.run(wait_for_database(settings, args.wait))
         asyncio.run(migrate(settings, quiet=True))
@@ -390,7 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that cannot be used: say which, without a traceback
+        print(f"masthead: {error}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":

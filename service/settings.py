@@ -20,6 +20,10 @@ ENV_VARS = (
     "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
+# MASTHEAD_ENV: every value but these two is production (stricter defaults, a real secret).
+ENVIRONMENTS = ("development", "test", "staging", "production")
+NON_PRODUCTION = ("development", "test")
+MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class Settings:
     graphiql: bool | None = None  # None: on in development, off in production
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
 
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(f"MASTHEAD_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -70,7 +78,7 @@ class Settings:
             database_url=env.get("MASTHEAD_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("HOST") or "127.0.0.1",
             port=int(env.get("PORT") or 8000),
-            env=env.get("MASTHEAD_ENV") or "development",
+            env=_choice(env.get("MASTHEAD_ENV"), "MASTHEAD_ENV", ENVIRONMENTS),
             secret_key=env.get("MASTHEAD_SECRET_KEY") or DEV_SECRET,
             redis_url=env.get("MASTHEAD_REDIS_URL") or None,
             comment_rate_client=_rate(env.get("MASTHEAD_COMMENT_RATE_CLIENT"), (5, 60)),
@@ -102,7 +110,25 @@ class Settings:
 
     @property
     def production(self) -> bool:
-        return self.env == "production"
+        return self.env not in NON_PRODUCTION
+
+    def secret_problem(self) -> str | None:
+        """Why the secret cannot serve in this environment, if it cannot."""
+        if not self.production:
+            return None
+        if self.secret_key == DEV_SECRET:
+            return f"MASTHEAD_SECRET_KEY must be set when MASTHEAD_ENV is {self.env} (a long random value)."
+        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            return f"MASTHEAD_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes when MASTHEAD_ENV is {self.env}."
+        return None
+
+    @property
+    def preview_secret(self) -> str | None:
+        """The key that signs preview tokens; None (previews refused) for the development
+        secret outside development: anyone who read this code could forge a token with it."""
+        if self.secret_key == DEV_SECRET and self.env != "development":
+            return None
+        return self.secret_key
 
     @property
     def introspection_open(self) -> bool:
