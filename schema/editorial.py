@@ -705,7 +705,7 @@ class EditorialMutation:
     ) -> WebhookPayload:
         try:
             await _actor(info, Role.ADMIN)
-            hook = await webhooks.register(url, [e.value for e in events], secret)
+            hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
         except service_errors.UserError as error:
             return WebhookPayload(errors=_errors(error))
         return WebhookPayload(webhook=hook, secret=hook.secret)

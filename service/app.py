@@ -57,10 +57,13 @@ async def readyz(request: Request) -> Response:
 
 
 def _background_jobs(settings: Settings) -> list:
-    """Webhook deliveries (every second) and schedule transitions (every five)."""
+    """Webhook deliveries (woken when one is queued) and schedule transitions (every five seconds)."""
     if not settings.background_jobs:
         return []
     from service import editorial, webhooks
+
+    async def deliveries() -> None:
+        await webhooks.run_forever(settings.webhook_allow_private, settings.webhook_idle_seconds)
 
     async def transitions() -> None:
         while True:
@@ -70,7 +73,7 @@ def _background_jobs(settings: Settings) -> list:
                 log.exception("recording schedule transitions failed")
             await asyncio.sleep(5)
 
-    return [webhooks.run_forever, transitions]
+    return [deliveries, transitions]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -230,7 +230,7 @@ def cmd_webhooks(args, settings: Settings) -> int:
 
     async def work():
         if args.action == "deliver":
-            sent = await webhooks.deliver_due(limit=args.limit)
+            sent = await webhooks.deliver_due(limit=args.limit, allow_private=settings.webhook_allow_private)
             pending = await models.WebhookDelivery.filter(status="pending").count()
             print(f"Attempted {sent} deliveries; {pending} pending.")
         else:

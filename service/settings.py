@@ -17,7 +17,7 @@ ENV_VARS = (
     "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
     "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
-    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS",
+    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "MASTHEAD_WEBHOOK_IDLE_SECONDS",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
 # MASTHEAD_ENV: every value but these two is production (stricter defaults, a real secret).
@@ -47,6 +47,10 @@ class Settings:
     # Webhook deliveries and schedule transitions, run by every serving process
     # (off: run `masthead webhooks deliver` and `masthead publish-scheduled` instead).
     background_jobs: bool = True
+    # Webhook targets may be private addresses only when listed here (hosts, addresses, CIDRs).
+    webhook_allow_private: tuple[str, ...] = ()
+    # The longest the delivery loop sleeps when nothing wakes it (queuing a delivery does).
+    webhook_idle_seconds: float = 30.0
     # Uploaded images and their renditions, served under /media/.
     media_dir: Path = Path("./data/media")
     # What one document may ask (schema/guard.py), checked before execution.
@@ -86,6 +90,8 @@ class Settings:
             comment_max_links=int(env.get("MASTHEAD_COMMENT_MAX_LINKS") or 2),
             comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
             background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
+            webhook_allow_private=_list(env.get("MASTHEAD_WEBHOOK_ALLOW_PRIVATE")),
+            webhook_idle_seconds=float(env.get("MASTHEAD_WEBHOOK_IDLE_SECONDS") or 30),
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
             max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
             max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
