@@ -11,7 +11,7 @@ from schema import editorial, executor, guard, ids
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
-from schema.errors import BadInput
+from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
@@ -102,7 +102,21 @@ class Mutation(EditorialMutation, ModerationMutation):
     pass
 
 
-schema = strawberry.Schema(
+class MastheadSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        """Log errors without strawberry's default, which logs each one with a traceback and the
+        document's source around it (a parse error's excerpt can hold an email address).
+
+        Over HTTP the view logs them (service/transport.py), once their codes are final.
+        """
+        request = getattr(getattr(execution_context, "context", None), "request", None)
+        scope = getattr(request, "scope", None) or {}
+        if scope.get("type") == "http":
+            return
+        log_errors(errors, (scope.get("masthead") or {}).get("request_id", "-"))
+
+
+schema = MastheadSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,

@@ -701,7 +701,7 @@ class EditorialMutation:
             rev = _pk(revision_id, {REVISION}, "revision_id")
             if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
                 raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
-            token, expires = editorial.preview_token(info.context.settings.secret_key, page.id, rev)
+            token, expires = editorial.preview_token(info.context.settings.preview_secret, page.id, rev)
         except service_errors.UserError as error:
             return PreviewTokenPayload(errors=_errors(error))
         return PreviewTokenPayload(token=PreviewToken(token=token, expires_at=expires, url_path=page.url_path))
@@ -737,7 +737,7 @@ class EditorialMutation:
     ) -> WebhookPayload:
         try:
             await _actor(info, Role.ADMIN)
-            hook = await webhooks.register(url, [e.value for e in events], secret)
+            hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
         except service_errors.UserError as error:
             return WebhookPayload(errors=_errors(error))
         return WebhookPayload(webhook=hook, secret=hook.secret)
@@ -922,7 +922,7 @@ class EditorialQuery:
 async def preview(info: Info, token: str, *, url_path: str | None = None, page_pk: int | None = None) -> models.Page:
     """The draft a preview token grants, checked against the page asked for."""
     try:
-        grant = editorial.read_preview_token(info.context.settings.secret_key, token)
+        grant = editorial.read_preview_token(info.context.settings.preview_secret, token)
     except service_errors.UserError as error:
         raise GraphQLError(error.message, extensions={"code": error.code.value, "argument": "previewToken"}) from None
     row = await models.Page.get_or_none(id=grant.page_id)

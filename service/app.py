@@ -20,7 +20,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from service import db, events
 from service.http import BodyLimit, SecurityHeaders
 from service.transport import MastheadGraphQL
-from service.settings import DEV_SECRET, Settings
+from service.settings import Settings
 
 log = logging.getLogger("masthead")
 MAX_UPLOAD_REQUEST = 10 * 1024 * 1024 + 64 * 1024  # one image (service.media) and its form fields
@@ -100,10 +100,13 @@ async def readyz(request: Request) -> Response:
 
 
 def _background_jobs(settings: Settings) -> list:
-    """Webhook deliveries (every second) and schedule transitions (every five)."""
+    """Webhook deliveries (woken when one is queued) and schedule transitions (every five seconds)."""
     if not settings.background_jobs:
         return []
     from service import editorial, webhooks
+
+    async def deliveries() -> None:
+        await webhooks.run_forever(settings.webhook_allow_private, settings.webhook_idle_seconds)
 
     async def transitions() -> None:
         while True:
@@ -113,15 +116,16 @@ def _background_jobs(settings: Settings) -> list:
                 log.exception("recording schedule transitions failed")
             await asyncio.sleep(5)
 
-    return [webhooks.run_forever, transitions]
+    return [deliveries, transitions]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application for the given settings (from the environment by default)."""
     settings = settings or Settings.from_env()
-    if settings.production and settings.secret_key == DEV_SECRET:
+    problem = settings.secret_problem()
+    if problem:
         # Preview tokens and comment form tokens would be forgeable by anyone who read this code.
-        raise SystemExit("MASTHEAD_SECRET_KEY must be set in production (a long random value).")
+        raise SystemExit(problem)
     graphql = MastheadGraphQL(settings)
 
     @contextlib.asynccontextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import sys
 import time
 from pathlib import Path
@@ -113,6 +114,10 @@ def cmd_export_schema(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
+    problem = settings.secret_problem()
+    if problem:
+        print(f"masthead: {problem}", file=sys.stderr)
+        return 2
     if not args.no_migrate:
         asyncio.run(wait_for_database(settings, args.wait))
         asyncio.run(migrate(settings, quiet=True))
@@ -133,10 +138,24 @@ def cmd_serve(args, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level="info",
+        log_config=log_config(),
         access_log=args.access_log,
         ws_max_size=settings.max_body_bytes,  # larger WebSocket messages: closed with 1009 before they are read
     )
     return 0
+
+
+def log_config() -> dict:
+    """uvicorn's logging, plus the service's own loggers at INFO on stderr (one line per client
+    error, a traceback per unexpected one), each line naming its logger."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["app"] = {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(name)s: %(message)s"}
+    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    for name in ("masthead", "strawberry", "tortoise"):
+        config["loggers"][name] = {"handlers": ["app"], "level": "INFO" if name == "masthead" else "WARNING", "propagate": False}
+    return config
 
 
 def cmd_token(args, settings: Settings) -> int:
@@ -212,7 +231,7 @@ def cmd_webhooks(args, settings: Settings) -> int:
 
     async def work():
         if args.action == "deliver":
-            sent = await webhooks.deliver_due(limit=args.limit)
+            sent = await webhooks.deliver_due(limit=args.limit, allow_private=settings.webhook_allow_private)
             pending = await models.WebhookDelivery.filter(status="pending").count()
             print(f"Attempted {sent} deliveries; {pending} pending.")
         else:
@@ -376,7 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args, Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that cannot be used: say which, without a traceback
+        print(f"masthead: {error}", file=sys.stderr)
+        return 2
+    return args.func(args, settings)
 
 
 if __name__ == "__main__":

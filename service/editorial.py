@@ -598,15 +598,24 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def preview_token(secret: str, page_id: int, revision_id: int | None, seconds: int = PREVIEW_SECONDS) -> tuple[str, datetime]:
+def _preview_secret(secret: str | None) -> str:
+    if secret is None:  # Settings.preview_secret: the development secret outside development
+        raise UserError("Previews are off: MASTHEAD_SECRET_KEY is the development secret, which only development accepts.",
+                        ErrorCode.INVALID, field="preview_token")
+    return secret
+
+
+def preview_token(secret: str | None, page_id: int, revision_id: int | None, seconds: int = PREVIEW_SECONDS) -> tuple[str, datetime]:
+    secret = _preview_secret(secret)
     expires = int(time.time()) + seconds
     payload = orjson.dumps([page_id, revision_id, expires])
     signature = hmac.new(secret.encode(), b"preview:" + payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(signature)}", datetime.fromtimestamp(expires, timezone.utc)
 
 
-def read_preview_token(secret: str, token: str) -> Preview:
+def read_preview_token(secret: str | None, token: str) -> Preview:
     """The page and revision a preview token grants, or UserError when it is bad or expired."""
+    secret = _preview_secret(secret)
     try:
         raw_payload, raw_signature = token.split(".")
         payload = base64.urlsafe_b64decode(raw_payload + "=" * (-len(raw_payload) % 4))

@@ -4,6 +4,10 @@ On PostgreSQL every approval is a NOTIFY on one channel and each service process
 LISTENs, so a subscriber on any process hears approvals made on any other. With
 MASTHEAD_REDIS_URL set, Redis pub/sub carries them instead (any database). On
 SQLite without Redis (one process) approvals are delivered in-process.
+
+The same transport carries wake-ups on a second channel: `wake("webhooks")` in
+the transaction that queues a delivery wakes every process's delivery loop (a
+NOTIFY is sent at commit), so idle loops can sleep instead of polling.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from service.errors import is_number
 from service import db, models
 
 CHANNEL = "masthead_comment_approved"
+WAKE_CHANNEL = "masthead_wake"
 QUEUE_SIZE = 100
 log = logging.getLogger("masthead.events")
 
@@ -50,6 +55,32 @@ class Broker:
 
 
 broker = Broker()
+_wakers: dict[str, set[Callable[[], None]]] = defaultdict(set)
+
+
+def on_wake(topic: str, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` (on this event loop) whenever any process wakes `topic`; returns the undo."""
+    _wakers[topic].add(callback)
+    return lambda: _wakers[topic].discard(callback)
+
+
+def _wake_here(topic: str | None = None) -> None:
+    """Run this process's callbacks for a topic (None: every topic, e.g. after a reconnect lost some)."""
+    for name in [topic] if topic is not None else list(_wakers):
+        for callback in list(_wakers.get(name, ())):
+            callback()
+
+
+async def wake(topic: str) -> None:
+    """Wake `topic`'s waiters in every process; inside a transaction, PostgreSQL sends it at commit."""
+    _wake_here(topic)
+    if _redis_url:
+        try:
+            await _redis_client().publish(WAKE_CHANNEL, topic)
+        except Exception as error:  # noqa: BLE001 - the waiters' own timers still find the work
+            log.warning("could not publish a wake-up: %s", error)
+    elif db.dialect() != "sqlite":
+        await db.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, topic)
 _redis_url: str | None = None
 _redis = None
 
@@ -111,7 +142,10 @@ class Listener:
                 await self._task
 
     def _on_notify(self, connection, pid, channel, payload: str) -> None:
-        _deliver_payload(payload)
+        if channel == WAKE_CHANNEL:
+            _wake_here(payload)
+        else:
+            _deliver_payload(payload)
 
     async def _run(self) -> None:
         import asyncpg
@@ -122,7 +156,9 @@ class Listener:
             try:
                 connection = await asyncpg.connect(url)
                 await connection.add_listener(CHANNEL, self._on_notify)
+                await connection.add_listener(WAKE_CHANNEL, self._on_notify)
                 self.ready.set()
+                _wake_here()  # wake-ups sent while this was disconnected were lost
                 while not connection.is_closed():
                     await asyncio.sleep(1)
             except asyncio.CancelledError:
@@ -147,12 +183,17 @@ class RedisListener(Listener):
             client = redis.from_url(self.database_url)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(CHANNEL, WAKE_CHANNEL)
                     self.ready.set()
+                    _wake_here()  # wake-ups sent while this was disconnected were lost
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            data = message["data"]
-                            _deliver_payload(data.decode() if isinstance(data, bytes) else data)
+                            channel, data = (m.decode() if isinstance(m, bytes) else m
+                                             for m in (message["channel"], message["data"]))
+                            if channel == WAKE_CHANNEL:
+                                _wake_here(data)
+                            else:
+                                _deliver_payload(data)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis down: try again shortly

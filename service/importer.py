@@ -26,6 +26,19 @@ from service.models import CommentStatus, PageKind
 
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases: a few hundred bytes of nested aliases
+    (the "billion laughs" shape) expand to gigabytes, and front matter never needs them."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (&name, *name) are not allowed",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
 
 
 @dataclass
@@ -218,8 +231,10 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     if not match:
         raise ImportError_("no YAML front matter (a --- block at the top).", 1)
     front = match[1]
+    if len(front.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise ImportError_(f"front matter is longer than {MAX_FRONT_MATTER_BYTES // 1024} KiB.", 1)
     try:
-        meta = yaml.safe_load(front) or {}
+        meta = yaml.load(front, Loader=_FrontMatterLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise ImportError_(f"front matter is not valid YAML: {getattr(error, 'problem', error)}",

@@ -20,8 +20,13 @@ ENV_VARS = (
     "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
     "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK",
     "MASTHEAD_MEDIA_RENDERS_PER_MINUTE", "MASTHEAD_MEDIA_MAX_AGE",
+    "MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "MASTHEAD_WEBHOOK_IDLE_SECONDS",
 )
 DEV_SECRET = "masthead-development-secret-change-me"
+# MASTHEAD_ENV: every value but these two is production (stricter defaults, a real secret).
+ENVIRONMENTS = ("development", "test", "staging", "production")
+NON_PRODUCTION = ("development", "test")
+MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class Settings:
     # Webhook deliveries and schedule transitions, run by every serving process
     # (off: run `masthead webhooks deliver` and `masthead publish-scheduled` instead).
     background_jobs: bool = True
+    # Webhook targets may be private addresses only when listed here (hosts, addresses, CIDRs).
+    webhook_allow_private: tuple[str, ...] = ()
+    # The longest the delivery loop sleeps when nothing wakes it (queuing a delivery does).
+    webhook_idle_seconds: float = 30.0
     # Uploaded images and their renditions, served under /media/.
     media_dir: Path = Path("./data/media")
     # New renditions one client may have made per minute (stored ones are free); 0: no limit.
@@ -80,6 +89,10 @@ class Settings:
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
 
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(f"MASTHEAD_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}")
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -87,7 +100,7 @@ class Settings:
             database_url=env.get("MASTHEAD_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("HOST") or "127.0.0.1",
             port=int(env.get("PORT") or 8000),
-            env=env.get("MASTHEAD_ENV") or "development",
+            env=_choice(env.get("MASTHEAD_ENV"), "MASTHEAD_ENV", ENVIRONMENTS),
             secret_key=env.get("MASTHEAD_SECRET_KEY") or DEV_SECRET,
             redis_url=env.get("MASTHEAD_REDIS_URL") or None,
             comment_rate_client=_rate(env.get("MASTHEAD_COMMENT_RATE_CLIENT"), (5, 60)),
@@ -95,6 +108,8 @@ class Settings:
             comment_max_links=int(env.get("MASTHEAD_COMMENT_MAX_LINKS") or 2),
             comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
             background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
+            webhook_allow_private=_list(env.get("MASTHEAD_WEBHOOK_ALLOW_PRIVATE")),
+            webhook_idle_seconds=float(env.get("MASTHEAD_WEBHOOK_IDLE_SECONDS") or 30),
             media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
             media_renders_per_minute=int(env.get("MASTHEAD_MEDIA_RENDERS_PER_MINUTE") or 60),
             media_max_age=int(env.get("MASTHEAD_MEDIA_MAX_AGE") or 600),
@@ -127,7 +142,25 @@ class Settings:
 
     @property
     def production(self) -> bool:
-        return self.env == "production"
+        return self.env not in NON_PRODUCTION
+
+    def secret_problem(self) -> str | None:
+        """Why the secret cannot serve in this environment, if it cannot."""
+        if not self.production:
+            return None
+        if self.secret_key == DEV_SECRET:
+            return f"MASTHEAD_SECRET_KEY must be set when MASTHEAD_ENV is {self.env} (a long random value)."
+        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            return f"MASTHEAD_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes when MASTHEAD_ENV is {self.env}."
+        return None
+
+    @property
+    def preview_secret(self) -> str | None:
+        """The key that signs preview tokens; None (previews refused) for the development
+        secret outside development: anyone who read this code could forge a token with it."""
+        if self.secret_key == DEV_SECRET and self.env != "development":
+            return None
+        return self.secret_key
 
     @property
     def introspection_open(self) -> bool:

@@ -35,6 +35,7 @@ from strawberry.types import ExecutionResult
 
 from schema import schema as graphql_schema
 from schema.context import Context
+from schema.errors import deliberate, log_coded
 from service import operations
 from service.db import StatementTimeout, within
 from service.limits import budget_for
@@ -202,6 +203,8 @@ class MastheadGraphQL(GraphQL):
         try:
             response = await super().run(request, *args, **kwargs)
         except HTTPException as error:
+            # The client's mistake: one line, never the body (it can hold personal data).
+            log.info("client error [%s] HTTP %d", state["request_id"], error.status_code)
             response = PlainTextResponse(error.reason, status_code=error.status_code)
         except UnknownOperation as error:
             # Apollo's persisted-query protocol: the client may send the whole document instead.
@@ -336,6 +339,7 @@ class MastheadGraphQL(GraphQL):
             response.pop("data", None)  # GraphQL over HTTP: a request that never executed has no data entry
         if errors:
             response["errors"] = [self._shown(error, state) for error in errors]
+            log_coded(state["request_id"], (shown["extensions"].get("code", "BAD_USER_INPUT") for shown in response["errors"]))
         return response
 
     def _shown(self, error: GraphQLError, state: dict) -> dict:
@@ -354,8 +358,7 @@ class MastheadGraphQL(GraphQL):
             state["status"], state["unavailable"] = 503, True
         if "code" not in extensions and not error.path and (original is None or error.message.startswith("Variable '$")):
             extensions["code"] = "BAD_USER_INPUT"  # variable values the operation's types refuse
-        deliberate = "code" in extensions or original is None or isinstance(original, GraphQLError)
-        if not deliberate:
+        if not ("code" in extensions or deliberate(error)):
             log.error("unexpected error [%s] at %s", request_id, error.path, exc_info=original)
             extensions.update(code="INTERNAL_SERVER_ERROR", requestId=request_id)
             if self.settings.production:

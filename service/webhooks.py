@@ -6,11 +6,17 @@ row per subscribed endpoint, so a restart loses nothing: whichever process runs
 sends it. Each POST carries `X-Masthead-Event`, `X-Masthead-Delivery` (a stable id
 receivers use to drop duplicates) and `X-Masthead-Signature: sha256=<hex>`, the
 HMAC-SHA256 of the raw body with the endpoint's secret.
+
+Targets must be public addresses (service/webhook_targets.py). Each endpoint has
+its own lane: a slow or dead endpoint holds up only its own deliveries. Queuing
+wakes the delivery loop (service/events.py); otherwise it sleeps until the next
+retry is due, at most `webhook_idle_seconds`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import logging
@@ -22,15 +28,17 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from service import models
+from service import events, models, webhook_targets
 from service.errors import ErrorCode, UserError
 
 EVENTS = ("page.published", "page.unpublished", "page.deleted", "comment.approved")
 MAX_ATTEMPTS = 8
 BASE_DELAY = 2.0  # seconds: 2, 4, 8 ... capped
 MAX_DELAY = 3600.0
-TIMEOUT = 10.0
+TIMEOUT = 10.0  # seconds for one delivery, from connecting to the last byte of the answer
 BATCH = 50
+WAKE_TOPIC = "webhooks"
+FIRST_WAIT = 0.25  # after a wake-up, look again soon: the queuing transaction may not have committed yet
 
 log = logging.getLogger("masthead.webhooks")
 
@@ -47,7 +55,7 @@ def backoff(attempts: int) -> float:
     return min(MAX_DELAY, BASE_DELAY * 2 ** max(0, attempts - 1))
 
 
-async def register(url: str, events: list[str], secret: str | None = None) -> models.Webhook:
+async def register(url: str, events: list[str], secret: str | None = None, allow_private: tuple[str, ...] = ()) -> models.Webhook:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1024:
@@ -58,6 +66,10 @@ async def register(url: str, events: list[str], secret: str | None = None) -> mo
     secret = secret.strip() if secret else secrets.token_urlsafe(32)
     if len(secret) < 16 or len(secret) > 128:
         raise UserError("A webhook secret is 16 to 128 characters.", ErrorCode.INVALID, field="secret")
+    try:
+        await webhook_targets.check(url, allow_private)
+    except webhook_targets.TargetRefused as error:
+        raise UserError(str(error), ErrorCode.INVALID_URL, field="url") from None
     return await models.Webhook.create(url=url, events=sorted(set(events)), secret=secret)
 
 
@@ -73,28 +85,39 @@ async def enqueue(event: str, data: dict) -> int:
             payload={"event": event, "occurredAt": stamp.isoformat(), "data": data},
             next_attempt_at=stamp,
         )
+    if hooks:
+        await events.wake(WAKE_TOPIC)
     return len(hooks)
 
 
-async def _send(client: httpx.AsyncClient, delivery: models.WebhookDelivery) -> None:
+async def _send(client: httpx.AsyncClient, delivery: models.WebhookDelivery, allow_private: tuple[str, ...]) -> None:
     hook = delivery.webhook
     body = orjson.dumps(delivery.payload | {"deliveryId": delivery.delivery_id})
     delivery.attempts += 1
     try:
-        response = await client.post(
-            hook.url,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Masthead-Webhooks/1",
-                "X-Masthead-Event": delivery.event,
-                "X-Masthead-Delivery": delivery.delivery_id,
-                "X-Masthead-Signature": sign(hook.secret, body),
-            },
-        )
+        async with asyncio.timeout(TIMEOUT):
+            # Checked again now (DNS changes) and sent to the checked address, not the name.
+            target = await webhook_targets.check(hook.url, allow_private)
+            response = await client.post(
+                target.url,
+                content=body,
+                headers={
+                    "Host": target.host_header,
+                    "Content-Type": "application/json",
+                    "User-Agent": "Masthead-Webhooks/1",
+                    "X-Masthead-Event": delivery.event,
+                    "X-Masthead-Delivery": delivery.delivery_id,
+                    "X-Masthead-Signature": sign(hook.secret, body),
+                },
+                extensions={"sni_hostname": target.hostname},
+            )
         delivery.last_status_code = response.status_code
         ok = 200 <= response.status_code < 300
         error = "" if ok else f"HTTP {response.status_code}"
+    except webhook_targets.TargetRefused as exc:
+        ok, error = False, f"refused: {exc}"[:500]
+    except TimeoutError:
+        ok, error = False, f"no answer within {TIMEOUT:g} s"
     except httpx.HTTPError as exc:
         ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
     if ok:
@@ -112,44 +135,110 @@ async def _send(client: httpx.AsyncClient, delivery: models.WebhookDelivery) -> 
     )
 
 
-async def deliver_due(limit: int = BATCH, client: httpx.AsyncClient | None = None) -> int:
-    """Send the deliveries that are due, one at a time; returns how many were attempted.
+async def _claim(webhook_id: int) -> models.WebhookDelivery | None:
+    """The endpoint's oldest due delivery, claimed for this process; None when none is due.
 
-    Each is claimed just before it is sent, by pushing its next attempt past the
-    send timeout under a condition only one process can meet, so two processes
-    never POST it at once and a crash mid-send retries it after the lease.
+    Claiming pushes its next attempt past the send timeout under a condition only
+    one process can meet, so two processes never POST it at once and a crash
+    mid-send retries it after the lease.
     """
+    while True:
+        stamp = now()
+        due = await models.WebhookDelivery.filter(
+            webhook_id=webhook_id, status="pending", next_attempt_at__lte=stamp).order_by("next_attempt_at", "id").first()
+        if due is None:
+            return None
+        claimed = await models.WebhookDelivery.filter(
+            id=due.id, status="pending", attempts=due.attempts, next_attempt_at__lte=stamp
+        ).update(next_attempt_at=stamp + timedelta(seconds=TIMEOUT * 3))
+        if claimed:
+            return await models.WebhookDelivery.filter(id=due.id).select_related("webhook").first()
+
+
+async def _lane(webhook_id: int, client: httpx.AsyncClient, allow_private: tuple[str, ...], quota: list[int]) -> None:
+    """Send one endpoint's due deliveries in order, while `quota[0]` (shared by all lanes) lasts."""
+    while quota[0] > 0:
+        delivery = await _claim(webhook_id)
+        if delivery is None:
+            return
+        quota[0] -= 1
+        await _send(client, delivery, allow_private)
+
+
+def _pending(busy):
+    query = models.WebhookDelivery.filter(status="pending")
+    return query.exclude(webhook_id__in=list(busy)) if busy else query
+
+
+async def _due_endpoints(busy) -> list[int]:
+    """Endpoints with due deliveries, but for those a lane already serves."""
+    return list(await _pending(busy).filter(next_attempt_at__lte=now()).distinct().values_list("webhook_id", flat=True))
+
+
+async def _next_due(busy) -> datetime | None:
+    return await _pending(busy).order_by("next_attempt_at").first().values_list("next_attempt_at", flat=True)
+
+
+def _client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+
+
+async def deliver_due(limit: int = BATCH, client: httpx.AsyncClient | None = None,
+                      allow_private: tuple[str, ...] = ()) -> int:
+    """Send the deliveries that are due, endpoints side by side; returns how many were attempted."""
     own = client is None
-    client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
-    sent = 0
+    client = client or _client()
+    quota = [limit]
     try:
-        while sent < limit:
-            stamp = now()
-            due = await models.WebhookDelivery.filter(status="pending", next_attempt_at__lte=stamp).order_by(
-                "next_attempt_at", "id").first()
-            if due is None:
-                break
-            claimed = await models.WebhookDelivery.filter(
-                id=due.id, status="pending", attempts=due.attempts, next_attempt_at__lte=stamp
-            ).update(next_attempt_at=stamp + timedelta(seconds=TIMEOUT * 3))
-            if not claimed:
-                continue  # another process took it
-            delivery = await models.WebhookDelivery.filter(id=due.id).select_related("webhook").first()
-            await _send(client, delivery)
-            sent += 1
+        await asyncio.gather(*(_lane(hook, client, allow_private, quota) for hook in await _due_endpoints(())))
     finally:
         if own:
             await client.aclose()
-    return sent
+    return limit - quota[0]
 
 
-async def run_forever(interval: float = 1.0) -> None:
-    """The service's delivery loop: never raises, so a bad endpoint cannot stop it."""
-    while True:
-        try:
-            await deliver_due()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - logged, retried next tick
-            log.exception("webhook delivery pass failed")
-        await asyncio.sleep(interval)
+async def run_forever(allow_private: tuple[str, ...] = (), idle_seconds: float = 30.0) -> None:
+    """The service's delivery loop: never raises, so a bad endpoint cannot stop it.
+
+    A lane per endpoint with due deliveries; the loop itself sleeps until a
+    delivery is queued (a wake-up), a lane ends, or the next retry is due, and at
+    most `idle_seconds` (a wake-up can be lost while the listener reconnects).
+    """
+    woken = asyncio.Event()
+    forget = events.on_wake(WAKE_TOPIC, woken.set)
+    lanes: dict[int, asyncio.Task] = {}
+    wait = idle_seconds
+    client = _client()
+
+    def lane_ended(hook: int, task: asyncio.Task) -> None:
+        lanes.pop(hook, None)
+        woken.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook lane for endpoint %s failed", hook, exc_info=task.exception())
+
+    try:
+        while True:
+            woken.clear()
+            sleep = idle_seconds
+            try:
+                for hook in await _due_endpoints(lanes):
+                    lanes[hook] = asyncio.create_task(_lane(hook, client, allow_private, [BATCH * 100]))
+                    lanes[hook].add_done_callback(functools.partial(lane_ended, hook))
+                upcoming = await _next_due(lanes)
+                if upcoming is not None:
+                    sleep = max(0.0, (upcoming - now()).total_seconds())
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - logged, tried again after the wait
+                log.exception("webhook delivery pass failed")
+            try:
+                await asyncio.wait_for(woken.wait(), min(sleep, wait))
+                wait = FIRST_WAIT
+            except TimeoutError:
+                wait = min(wait * 2, idle_seconds)
+    finally:
+        forget()
+        for task in lanes.values():
+            task.cancel()
+        await asyncio.gather(*lanes.values(), return_exceptions=True)
+        await client.aclose()

@@ -78,3 +78,16 @@ def test_default_database_is_a_wal_sqlite_file_under_data(kind, tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("env, secret, message", [
+    ("prod", "k" * 40, "MASTHEAD_ENV must be one of development, test, staging, production; got 'prod'"),
+    ("staging", "", "MASTHEAD_SECRET_KEY must be set when MASTHEAD_ENV is staging"),
+    ("production", "k" * 31, "MASTHEAD_SECRET_KEY must be at least 32 bytes when MASTHEAD_ENV is production"),
+])
+async def test_serve_refuses_an_unknown_environment_and_a_weak_secret(kind, scratch_database, env, secret, message):
+    url = await scratch_database(kind, migrated=False)
+    result = run_cli("serve", "--port", "9", database_url=url, check=False, timeout=60,
+                     MASTHEAD_ENV=env, MASTHEAD_SECRET_KEY=secret)
+    assert result.returncode != 0 and message in result.stderr
+    assert "Traceback" not in result.stderr and "Serving" not in result.stdout

@@ -191,13 +191,13 @@ async def test_security_headers_and_cors_allowlist(demo_site, make_client):
 
 
 async def test_production_hides_schema_details_from_anonymous_callers(demo_site, make_client):
-    production = await make_client(env="production", secret_key="a-production-secret-for-tests")
+    production = await make_client(env="production", secret_key="a-production-secret-for-the-tests-32")
     introspection = await post(production, "{ __schema { queryType { name } } }")
     assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     raw, _ = await auth.create_token(name="docs", role=Role.EDITOR)
     as_editor = await post(production, "{ __schema { queryType { name } } }", Authorization=f"Bearer {raw}")
     assert as_editor.json()["data"]["__schema"]["queryType"]["name"] == "Query"
-    opened = await make_client(env="production", secret_key="a-production-secret-for-tests", introspection=True)
+    opened = await make_client(env="production", secret_key="a-production-secret-for-the-tests-32", introspection=True)
     assert (await post(opened, "{ __schema { queryType { name } } }")).json()["data"]
     typo = await post(production, "{ sectons { title } }")
     assert "Did you mean" not in typo.text and typo.json()["errors"]
@@ -280,11 +280,71 @@ async def test_production_masks_unexpected_errors_and_logs_them_under_a_request_
     assert sections["data"]["sections"]  # the rest of the API still answers
     log = server.stop()
     assert error["extensions"]["requestId"] in log and "no such table: site_settings" in log
+    assert "Traceback" in log  # the unexpected keeps its traceback; clients' mistakes do not get one
 
 
-def test_production_refuses_the_development_secret(tmp_path):
-    with pytest.raises(SystemExit, match="MASTHEAD_SECRET_KEY"):
-        create_app(Settings(database_url=f"sqlite://{tmp_path / 'x.sqlite3'}", env="production"))
+CLIENT_MISTAKES = [
+    ("parse", {"query": "{ site { name } # from jane@example.com\n sections { title "}, "GRAPHQL_PARSE_FAILED"),
+    ("validation", {"query": '{ page(urlPath: "/jane@example.com/") { titel } }'}, "GRAPHQL_VALIDATION_FAILED"),
+    ("argument", {"query": 'query($p: String!) { page(urlPath: $p) { title } articles(first: 1000) { totalCount } }',
+                  "variables": {"p": "/jane@example.com/"}}, "BAD_USER_INPUT"),
+    ("variables", {"query": "query($n: Int!) { articles(first: $n) { totalCount } }", "variables": {"n": "jane@example.com"}},
+     "BAD_USER_INPUT"),
+]
+
+
+async def test_client_mistakes_are_logged_as_one_line_without_source_or_traceback(scratch_database, serve, backend):
+    url = await scratch_database(backend)
+    server = serve(url, "--seed-demo")
+    ids = {}
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        for name, body, code in CLIENT_MISTAKES:
+            response = await http.post("/graphql", json=body)
+            assert response.json()["errors"][0]["extensions"]["code"] == code
+            ids[name] = (response.headers["X-Request-Id"], code)
+        form = await http.post("/graphql", content=b"query=jane@example.com", headers={"Content-Type": "text/plain"})
+        assert form.status_code == 415
+        ids["form"] = (form.headers["X-Request-Id"], "HTTP 415")
+    log = server.stop()
+    assert "jane@example.com" not in log and "Traceback" not in log and "GraphQL request" not in log
+    for name, (request_id, code) in ids.items():
+        lines = [line for line in log.splitlines() if request_id in line]
+        assert len(lines) == 1, (name, log)
+        assert "client error" in lines[0] and lines[0].rstrip().endswith(code), lines
+
+
+@pytest.mark.parametrize("env, secret, problem", [
+    ("production", None, "must be set"), ("staging", None, "must be set"),
+    ("production", "x" * 31, "must be at least 32 bytes"), ("staging", "ü" * 15, "must be at least 32 bytes"),
+])
+def test_production_refuses_the_development_secret_and_short_ones(tmp_path, env, secret, problem):
+    settings = Settings(database_url=f"sqlite://{tmp_path / 'x.sqlite3'}", env=env, **({"secret_key": secret} if secret else {}))
+    assert settings.production
+    with pytest.raises(SystemExit, match=f"MASTHEAD_SECRET_KEY {problem}"):
+        create_app(settings)
+
+
+async def test_preview_tokens_signed_with_the_development_secret_count_only_in_development(demo_site, make_client):
+    from service import editorial
+    from service.settings import DEV_SECRET
+
+    page = (await post(demo_site, '{ page(urlPath: "/world-news/") { id } }')).json()["data"]["page"]["id"]
+    from schema import ids
+
+    forged, _ = editorial.preview_token(DEV_SECRET, ids.from_global_id(page)[1], None)
+    query = "query($t: String) { page(urlPath: \"/world-news/\", previewToken: $t) { title } }"
+    development = (await post(demo_site, query, {"t": forged})).json()
+    assert development["data"]["page"]["title"]  # development: the default secret works, as documented
+    raw, _ = await auth.create_token(name="desk", role=Role.EDITOR)
+    for env in ("test", "staging"):
+        app = await make_client(env=env, **({} if env == "test" else {"secret_key": "k" * 32}))
+        refused = (await post(app, query, {"t": forged})).json()
+        assert refused["data"]["page"] is None
+        assert refused["errors"][0]["extensions"] == {"code": "INVALID", "argument": "previewToken"}
+    test_env = await make_client(env="test")
+    made = (await post(test_env, "mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token } errors { code field } } }",
+                       {"id": page}, Authorization=f"Bearer {raw}")).json()["data"]["createPreviewToken"]
+    assert made == {"token": None, "errors": [{"code": "INVALID", "field": "previewToken"}]}
 
 
 @pytest.mark.parametrize("depth", [40, 5000, 100_000])

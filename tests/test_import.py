@@ -154,3 +154,31 @@ async def test_same_slug_in_two_sections_and_odd_values_do_not_clobber_or_stop(d
     again = run_cli("import", str(tmp_path), "--quiet", database_url=database_url, check=False)
     assert "0 created, 0 updated, 3 unchanged" in again.stdout
     assert await models.PageRevision.all().count() == revisions  # nothing re-saved
+
+
+def _laughs(levels: int = 9) -> str:
+    """The "billion laughs" shape: each level a list of nine aliases of the one before."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    return "\n".join(lines)
+
+
+async def test_yaml_anchors_and_aliases_are_refused_and_other_files_still_import(demo_site, gql, database_url, tmp_path):
+    good = tmp_path / "plain.md"
+    good.write_text("---\ntitle: Plain front matter\nsection: world-news\n---\n\nText.\n")
+    aliased = tmp_path / "aliased.md"
+    aliased.write_text("---\ntitle: &t Aliased title\nheadline: *t\nsection: world-news\n---\n\nText.\n")
+    laughs = tmp_path / "laughs.md"
+    laughs.write_text(f"---\ntitle: Laughs\nsection: world-news\n{_laughs()}\ntags: *l8\n---\n\nText.\n")
+    assert len(_laughs().encode()) < 700  # a few hundred bytes that would expand to 9**9 strings
+    huge = tmp_path / "huge.md"
+    huge.write_text("---\ntitle: Huge\nsection: world-news\nsummary: " + "x" * 70_000 + "\n---\n\nText.\n")
+
+    result = run_cli("import", str(tmp_path), "--quiet", database_url=database_url, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"{aliased}:2: front matter is not valid YAML: anchors and aliases" in result.stderr
+    assert f"{laughs}:4: front matter is not valid YAML: anchors and aliases" in result.stderr
+    assert f"{huge}:1: front matter is longer than 64 KiB" in result.stderr
+    assert "1 created" in result.stdout and "3 problem(s)" in result.stdout
+    assert (await gql('{ page(urlPath: "/world-news/plain/") { title } }'))["page"]["title"] == "Plain front matter"
+    assert (await gql('{ page(urlPath: "/world-news/aliased/") { title } }'))["page"] is None
