@@ -134,6 +134,9 @@ def cmd_serve(args, settings: Settings) -> int:
         workers=args.workers,
         log_level="info",
         access_log=args.access_log,
+        # The client address is ours to decide (MASTHEAD_TRUSTED_PROXIES): uvicorn's own
+        # handling would believe X-Forwarded-For from 127.0.0.1, any same-host proxy.
+        proxy_headers=False,
     )
     return 0
 
