@@ -516,7 +516,9 @@ class SiteSettingsInput:
     tagline: str | None = strawberry.field(default=strawberry.UNSET, description="The tagline.")
     social_links: list[SocialLinkInput] | None = strawberry.field(default=strawberry.UNSET, description="All social links, in order.")
     auto_approve_known_commenters: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Publish at once comments from an email with an approved comment."
+        default=strawberry.UNSET,
+        description="Publish at once comments that carry the commenterToken issued with one of the same commenter's "
+        "approved comments (an email alone is never enough).",
     )
 
 

@@ -66,12 +66,20 @@ class AddCommentInput:
         default=None, description="Bind to a form field hidden from people; browsers leave it empty, bots fill it."
     )
     form_token: str | None = strawberry.field(
-        default=None, description="The `commentFormToken` fetched when the form was shown (minimum time to submit)."
+        default=None,
+        description="Required: the `commentFormToken` fetched when the form was shown. Without it the post is refused "
+        "with REQUIRED; a forged one, or one sent sooner than the minimum time to submit, is kept as spam silently.",
     )
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="A unique key for this post (a UUID): retrying with it after a timeout returns the comment "
         "the first attempt stored instead of posting twice.",
+    )
+    commenter_token: str | None = strawberry.field(
+        default=None,
+        description="The `commenterToken` an earlier addComment returned for this email (keep it, e.g. in local "
+        "storage). When the site auto-approves known commenters and a moderator approved the comment it was "
+        "issued with, this comment is approved at once. The email alone never is.",
     )
 
 
@@ -82,6 +90,11 @@ class AddCommentPayload:
     )
     comment: Comment | None = strawberry.field(default=None, description="The stored comment, shown to its author even while pending.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+    commenter_token: str | None = strawberry.field(
+        default=None,
+        description="A secret for this commenter and email: store it and send it as AddCommentInput.commenterToken "
+        "with later comments (replace the stored one with each answer). Null on errors.",
+    )
 
 
 @strawberry.type(description="A comment as moderators see it, email included.")
@@ -175,10 +188,12 @@ class Mutation:
                 honeypot=input.honeypot,
                 form_token_value=input.form_token,
                 idempotency_key=input.idempotency_key,
+                commenter_token_value=input.commenter_token,
             )
         except service_errors.UserError as error:
             return AddCommentPayload(errors=[UserError.from_exception(error)])
-        return AddCommentPayload(status=CommentStatus(posted.status.value), comment=posted.comment)
+        return AddCommentPayload(status=CommentStatus(posted.status.value), comment=posted.comment,
+                                 commenter_token=posted.commenter_token)
 
     @strawberry.mutation(description="Approve, reject, mark as spam or remove a comment (moderator token required).")
     async def moderate_comment(self, info: Info, id: strawberry.ID, action: ModerationAction) -> ModerateCommentPayload:

@@ -141,6 +141,9 @@ def cmd_serve(args, settings: Settings) -> int:
         log_config=log_config(),
         access_log=args.access_log,
         ws_max_size=settings.max_body_bytes,  # larger WebSocket messages: closed with 1009 before they are read
+        # The client address is ours to decide (MASTHEAD_TRUSTED_PROXIES): uvicorn's own
+        # handling would believe X-Forwarded-For from 127.0.0.1, any same-host proxy.
+        proxy_headers=False,
     )
     return 0
 

@@ -86,8 +86,8 @@ def form_token(settings: Settings, article_id: int, issued: float | None = None)
 
 def _form_token_ok(settings: Settings, token: str, article_id: int) -> bool:
     parts = token.split(".")
-    if len(parts) != 3 or not is_number(parts[0]) or not is_number(parts[1]):
-        return False
+    if len(parts) != 3 or not all(is_number(part) and len(part) <= 18 for part in parts[:2]):
+        return False  # huge numbers are forgeries too (and int() refuses 4,300 digits)
     expected = form_token(settings, int(parts[0]), int(parts[1]))
     if not hmac.compare_digest(expected, token) or int(parts[0]) != article_id:
         return False
@@ -125,6 +125,15 @@ class Posted:
     comment: models.Comment
     # What the author is told: APPROVED, or PENDING (which spam also reads as).
     status: CommentStatus
+    # The secret to send with this commenter's later posts (see commenter_token).
+    commenter_token: str | None = None
+
+
+class _Replay(Exception):
+    """This post was stored already (same idempotency key): answer with that one."""
+
+    def __init__(self, posted: Posted) -> None:
+        self.posted = posted
 
 
 async def post_comment(
@@ -140,22 +149,33 @@ async def post_comment(
     honeypot: str | None = None,
     form_token_value: str | None = None,
     idempotency_key: str | None = None,
+    commenter_token_value: str | None = None,
 ) -> Posted:
     """Validate and store a reader's comment; raise UserError for what the reader can fix.
 
     With an idempotency key, a retry (after a timeout, a dropped connection) gets
     the comment the first attempt stored instead of a second one; the same key
-    with different content is refused.
+    with different content is refused. The rate limits are checked and the comment
+    stored as one step (service.limits), so concurrent posts cannot overrun them.
     """
     name = _clean_text(author_name, "author_name", MAX_NAME)
     email = _clean_email(author_email)
     url = _clean_url(author_url)
     text = _clean_text(body, "body", MAX_BODY)
+    if not (form_token_value or "").strip():
+        # A form that never fetched its token is the frontend's bug: say so (a bad token is not told).
+        raise UserError("formToken is missing: fetch commentFormToken(articleId:) when the form is shown and send it "
+                        "back.", ErrorCode.REQUIRED, field="form_token")
     key = _clean_key(idempotency_key)
+    root = await _commenter_root(settings, commenter_token_value, email)
     if key is not None:
         earlier = await _replayed(key, article_id, email, text)
         if earlier is not None:
-            return earlier
+            return _with_token(settings, earlier, root)
+    if len(_LINK.findall(text)) > settings.comment_max_links:
+        raise UserError(
+            f"A comment may hold at most {settings.comment_max_links} links.", ErrorCode.SPAM, field="body"
+        )
     article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, tree_live=True)
     if article is None or not content.is_public(article.__dict__, datetime.now(timezone.utc)):
         raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
@@ -165,40 +185,20 @@ async def post_comment(
         parent = await models.Comment.get_or_none(id=parent_id, article_id=article.id, status=CommentStatus.APPROVED)
         if parent is None:
             raise UserError("The comment you reply to does not exist.", ErrorCode.NOT_FOUND, field="parent_id")
-    client = hash_client(settings, client_ip)
-    rates = limits.limiter(settings.redis_url)
-    wait = await rates.wait("client", client, *settings.comment_rate_client)
-    if wait is None:
-        wait = await rates.wait("article", article.id, *settings.comment_rate_article)
-    if wait is not None:
-        raise UserError(f"Too many comments; try again in {wait} seconds.", ErrorCode.RATE_LIMITED, retry_after=wait)
-    normalized = _SPACE.sub(" ", text).casefold()
-    recent = await models.Comment.filter(author_email=email, created_at__gt=now() - DUPLICATE_WINDOW).values_list("body", flat=True)
-    if any(_SPACE.sub(" ", other).casefold() == normalized for other in recent):
-        # With a key, the duplicate may be this very post, stored by a concurrent attempt.
-        earlier = await _replayed(key, article_id, email, text) if key is not None else None
-        if earlier is not None:
-            return earlier
-        raise UserError("You have already posted this comment.", ErrorCode.DUPLICATE, field="body")
-
-    await rates.hit("client", client, settings.comment_rate_client[1])
-    await rates.hit("article", article.id, settings.comment_rate_article[1])
-    if len(_LINK.findall(text)) > settings.comment_max_links:
-        raise UserError(
-            f"A comment may hold at most {settings.comment_max_links} links.", ErrorCode.SPAM, field="body"
-        )
     # Bot signals are not told: the comment is kept as spam and reads as pending.
-    spam = bool(honeypot and honeypot.strip())
-    if form_token_value is not None and not _form_token_ok(settings, form_token_value, article.id):
-        spam = True
+    spam = bool(honeypot and honeypot.strip()) or not _form_token_ok(settings, form_token_value.strip(), article.id)
     if spam:
         status = CommentStatus.SPAM
-    elif await _auto_approved(email):
+    elif await _auto_approved(root):
         status = CommentStatus.APPROVED
     else:
         status = CommentStatus.PENDING
+    client = hash_client(settings, client_ip)
+    rules = [limits.Rule("client", client, *settings.comment_rate_client),
+             limits.Rule("article", article.id, *settings.comment_rate_article)]
     try:
-        async with in_transaction():
+        async with limits.limiter(settings.redis_url).admit(rules):
+            await _refuse_duplicate(key, article_id, email, text)
             comment = await models.Comment.create(
                 article_id=article.id,
                 parent_id=parent_id,
@@ -214,15 +214,32 @@ async def post_comment(
             if status == CommentStatus.APPROVED:
                 await refresh_counts([article.id])
                 await webhooks.enqueue("comment.approved", approved_event(comment))
+    except limits.Limited as limited:
+        raise UserError(f"Too many comments; try again in {limited.wait} seconds.", ErrorCode.RATE_LIMITED,
+                        retry_after=limited.wait) from None
+    except _Replay as replay:
+        return _with_token(settings, replay.posted, root)
     except IntegrityError:
         # The same key, stored a moment ago by a concurrent attempt: that one counts.
         earlier = await _replayed(key, article_id, email, text) if key is not None else None
         if earlier is None:
             raise
-        return earlier
+        return _with_token(settings, earlier, root)
     if status == CommentStatus.APPROVED:
         await events.comment_approved(comment)
-    return Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
+    posted = Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
+    return _with_token(settings, posted, root)
+
+
+async def _refuse_duplicate(key: str | None, article_id: int, email: str, text: str) -> None:
+    normalized = _SPACE.sub(" ", text).casefold()
+    recent = await models.Comment.filter(author_email=email, created_at__gt=now() - DUPLICATE_WINDOW).values_list("body", flat=True)
+    if any(_SPACE.sub(" ", other).casefold() == normalized for other in recent):
+        # With a key, the duplicate may be this very post, stored by a concurrent attempt.
+        earlier = await _replayed(key, article_id, email, text) if key is not None else None
+        if earlier is not None:
+            raise _Replay(earlier)
+        raise UserError("You have already posted this comment.", ErrorCode.DUPLICATE, field="body")
 
 
 def _clean_key(value: str | None) -> str | None:
@@ -245,11 +262,47 @@ async def _replayed(key: str, article_id: int, email: str, text: str) -> Posted 
     return Posted(comment, status)
 
 
-async def _auto_approved(email: str) -> bool:
-    site = await models.SiteSettings.first()
-    if site is None or not site.auto_approve_known_commenters:
+# -- known commenters -------------------------------------------------------------
+#
+# An email proves nothing: anyone can type it. Every post answers with a commenter
+# token, "<comment id>.<HMAC(secret, 'commenter:<id>:<email>')>", which only the
+# poster of that comment sees. A later post by the same email that carries it is
+# auto-approved (when the site allows it) while the comment the token was issued with
+# stays approved by a moderator. Posting under someone's email gets a token rooted in
+# one's own comment, worth nothing until a moderator approves that comment.
+
+
+def commenter_token(settings: Settings, comment_id: int, email: str) -> str:
+    """The commenter token rooted in one comment, for the email it was posted with."""
+    message = f"commenter:{comment_id}:{email.strip().casefold()}".encode()
+    signature = hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return f"{comment_id}.{signature}"
+
+
+async def _commenter_root(settings: Settings, token: str | None, email: str) -> models.Comment | None:
+    """The comment a token was issued with, when the token is genuine and for this email."""
+    comment_id, _, _ = (token or "").strip().partition(".")
+    if not is_number(comment_id) or len(comment_id) > 18:
+        return None
+    if not hmac.compare_digest(commenter_token(settings, int(comment_id), email), token.strip()):
+        return None
+    return await models.Comment.get_or_none(id=int(comment_id))
+
+
+def _with_token(settings: Settings, posted: Posted, root: models.Comment | None) -> Posted:
+    """Keep a commenter's token while its comment is approved or awaiting a decision; else root a new one here."""
+    if root is not None and root.status in (CommentStatus.APPROVED, CommentStatus.PENDING):
+        posted.commenter_token = commenter_token(settings, root.id, root.author_email)
+    else:
+        posted.commenter_token = commenter_token(settings, posted.comment.id, posted.comment.author_email)
+    return posted
+
+
+async def _auto_approved(root: models.Comment | None) -> bool:
+    if root is None or root.status != CommentStatus.APPROVED:
         return False
-    return await models.Comment.exists(author_email=email, status=CommentStatus.APPROVED)
+    site = await models.SiteSettings.first()
+    return site is not None and site.auto_approve_known_commenters
 
 
 # -- moderation -----------------------------------------------------------------

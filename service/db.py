@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import sqlite3
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from service.settings import Settings
 
@@ -148,6 +152,31 @@ async def read(sql: str, *params: Any) -> list[dict]:
         if "interrupted" in str(error):
             raise StatementTimeout(f"A read took longer than {_STATEMENT_SECONDS[0]:g} s and was stopped.") from None
         raise
+
+
+@asynccontextmanager
+async def serialised(*keys: str) -> AsyncIterator[Any]:
+    """A transaction that runs alone among the transactions naming any of its keys, in every process.
+
+    What it reads stays true until it commits: the way to check a count and then insert.
+    PostgreSQL takes a transaction-scoped advisory lock per key, in sorted order so two
+    such transactions never wait on each other. SQLite has one writer at a time: the
+    transaction takes the write lock before its first read (a deferred transaction that
+    reads, then writes, fails at once when another process wrote in between), waiting
+    for it as long as busy_timeout allows.
+    """
+    async with in_transaction() as conn:
+        if conn.capabilities.dialect == "sqlite":
+            await conn.execute_query("UPDATE site_settings SET id = id WHERE 0")
+        else:
+            for key in sorted(set(keys)):
+                await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [lock_id(key)])
+        yield conn
+
+
+def lock_id(key: str) -> int:
+    """A signed 64-bit advisory lock number for a key."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 async def execute(sql: str, *params: Any) -> None:

@@ -1,7 +1,11 @@
-"""Sliding-window rate limits: counted in the database, or in Redis when configured.
+"""Rate limits: comment posts per client and per article, and cost points per client.
 
-The database counts stored comments (what a client actually managed to post); Redis
-counts accepted attempts in fixed windows, shared by every service process.
+Comment posts are admitted, counted and stored as one step, so concurrent posts
+cannot all pass the check: in the database, the count and the insert run in one
+transaction serialised per client and per article (every process); in Redis, one
+script checks every counter and increments them all or none. What counts is a post
+that was stored (spam included); a post refused for any reason (a mistake, a
+duplicate, the limit itself) is not counted.
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from service import db
@@ -17,50 +24,116 @@ from service.pages import now
 log = logging.getLogger("masthead.limits")
 
 
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # "client" (a hashed address) or "article" (an id)
+    key: str | int
+    limit: int
+    window: int  # seconds
+
+
+class Limited(Exception):
+    """Over a limit: `wait` whole seconds until a post would be admitted."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
 class DatabaseLimiter:
-    async def wait(self, kind: str, key: str | int, limit: int, window: int) -> int | None:
-        """Seconds to wait before another post is allowed, or None."""
-        column = {"client": "ip_hash", "article": "article_id"}[kind]
+    """Counts the comments stored in the window: what a client actually managed to post."""
+
+    @asynccontextmanager
+    async def admit(self, rules: Sequence[Rule]) -> AsyncIterator[None]:
+        """A transaction in which every rule had room; store the post inside it. Raises Limited."""
+        # A client already over its limit is told at once, without queueing for the lock
+        # (and holding a pooled connection while it waits); the check under the lock decides.
+        await self._check(rules)
+        async with db.serialised(*(f"comment-rate:{rule.kind}:{rule.key}" for rule in rules)):
+            await self._check(rules)
+            yield
+
+    async def _check(self, rules: Sequence[Rule]) -> None:
+        for rule in rules:
+            wait = await self._wait(rule)
+            if wait is not None:
+                raise Limited(wait)
+
+    async def _wait(self, rule: Rule) -> int | None:
+        column = {"client": "ip_hash", "article": "article_id"}[rule.kind]
         rows = await db.fetch(
             f"SELECT COUNT(*) AS n, MIN(created_at) AS first FROM comment WHERE {column} = $1 AND created_at > $2",
-            key,
-            now() - timedelta(seconds=window),
+            rule.key,
+            now() - timedelta(seconds=rule.window),
         )
-        if rows[0]["n"] < limit:
+        if rows[0]["n"] < rule.limit:
             return None
         first = rows[0]["first"]
         first = datetime.fromisoformat(first) if isinstance(first, str) else first
-        return max(1, int((first + timedelta(seconds=window) - now()).total_seconds()) + 1)
+        return max(1, int((first + timedelta(seconds=rule.window) - now()).total_seconds()) + 1)
 
-    async def hit(self, kind: str, key: str | int, window: int) -> None:
-        """Nothing to record: the stored comment is the record."""
+
+# Every counter below its limit: increment them all (0), else touch none (the refusing rule's number).
+_ADMIT = """
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i * 2 - 1]) then return i end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[i * 2])
+end
+return 0
+"""
+_RELEASE = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
 
 
 class RedisLimiter:
+    """Counts admitted posts in fixed windows, shared by every service process."""
+
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url)
+        self._admit = self.redis.register_script(_ADMIT)
+        self._release = self.redis.register_script(_RELEASE)
 
-    def _key(self, kind: str, key: str | int, window: int) -> tuple[str, int]:
-        slot = int(time.time()) // window
-        return f"masthead:rate:{kind}:{key}:{slot}", (slot + 1) * window - int(time.time())
+    def _key(self, rule: Rule) -> tuple[str, int]:
+        stamp = int(time.time())
+        slot = stamp // rule.window
+        return f"masthead:rate:{rule.kind}:{rule.key}:{slot}", (slot + 1) * rule.window - stamp
 
-    async def wait(self, kind: str, key: str | int, limit: int, window: int) -> int | None:
-        name, remaining = self._key(kind, key, window)
-        count = int(await self.redis.get(name) or 0)
-        return max(1, remaining) if count >= limit else None
+    @asynccontextmanager
+    async def admit(self, rules: Sequence[Rule]) -> AsyncIterator[None]:
+        """Take a place under every rule at once, then a transaction to store the post in.
 
-    async def hit(self, kind: str, key: str | int, window: int) -> None:
-        name, _ = self._key(kind, key, window)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await pipe.incr(name).expire(name, window + 1).execute()
+        Raises Limited. A post that fails after its place was taken gives the place back.
+        """
+        keys, args, waits = [], [], []
+        for rule in rules:
+            name, remaining = self._key(rule)
+            keys.append(name)
+            args += [rule.limit, rule.window + 1]
+            waits.append(max(1, remaining))
+        refused = int(await self._admit(keys=keys, args=args))
+        if refused:
+            raise Limited(waits[refused - 1])
+        try:
+            async with db.serialised():
+                yield
+        except BaseException:
+            await self._release(keys=keys)
+            raise
 
 
 _limiters: dict[str | None, object] = {}
 
 
-def limiter(redis_url: str | None):
+def limiter(redis_url: str | None) -> DatabaseLimiter | RedisLimiter:
     """The limiter for these settings (one Redis client a process)."""
     if redis_url not in _limiters:
         _limiters[redis_url] = RedisLimiter(redis_url) if redis_url else DatabaseLimiter()

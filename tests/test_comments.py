@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pytest
 
 from schema import ids
@@ -18,6 +19,7 @@ ADD = """mutation AddComment($input: AddCommentInput!) {
     status
     comment { id authorName body bodyHtml createdAt }
     errors { field code message retryAfter }
+    commenterToken
   }
 }"""
 MODERATE = """mutation($id: ID!, $action: ModerationAction!) {
@@ -37,10 +39,16 @@ async def make_article(comments_enabled: bool = True, title: str = "Story") -> m
     )
 
 
+def patient_token(article: models.Page) -> str:
+    """The formToken of a form shown 30 seconds ago (posting at once would read as a bot)."""
+    return comments.form_token(Settings(), article.id, time.time() - 30)
+
+
 def payload(article: models.Page, **overrides) -> dict:
-    values = {"articleId": ids.to_global_id("ArticlePage", article.id), "authorName": "Ana", "authorEmail": EMAIL, "body": "Good piece."}
+    values = {"articleId": ids.to_global_id("ArticlePage", article.id), "authorName": "Ana", "authorEmail": EMAIL,
+              "body": "Good piece.", "formToken": patient_token(article)}
     values.update(overrides)
-    return {"input": values}
+    return {"input": {name: value for name, value in values.items() if value is not None}}
 
 
 async def add(gql, article, **overrides) -> dict:
@@ -158,13 +166,60 @@ async def test_honeypot_and_hasty_forms_are_kept_as_spam_without_saying_so(clien
     assert human["status"] == "PENDING"
 
 
+async def test_a_missing_form_token_is_a_required_error_and_a_bad_one_is_silent_spam(client, gql):
+    article = await make_article()
+    for missing in (None, "", "   "):
+        result = await add(gql, article, formToken=missing, body=f"No token {missing!r}")
+        assert result["status"] is None and result["comment"] is None and result["commenterToken"] is None
+        assert [(e["field"], e["code"]) for e in result["errors"]] == [("formToken", "REQUIRED")]
+        assert "commentFormToken" in result["errors"][0]["message"]
+    assert await models.Comment.all().count() == 0
+    for n, bad in enumerate(["1.2.forged", "9" * 5000 + ".1.x", f"{article.id}.{'9' * 5000}.x", "\u00b2.1.x"]):
+        forged = await add(gql, article, formToken=bad, body=f"Forged token {n}", authorEmail=f"f{n}@example.com")
+        assert forged["status"] == "PENDING" and forged["errors"] == [], forged
+    assert set(await models.Comment.all().values_list("status", flat=True)) == {CommentStatus.SPAM}
+
+
+async def test_an_email_alone_never_auto_approves(app, client, gql):
+    from conftest import GraphQLClient
+
+    # The impostor posts from another address, so the regular's rate limit stays out of it.
+    impostor_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.7", 4000)), base_url="http://testserver")
+    impostor_gql = GraphQLClient(impostor_http)
+    article = await make_article()
+    await models.SiteSettings.create(name="Site", auto_approve_known_commenters=True)
+    regular = await add(gql, article, body="A thoughtful first comment")
+    await comments.moderate((await models.Comment.get(body="A thoughtful first comment")).id, "approve")
+    # Someone else types the regular's email: no token, their own token, a forged or another email's token.
+    async with impostor_http:
+        impostor = await add(impostor_gql, article, body="Impostor one", authorEmail=EMAIL.upper())
+        assert impostor["status"] == "PENDING" and impostor["commenterToken"] != regular["commenterToken"]
+        other = await add(impostor_gql, article, body="From another reader", authorEmail="other@example.com")
+        await comments.moderate((await models.Comment.get(body="From another reader")).id, "approve")
+        attempts = [impostor["commenterToken"], regular["commenterToken"][:-4] + "0000", other["commenterToken"]]
+        for n, token in enumerate(attempts):
+            result = await add(impostor_gql, article, body=f"Impostor attempt {n}", commenterToken=token)
+            assert result["status"] == "PENDING" and result["errors"] == [], (token, result)
+    # The regular, with the token the first post returned, is known (any case of the same email).
+    back = await add(gql, article, body="Back again", authorEmail=EMAIL.title(), commenterToken=regular["commenterToken"])
+    assert back["status"] == "APPROVED" and back["commenterToken"] == regular["commenterToken"]
+    statuses = dict(await models.Comment.all().values_list("body", "status"))
+    assert [body for body, status in statuses.items() if status == CommentStatus.APPROVED] == [
+        "A thoughtful first comment", "From another reader", "Back again"]
+    # Once moderators remove the comment the token came with, it approves nothing.
+    await comments.moderate((await models.Comment.get(body="A thoughtful first comment")).id, "remove")
+    later = await add(gql, article, body="Later still", commenterToken=regular["commenterToken"])
+    assert later["status"] == "PENDING" and later["commenterToken"] != regular["commenterToken"]
+
+
 async def test_known_commenters_can_be_auto_approved(client, gql):
     article = await make_article()
     await models.SiteSettings.create(name="Site", auto_approve_known_commenters=True)
-    assert (await add(gql, article, body="First"))["status"] == "PENDING"
+    first = await add(gql, article, body="First")
+    assert first["status"] == "PENDING" and first["commenterToken"]
     await comments.moderate((await models.Comment.get(body="First")).id, "approve")
-    again = await add(gql, article, body="Second")
-    assert again["status"] == "APPROVED"
+    again = await add(gql, article, body="Second", commenterToken=first["commenterToken"])
+    assert again["status"] == "APPROVED" and again["commenterToken"] == first["commenterToken"]
     thread = (await gql(THREAD, {"p": article.url_path}))["page"]
     assert thread["commentCount"] == 2 and [e["node"]["body"] for e in thread["comments"]["edges"]] == ["First", "Second"]
 

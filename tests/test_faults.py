@@ -31,6 +31,7 @@ pytestmark = pytest.mark.faults
 SECONDS = float(os.environ.get("MASTHEAD_SOAK_SECONDS", "4"))
 ARTICLE = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
 LOAD_ENV = {"MASTHEAD_COMMENT_RATE_CLIENT": "1000000/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "1000000/60",
+            "MASTHEAD_COMMENT_MIN_SECONDS": "0",
             "MASTHEAD_RATE_POINTS": "0", "MASTHEAD_BACKGROUND_JOBS": "0"}
 ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } errors { code message } } }"""
 READ = """query($p: String!) { page(urlPath: $p) { title ... on ArticlePage { commentCount comments(first: 5) { totalCount } } } }"""
@@ -40,6 +41,7 @@ READ = """query($p: String!) { page(urlPath: $p) { title ... on ArticlePage { co
 class Load:
     base: str
     article_id: str
+    form_token: str
     writers: int = 4
     readers: int = 4
     acknowledged: set[str] = field(default_factory=set)
@@ -67,7 +69,7 @@ class Load:
         while not self.stop.is_set():
             marker = f"soak-{uuid.uuid4().hex}"
             variables = {"input": {"articleId": self.article_id, "authorName": f"Writer {n}", "authorEmail": f"w{n}@example.org",
-                                   "body": marker, "idempotencyKey": marker}}
+                                   "body": marker, "idempotencyKey": marker, "formToken": self.form_token}}
             for _attempt in range(30):  # retry unanswered posts with the same key, as a client would
                 try:
                     response = await http.post("/graphql", json={"query": ADD, "variables": variables})
@@ -115,9 +117,13 @@ class Load:
         return summary
 
 
-async def _article_id(base: str) -> str:
+async def _open_form(base: str) -> tuple[str, str]:
+    """The article's id and a comment formToken, as a frontend gets them."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        return (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        article_id = (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        answer = await http.post("/graphql", json={"query": "query($id: ID!) { commentFormToken(articleId: $id) }",
+                                                   "variables": {"id": article_id}})
+        return article_id, answer.json()["data"]["commentFormToken"]
 
 
 def stored_markers(url: str) -> collections.Counter:
@@ -143,7 +149,7 @@ def assert_exactly_once(load: Load, url: str) -> collections.Counter:
 async def test_sqlite_sigkill_mid_write_loses_nothing_and_stays_intact(scratch_database, serve):
     url = await scratch_database("sqlite", migrated=False)
     server = serve(url, "--seed-demo", env=LOAD_ENV)
-    load = Load(server.base, await _article_id(server.base), writers=8, readers=2)
+    load = Load(server.base, *await _open_form(server.base), writers=8, readers=2)
     restarted = {}
 
     async def during() -> None:
@@ -168,7 +174,7 @@ async def test_sqlite_sigkill_mid_write_loses_nothing_and_stays_intact(scratch_d
 async def test_sqlite_sixteen_concurrent_writers_never_see_a_lock(scratch_database, serve):
     url = await scratch_database("sqlite", migrated=False)
     server = serve(url, "--seed-demo", "--workers", "2", env=LOAD_ENV)
-    load = Load(server.base, await _article_id(server.base), writers=16, readers=2)
+    load = Load(server.base, *await _open_form(server.base), writers=16, readers=2)
     await load.run(lambda: asyncio.sleep(SECONDS))
     server.stop()
     stored = assert_exactly_once(load, url)
@@ -180,7 +186,7 @@ async def test_sqlite_sixteen_concurrent_writers_never_see_a_lock(scratch_databa
 async def test_sigterm_under_load_finishes_what_it_acknowledged(backend, scratch_database, serve):
     url = await scratch_database(backend, migrated=False)
     server = serve(url, "--seed-demo", env=LOAD_ENV)
-    load = Load(server.base, await _article_id(server.base), writers=6, readers=2)
+    load = Load(server.base, *await _open_form(server.base), writers=6, readers=2)
 
     async def during() -> None:
         await asyncio.sleep(SECONDS / 2)
@@ -211,7 +217,7 @@ def _pg_can_restart() -> bool:
 async def test_postgres_restart_mid_load_recovers_without_a_service_restart(mode, scratch_database, serve):
     url = await scratch_database("postgres", migrated=False)
     server = serve(url, "--seed-demo", env=LOAD_ENV)
-    load = Load(server.base, await _article_id(server.base), writers=4, readers=4)
+    load = Load(server.base, *await _open_form(server.base), writers=4, readers=4)
     marks = {}
 
     async def during() -> None:

@@ -211,6 +211,11 @@ async def test_production_hides_schema_details_from_anonymous_callers(demo_site,
 ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { status comment { id } errors { code field } } }"""
 
 
+async def form_token(gql, article_id: str) -> str:
+    """As a frontend does when it shows the comment form."""
+    return (await gql("query($id: ID!) { commentFormToken(articleId: $id) }", {"id": article_id}))["commentFormToken"]
+
+
 async def test_a_retried_comment_with_an_idempotency_key_is_stored_once(demo_site, gql):
     import asyncio
 
@@ -218,7 +223,8 @@ async def test_a_retried_comment_with_an_idempotency_key_is_stored_once(demo_sit
 
     article = (await gql('{ page(urlPath: "/world-news/valdessa-korvany-leaders-meet-portaven-summit/") { id } }'))["page"]["id"]
     comment = {"articleId": article, "authorName": "Retry", "authorEmail": "retry@example.org",
-               "body": "Posted once, whatever the network does.", "idempotencyKey": "3f1c9a70-retry-key"}
+               "body": "Posted once, whatever the network does.", "idempotencyKey": "3f1c9a70-retry-key",
+               "formToken": await form_token(gql, article)}
     before = await models.Comment.all().count()
     first, second = await asyncio.gather(post(demo_site, ADD, {"input": comment}), post(demo_site, ADD, {"input": comment}))
     again = await post(demo_site, ADD, {"input": comment})  # a retry after a timeout
@@ -400,10 +406,13 @@ async def test_clients_behind_a_proxy_are_told_apart_by_every_forwarded_line(dem
     assert again.status_code == 429  # the proxy's own line names the client, whatever the client wrote
     # Comment limits follow the forwarded client too: two readers behind one CDN both get to post.
     article_id = (await gql('{ page(urlPath: "%s") { id } }' % article["urlPath"]))["page"]["id"]
+    token = await form_token(gql, article_id)
     for n, reader in enumerate(("198.51.100.1", "198.51.100.2")):
         posted = await limited.post("/graphql", headers={"X-Forwarded-For": reader}, json={"query": ADD, "variables": {"input": {
-            "articleId": article_id, "authorName": f"Reader {n}", "authorEmail": f"r{n}@example.org", "body": f"Hello {n}"}}})
+            "articleId": article_id, "authorName": f"Reader {n}", "authorEmail": f"r{n}@example.org", "body": f"Hello {n}",
+            "formToken": token}}})
         assert posted.json()["data"]["addComment"]["errors"] == []
     refused = await limited.post("/graphql", headers={"X-Forwarded-For": "198.51.100.1"}, json={"query": ADD, "variables": {"input": {
-        "articleId": article_id, "authorName": "Reader 0", "authorEmail": "r0b@example.org", "body": "Again"}}})
+        "articleId": article_id, "authorName": "Reader 0", "authorEmail": "r0b@example.org", "body": "Again",
+        "formToken": token}}})
     assert refused.json()["data"]["addComment"]["errors"][0]["code"] == "RATE_LIMITED"

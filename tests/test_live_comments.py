@@ -12,6 +12,9 @@ import websockets
 from conftest import BACKENDS, run_cli
 
 ARTICLE = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+FORM_TOKEN = "query($id: ID!) { commentFormToken(articleId: $id) }"
+# The contract's AddComment, also asking for the commenter token (to be known later).
+ADD_KNOWN = "mutation($input: AddCommentInput!) { addComment(input: $input) { status comment { id } errors { code } commenterToken } }"
 MODERATE = 'mutation($id: ID!) { moderateComment(id: $id, action: APPROVE) { errors { code } } }'
 
 
@@ -24,10 +27,21 @@ async def subscribe(base: str, query: str, article_id: str):
     return ws
 
 
+async def form_token(http: httpx.AsyncClient, article_id: str) -> str:
+    """As a frontend does when it shows the comment form."""
+    response = await http.post("/graphql", json={"query": FORM_TOKEN, "variables": {"id": article_id}})
+    return response.json()["data"]["commentFormToken"]
+
+
+async def add_comment(http: httpx.AsyncClient, contract, article_id: str, body: str, query: str | None = None, **extra) -> dict:
+    response = await http.post("/graphql", json={"query": query or contract["AddComment"], "variables": {"input": {
+        "articleId": article_id, "authorName": "Live reader", "authorEmail": "live@example.com", "body": body,
+        "formToken": await form_token(http, article_id), **extra}}})
+    return response.json()["data"]["addComment"]
+
+
 async def post_comment(http: httpx.AsyncClient, contract, article_id: str, body: str) -> str:
-    response = await http.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
-        "articleId": article_id, "authorName": "Live reader", "authorEmail": "live@example.com", "body": body}}})
-    result = response.json()["data"]["addComment"]
+    result = await add_comment(http, contract, article_id, body)
     assert result["status"] == "PENDING", result
     return result["comment"]["id"]
 
@@ -108,9 +122,7 @@ async def test_redis_carries_events_and_rate_limits_across_processes(scratch_dat
         article_id = (await a.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
         await post_comment(a, contract, article_id, "Second from this client")
         await post_comment(b, contract, article_id, "Third from this client")
-        response = await a.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
-            "articleId": article_id, "authorName": "R", "authorEmail": "r4@example.com", "body": "Fourth"}}})
-        (error,) = response.json()["data"]["addComment"]["errors"]
+        (error,) = (await add_comment(a, contract, article_id, "Fourth", authorEmail="r4@example.com"))["errors"]
         assert error["code"] == "RATE_LIMITED"
 
 
@@ -118,20 +130,24 @@ async def test_auto_approved_comments_are_delivered_on_post(scratch_database, se
     import sqlite3
 
     url = await scratch_database("sqlite", migrated=False)
-    server = serve(url, "--seed-demo")
+    server = serve(url, "--seed-demo", env={"MASTHEAD_COMMENT_MIN_SECONDS": "0"})  # this test posts at once
     conn = sqlite3.connect(url.split("://", 1)[1])
     with conn:
         conn.execute("UPDATE site_settings SET auto_approve_known_commenters = 1")
-        # The demo's approved commenters are "known": reuse one's email.
-        email = conn.execute("SELECT author_email FROM comment WHERE status = 'approved' LIMIT 1").fetchone()[0]
     conn.close()
+    moderator = run_cli("token", "create", "--role", "moderator", "--name", "m", database_url=url).stdout.strip().splitlines()[-1]
     async with httpx.AsyncClient(base_url=server.base) as http:
         article_id = (await http.post("/graphql", json={"query": '{ page(urlPath: "%s") { id } }' % ARTICLE})).json()["data"]["page"]["id"]
+        first = await add_comment(http, contract, article_id, "My first words here", query=ADD_KNOWN)
+        assert first["status"] == "PENDING" and first["commenterToken"]
+        approved = await http.post("/graphql", json={"query": MODERATE, "variables": {"id": first["comment"]["id"]}},
+                                   headers={"Authorization": f"Bearer {moderator}"})
+        assert approved.json()["data"]["moderateComment"]["errors"] == []
         ws = await subscribe(server.base, contract["CommentAdded"], article_id)
         try:
-            response = await http.post("/graphql", json={"query": contract["AddComment"], "variables": {"input": {
-                "articleId": article_id, "authorName": "Regular", "authorEmail": email, "body": "Back again"}}})
-            result = response.json()["data"]["addComment"]
+            # Known by the token the first post returned, not by the email.
+            result = await add_comment(http, contract, article_id, "Back again", query=ADD_KNOWN,
+                                       commenterToken=first["commenterToken"])
             assert result["status"] == "APPROVED"
             message = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert message["payload"]["data"]["commentAdded"]["id"] == result["comment"]["id"]

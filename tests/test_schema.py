@@ -57,13 +57,16 @@ async def test_every_operation_runs_on_the_demo_site(demo_site, gql, client):
 
     node_id = (await gql('{ page(urlPath: "/world-news/") { id } }'))["page"]["id"]
     article_id = (await gql('{ page(urlPath: "%s") { id } }' % EXAMPLE_VARIABLES["ArticlePage"]["urlPath"]))["page"]["id"]
+    form = await gql("query($id: ID!) { commentFormToken(articleId: $id) }", {"id": article_id})  # as a frontend does
     pending = await models.Comment.filter(status=models.CommentStatus.PENDING).first()
     raw, _ = await auth.create_token(name="ops", role=models.Role.MODERATOR)
     moderator = {"Authorization": f"Bearer {raw}"}
     variables = {
         **EXAMPLE_VARIABLES,
         "Node": {"id": node_id},
-        "AddComment": {"input": {"articleId": article_id, "authorName": "Op", "authorEmail": "op@example.com", "body": "Example."}},
+        "AddComment": {"input": {"articleId": article_id, "authorName": "Op", "authorEmail": "op@example.com", "body": "Example.",
+                                 "formToken": form["commentFormToken"]}},
+        "CommentForm": {"articleId": article_id},
         "ModerateComment": {"id": ids.to_global_id("Comment", pending.id), "action": "APPROVE"},
     }
     for path in sorted(OPERATIONS.glob("*.graphql")):
@@ -77,6 +80,8 @@ async def test_every_operation_runs_on_the_demo_site(demo_site, gql, client):
         body = response.json()
         assert "errors" not in body, (path.name, body)
         assert any(value for value in body["data"].values()), f"{path.name} returned nothing"
+        if path.stem == "AddComment":
+            assert body["data"]["addComment"]["errors"] == [], body
 
 
 def test_direct_resolvers_only_read_the_context():
