@@ -807,12 +807,10 @@ class EditorialQuery:
         total = await query.count()
         if after is not None:
             try:
-                parts = content.decode_cursor(after, "r")
+                number = content.number_cursor(after, "r")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
-            if len(parts) != 1 or not is_number(parts[0]):
-                raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
-            query = query.filter(number__lt=int(parts[0]))
+            query = query.filter(number__lt=number)
         # One more than the page holds tells hasNextPage, one more again is the last one's
         # predecessor: with the page row, every revision's fields come without further reads.
         rows = await query.order_by("-number").limit(first + 2)

@@ -86,7 +86,7 @@ def form_token(settings: Settings, article_id: int, issued: float | None = None)
 
 def _form_token_ok(settings: Settings, token: str, article_id: int) -> bool:
     parts = token.split(".")
-    if len(parts) != 3 or not is_number(parts[0]) or not is_number(parts[1]):
+    if len(parts) != 3 or not all(is_number(part) and len(part) <= 18 for part in parts[:2]):
         return False
     expected = form_token(settings, int(parts[0]), int(parts[1]))
     if not hmac.compare_digest(expected, token) or int(parts[0]) != article_id:
