@@ -100,3 +100,23 @@ async def test_forged_cursors_with_huge_numbers_or_bad_dates_are_bad_user_input(
         assert body.get("data") is None or "errors" in body or body["data"], body
         if body.get("errors"):
             assert {e["extensions"]["code"] for e in body["errors"]} <= {"BAD_USER_INPUT", "INVALID"}, body
+
+
+UPLOAD = "mutation($file: Upload!) { uploadImage(file: $file, alt: \"x\") { errors { code message } } }"
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024, 12 * 1024 * 1024])
+@pytest.mark.parametrize("shape", ["file", "field", "operations"])
+@pytest.mark.parametrize("authorization", ["Bearer junk", "Bearer " + "x" * 5000, "Basic \x7f\x01"])
+async def test_multipart_with_a_junk_authorization_header_gets_a_clean_refusal(client, size, shape, authorization):
+    import orjson
+
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * size
+    operations = orjson.dumps({"query": UPLOAD + " " * (size if shape == "operations" else 0), "variables": {"file": None}})
+    files = {"operations": (None, operations, "application/json"),
+             "map": (None, b'{"0": ["variables.file"]}', "application/json"),
+             "0": ("big.png", big, "image/png") if shape == "file" else (None, big if shape == "field" else b"x", "image/png")}
+    response = await client.post("/graphql", files=files, headers={"Authorization": authorization})
+    assert response.status_code < 500, response.text[:500]
+    if response.headers.get("content-type", "").startswith("application/json"):
+        assert_coded(response.json())
