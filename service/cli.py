@@ -134,6 +134,7 @@ def cmd_serve(args, settings: Settings) -> int:
         workers=args.workers,
         log_level="info",
         access_log=args.access_log,
+        http="service.serving:GracefulHttpToolsProtocol",
     )
     return 0
 

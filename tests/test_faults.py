@@ -324,3 +324,67 @@ async def test_postgres_terminated_backends_answer_503_never_500(scratch_databas
     assert set(load.codes) <= {"DATABASE_UNAVAILABLE"}, load.codes
     assert not any(isinstance(k, int) and k >= 500 and k != 503 for k in load.statuses), load.statuses
     assert "unexpected error" not in log, log[log.find("unexpected error") - 200:][:3000]
+
+
+def _read_response(sock) -> tuple[bytes, bytes] | None:
+    """(head, body) of one HTTP response, or None if the connection ended first (a reset raises)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next((line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), b"0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return head.lower(), body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_sigterm_answers_the_next_request_on_kept_alive_connections_with_connection_close(backend, scratch_database, serve):
+    """After SIGTERM each kept-alive connection's next request is answered (Connection: close), never reset."""
+    server = serve(await scratch_database(backend), "--no-migrate", env=LOAD_ENV)
+    outcomes = await asyncio.to_thread(_sigterm_with_kept_alive_connections, server)
+    print(f"\nSIGTERM keep-alive outcomes: {dict(outcomes)}")
+    assert outcomes == {"answered, connection: close": 8}, outcomes
+
+
+def _sigterm_with_kept_alive_connections(server, connections: int = 8) -> collections.Counter:
+    import select
+    import socket
+
+    request = b"GET /healthz HTTP/1.1\r\nHost: masthead\r\n\r\n"
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(connections)]
+    for sock in sockets:  # each connection kept alive after one answered request
+        sock.sendall(request)
+        assert b" 200 " in _read_response(sock)[0].split(b"\r\n")[0]
+    server.process.send_signal(signal.SIGTERM)
+    outcomes = collections.Counter()
+    pending = list(sockets)
+    deadline = time.monotonic() + 10
+    while pending and time.monotonic() < deadline:
+        for sock in list(pending):
+            if select.select([sock], [], [], 0)[0] and not sock.recv(1, socket.MSG_PEEK):
+                outcomes["closed before a request"] += 1  # a clean FIN before anything was sent
+                pending.remove(sock)
+                continue
+            try:
+                sock.sendall(request)
+                answer = _read_response(sock)
+            except ConnectionResetError:
+                answer, outcomes["reset"] = None, outcomes["reset"] + 1
+            if answer is None:
+                outcomes["request lost"] += 1
+                pending.remove(sock)
+            elif b"connection: close" in answer[0]:
+                outcomes["answered, connection: close"] += 1
+                pending.remove(sock)
+        time.sleep(0.02)
+    for sock in sockets:
+        sock.close()
+    server.process.wait(timeout=30)
+    return outcomes
