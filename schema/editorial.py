@@ -8,7 +8,7 @@ it is not empty. Queries that only editors may make raise a coded GraphQL error.
 
 from __future__ import annotations
 
-from service.errors import is_number
+from service.errors import is_row_id
 
 from datetime import datetime
 from enum import Enum
@@ -38,7 +38,7 @@ REVISION = "PageRevision"
 def _plain_id(value: str | None, field: str) -> int | None:
     if value is None:
         return None
-    if not is_number(str(value)) or len(str(value)) > 18:
+    if not is_row_id(str(value)):
         raise service_errors.UserError(f"{camel(field)} must be a numeric id.", service_errors.ErrorCode.INVALID, field=field)
     return int(value)
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import orjson
 
 from service import db, models
-from service.errors import ErrorCode, UserError, is_number
+from service.errors import ErrorCode, UserError, is_row_id
 from service.models import CommentStatus, PageKind
 
 
@@ -249,9 +249,6 @@ def decode_cursor(cursor: str, kind: str) -> list[str]:
     return rest.split("|")
 
 
-# Ids and offsets in cursors stay well inside a signed 64-bit column (and a float's
-# exact integers); a forged larger one would overflow the driver, not find a row.
-_CURSOR_NUMBER_DIGITS = 15
 
 
 def _invalid_cursor(cursor: str) -> UserError:
@@ -259,7 +256,7 @@ def _invalid_cursor(cursor: str) -> UserError:
 
 
 def _cursor_number(part: str, cursor: str) -> int:
-    if not is_number(part) or len(part) > _CURSOR_NUMBER_DIGITS:
+    if not is_row_id(part):  # ids, revision numbers and offsets: a forged larger one overflows the driver
         raise _invalid_cursor(cursor)
     return int(part)
 

@@ -120,3 +120,16 @@ async def test_multipart_with_a_junk_authorization_header_gets_a_clean_refusal(c
     assert response.status_code < 500, response.text[:500]
     if response.headers.get("content-type", "").startswith("application/json"):
         assert_coded(response.json())
+
+
+@pytest.mark.parametrize("pk", [2**31, 2**31 - 1, 10**17])
+async def test_ids_past_the_integer_column_are_not_found_not_500(demo_site, pk):
+    raw, _ = await auth.create_token(name="edge-admin", role=Role.ADMIN)
+    node = base64.b64encode(f"ArticlePage:{pk}".encode()).decode()
+    cursor = forged(f"a:2000-01-01T00:00:00+00:00|{pk}")
+    body = await post(demo_site, "query($id: ID!, $c: String) { node(id: $id) { id } articles(first: 1, after: $c) { edges { node { id } } } }",
+                      {"id": node, "c": cursor})
+    await post(demo_site, "mutation($id: ID!) { publishPage(id: $id) { errors { code } } }", {"id": node}, token=raw)
+    await post(demo_site, 'mutation($id: ID!) { addComment(input: {articleId: $id, authorName: "a", authorEmail: "a@example.org", body: "b"}) { errors { code } } }',
+               {"id": node})
+    assert body.get("errors") or body["data"]["node"] is None, body
