@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema import editorial, executor, guard, ids
+from schema import editorial, executor, guard, ids, scalars
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
@@ -123,6 +123,7 @@ schema = MastheadSchema(
     types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
     extensions=[guard.Guard],
     execution_context_class=executor.Executor,
+    scalar_overrides=scalars.SCALAR_OVERRIDES,
 )
 
 

@@ -8,7 +8,7 @@ it is not empty. Queries that only editors may make raise a coded GraphQL error.
 
 from __future__ import annotations
 
-from service.errors import is_number
+from service.errors import is_row_id
 
 from datetime import datetime
 from enum import Enum
@@ -51,7 +51,7 @@ def _window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
 def _plain_id(value: str | None, field: str) -> int | None:
     if value is None:
         return None
-    if not is_number(str(value)) or len(str(value)) > 18:
+    if not is_row_id(str(value)):
         raise service_errors.UserError(f"{camel(field)} must be a numeric id.", service_errors.ErrorCode.INVALID, field=field)
     return int(value)
 
@@ -841,12 +841,10 @@ class EditorialQuery:
         total = await query.count()
         if after is not None:
             try:
-                parts = content.decode_cursor(after, "r")
+                number = content.number_cursor(after, "r")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
-            if len(parts) != 1 or not is_number(parts[0]):
-                raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
-            query = query.filter(number__lt=int(parts[0]))
+            query = query.filter(number__lt=number)
         # One more than the page holds tells hasNextPage, one more again is the last one's
         # predecessor: with the page row, every revision's fields come without further reads.
         rows = await query.order_by("-number").limit(first + 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from service.errors import is_number
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -223,12 +222,9 @@ class ModerationQuery:
         after_id = None
         if after is not None:
             try:
-                parts = content.decode_cursor(after, "q")
+                after_id = content.number_cursor(after, "q")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
-            if len(parts) != 1 or not is_number(parts[0]):
-                raise BadInput(f"Invalid cursor {after[:64]!r}.", "after")
-            after_id = int(parts[0])
         rows, has_next = await comments.queue(Status(status.value), first, after_id)
         cursors = [content.encode_cursor("q", row.id) for row in rows]
         return ModerationCommentConnection(

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import orjson
 
 from service import db, models, visibility
-from service.errors import ErrorCode, UserError, is_number
+from service.errors import ErrorCode, UserError, is_row_id
 from service.models import CommentStatus, PageKind
 
 
@@ -263,23 +263,47 @@ def encode_cursor(kind: str, *parts: object) -> str:
 
 def decode_cursor(cursor: str, kind: str) -> list[str]:
     """Split a cursor of the given kind into its parts, or raise UserError."""
-    error = UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError):
-        raise error from None
+        raise _invalid_cursor(cursor) from None
     head, _, rest = raw.partition(":")
     if head != kind or not rest:
-        raise error
+        raise _invalid_cursor(cursor)
     return rest.split("|")
+
+
+
+
+def _invalid_cursor(cursor: str) -> UserError:
+    return UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
+
+
+def _cursor_number(part: str, cursor: str) -> int:
+    if not is_row_id(part):  # ids, revision numbers and offsets: a forged larger one overflows the driver
+        raise _invalid_cursor(cursor)
+    return int(part)
+
+
+def number_cursor(cursor: str, kind: str) -> int:
+    """The one number a cursor of this kind holds (an offset or a revision number), or UserError."""
+    parts = decode_cursor(cursor, kind)
+    if len(parts) != 1:
+        raise _invalid_cursor(cursor)
+    return _cursor_number(parts[0], cursor)
 
 
 def _keyset(cursor: str, kind: str) -> tuple[datetime, int]:
     parts = decode_cursor(cursor, kind)
-    if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]) or not is_number(parts[1]):
-        raise UserError(f"Invalid cursor {cursor[:64]!r}.", ErrorCode.INVALID, field="after")
-    moment = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
-    return moment, int(parts[1])
+    if len(parts) != 2 or not _CURSOR_TIME.match(parts[0]):
+        raise _invalid_cursor(cursor)
+    try:
+        moment = datetime.fromisoformat(parts[0].replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment.astimezone(timezone.utc)  # the ends of the calendar overflow here, not in the driver
+    except (ValueError, OverflowError):
+        raise _invalid_cursor(cursor) from None
+    return moment, _cursor_number(parts[1], cursor)
 
 
 def keyset_cursor(kind: str, moment: datetime, row_id: int) -> str:
@@ -386,10 +410,7 @@ async def list_articles(flt: ArticleFilter, first: int, after: str | None) -> Ar
             where.append("p.search_vector @@ q")
         offset = 0
         if after is not None:
-            parts = decode_cursor(after, "s")
-            if len(parts) != 1 or not is_number(parts[0]):
-                raise UserError(f"Invalid cursor {after[:64]!r}.", ErrorCode.INVALID, field="after")
-            offset = int(parts[0]) + 1
+            offset = number_cursor(after, "s") + 1
         params.extend([first + 1, offset])
         rows = await _fetch(
             f"SELECT {LIST_COLUMNS} FROM page p {join} WHERE {' AND '.join(where)} "

@@ -31,10 +31,14 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         # Writers wait for the lock instead of failing with "database is locked".
         url += ("&" if "?" in url else "?") + "busy_timeout=10000"
     connection: Any = url
-    if not url.startswith("sqlite") and settings.statement_timeout > 0:
-        # A runaway statement is stopped by PostgreSQL itself, whichever code sent it.
+    if not url.startswith("sqlite"):
         connection = expand_db_url(url)
-        connection["credentials"]["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}
+        if connection["engine"] == "tortoise.backends.asyncpg":
+            # Tortoise's client, hardened against connections the server closed (service/pgclient.py).
+            connection["engine"] = "service.pgclient"
+        if settings.statement_timeout > 0:
+            # A runaway statement is stopped by PostgreSQL itself, whichever code sent it.
+            connection["credentials"]["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}
         # Fail fast while the database is down (asyncpg waits 60 s to connect by default).
         connection["credentials"]["timeout"] = 3
     _STATEMENT_SECONDS[0] = settings.statement_timeout

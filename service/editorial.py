@@ -24,7 +24,7 @@ import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service import announcements, blocks, db, ids, models, pages, redirects, visibility, webhooks
+from service import announcements, blocks, ids, models, pages, redirects, visibility, webhooks
 from service.errors import ErrorCode, UserError, no_nul, required_text
 from service.models import PageKind
 

@@ -44,6 +44,14 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+MAX_ROW_ID = 2**31 - 1  # ids and numbers are INTEGER columns: PostgreSQL's driver refuses anything larger
+
+
+def is_row_id(text: str) -> bool:
+    """A number that can name a row: a larger one overflows the driver (a 500) rather than find nothing."""
+    return is_number(text) and len(text) <= 10 and int(text) <= MAX_ROW_ID
+
+
 def no_nul(value: str, field: str) -> str:
     """Refuse NUL characters: PostgreSQL cannot store them in text."""
     if "\x00" in value:

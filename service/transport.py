@@ -26,6 +26,8 @@ from pathlib import Path
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from strawberry.asgi import GraphQL
@@ -256,6 +258,12 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(415, "POST a JSON body (Content-Type: application/json).")
         try:
             data = await super().parse_http_body(request)
+        except MultiPartException as error:
+            # python-multipart refuses a part over its limit, or a malformed body: the client's fault.
+            status = 413 if "exceeded maximum size" in str(error) else 400
+            raise HTTPException(status, f"The multipart request was refused: {error}") from None
+        except StarletteHTTPException as error:
+            raise HTTPException(error.status_code, str(error.detail)) from None
         except (AttributeError, TypeError, KeyError, ValueError):
             raise HTTPException(400, "The body must be a JSON object with `query` (string), `variables` and "
                                      "`extensions` (objects) and `operationName` (string).") from None

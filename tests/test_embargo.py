@@ -183,7 +183,7 @@ class Site:
 async def test_embargo_matrix(client, section_window, article_window, action):
     site = Site(client)
     await site.build("T" if action == "move_into" else "S")
-    now, s, t = site.now, None, None
+    now = site.now
     s_final = _window(section_window, now)
     a_window = _window(article_window, now)
     parent = site.s

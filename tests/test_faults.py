@@ -19,12 +19,11 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import BACKENDS, run_cli
+from conftest import BACKENDS, create_postgres_database
 
 pytestmark = pytest.mark.faults
 
@@ -47,6 +46,7 @@ class Load:
     acknowledged: set[str] = field(default_factory=set)
     statuses: collections.Counter = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)
+    codes: collections.Counter = field(default_factory=collections.Counter)  # extensions.code of every error
     timeline: list[tuple[float, bool]] = field(default_factory=list)  # (time, a read succeeded)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -60,10 +60,16 @@ class Load:
             self.failures.append(f"{response.status_code}: {text[:200]}")
         if "database is locked" in text or "Traceback" in text:
             self.failures.append(f"leaked: {text[:200]}")
-        if response.status_code == 200 and "errors" in text:
+        if "errors" in text and response.headers.get("content-type", "").startswith("application/json"):
             for error in response.json().get("errors", []):
-                if not (error.get("extensions") or {}).get("code"):
+                code = (error.get("extensions") or {}).get("code")
+                self.codes[code] += 1
+                if not code:
                     self.failures.append(f"uncoded error: {error}")
+                elif code == "INTERNAL_SERVER_ERROR":
+                    self.failures.append(f"{response.status_code} unexpected error: {error}")
+                elif code == "DATABASE_UNAVAILABLE" and response.status_code != 503:
+                    self.failures.append(f"DATABASE_UNAVAILABLE with {response.status_code}")
 
     async def writer(self, http: httpx.AsyncClient, n: int) -> None:
         while not self.stop.is_set():
@@ -203,42 +209,39 @@ async def test_sigterm_under_load_finishes_what_it_acknowledged(backend, scratch
     assert not any(isinstance(k, int) and k >= 500 for k in load.statuses)
 
 
-def _pg_cluster() -> list[str]:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+@pytest.fixture(scope="module")
+def private_postgres():
+    """A PostgreSQL instance of this module's own, which its scenarios stop and restart."""
+    from private_postgres import PrivateCluster, binaries
+
+    if binaries() is None:
+        reason = "no PostgreSQL server binaries (initdb, pg_ctl) to run a private instance"
+        if os.environ.get("MASTHEAD_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
 
 
-def _pg_can_restart() -> bool:
-    return "postgres" in BACKENDS and Path("/etc/postgresql").is_dir() and os.geteuid() == 0
-
-
-@pytest.mark.skipif(not _pg_can_restart(), reason="needs the local PostgreSQL cluster and root to restart it")
-@pytest.mark.parametrize("mode", ["fast", "immediate"])
-async def test_postgres_restart_mid_load_recovers_without_a_service_restart(mode, scratch_database, serve):
-    url = await scratch_database("postgres", migrated=False)
-    server = serve(url, "--seed-demo", env=LOAD_ENV)
-    load = Load(server.base, *await _open_form(server.base), writers=4, readers=4)
-    marks = {}
+async def _restart_under_load(cluster, server, load: Load, mode: str, outage: float = 1.5) -> dict:
+    """Stop the cluster mid-load (`mode`), keep it down for `outage` seconds, start it, let load resume."""
+    marks: dict = {}
 
     async def during() -> None:
         await asyncio.sleep(SECONDS / 2)
         marks["down"] = time.monotonic()
         try:
-            stopped = await asyncio.to_thread(subprocess.run, [*_pg_cluster(), "stop", "-m", mode, "--", "-t", "8"],
-                                              capture_output=True, text=True)
-            if stopped.returncode != 0 and "does not shut down" in stopped.stderr:
-                # A fast shutdown waits for every client mid-handshake (authentication_timeout,
-                # 60 s): seen with asyncpg connects abandoned during the shutdown. Crash it instead.
-                marks["escalated"] = True
-                stopped = await asyncio.to_thread(subprocess.run, [*_pg_cluster(), "stop", "-m", "immediate"],
-                                                  capture_output=True, text=True)
-            assert stopped.returncode == 0 or "not running" in stopped.stderr, stopped.stdout + stopped.stderr
+            stopped = await asyncio.to_thread(cluster.stop, mode)
+            marks["escalated"] = getattr(stopped, "escalated", False)
             async with httpx.AsyncClient(base_url=server.base, timeout=5) as http:
                 marks["readyz_down"] = (await http.get("/readyz")).status_code
-            await asyncio.sleep(1.5)  # an outage the clients notice
+            await asyncio.sleep(outage)  # an outage the clients notice
         finally:
-            started = await asyncio.to_thread(subprocess.run, [*_pg_cluster(), "start"], capture_output=True, text=True)
-            assert started.returncode == 0 or "already running" in started.stderr, started.stdout + started.stderr
+            await asyncio.to_thread(cluster.start)
         marks["up"] = time.monotonic()
         deadline = marks["up"] + 10
         while time.monotonic() < deadline:
@@ -248,6 +251,15 @@ async def test_postgres_restart_mid_load_recovers_without_a_service_restart(mode
         await asyncio.sleep(SECONDS / 2)
 
     await load.run(during)
+    return marks
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+async def test_postgres_restart_mid_load_recovers_without_a_service_restart(mode, private_postgres, serve):
+    url = await create_postgres_database(private_postgres.url)
+    server = serve(url, "--seed-demo", env=LOAD_ENV)
+    load = Load(server.base, *await _open_form(server.base), writers=4, readers=4)
+    marks = await _restart_under_load(private_postgres, server, load, mode)
     recovered = [t for t, ok in load.timeline if ok and t > marks["up"]]
     failed_during = sum(1 for t, ok in load.timeline if not ok and marks["down"] <= t)
     async with httpx.AsyncClient(base_url=server.base, timeout=5) as http:
@@ -260,3 +272,125 @@ async def test_postgres_restart_mid_load_recovers_without_a_service_restart(mode
     assert marks["readyz_down"] == 503 and ready_after == 200
     assert recovered and recovered[0] - marks["up"] < 10
     assert failed_during > 0  # the outage was seen, and answered cleanly (checked in record())
+
+
+async def test_postgres_fast_restart_answers_every_failure_with_a_coded_503(private_postgres, serve):
+    """Concurrent writers and readers through a fast restart: each failure is 503 DATABASE_UNAVAILABLE."""
+    url = await create_postgres_database(private_postgres.url)
+    server = serve(url, "--seed-demo", env=LOAD_ENV)
+    load = Load(server.base, *await _open_form(server.base), writers=8, readers=8)
+
+    async def during() -> None:
+        for _ in range(3):  # each restart is a chance to catch an idle pooled connection mid-close
+            await asyncio.sleep(SECONDS / 4)
+            await asyncio.to_thread(private_postgres.stop, "fast")
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(private_postgres.start)
+        await asyncio.sleep(SECONDS / 2)
+
+    await load.run(during)
+    log = server.stop()
+    stored = assert_exactly_once(load, url)
+    load.report("postgres-fast-restart-codes", stored=sum(stored.values()), codes=dict(load.codes))
+    assert load.codes["DATABASE_UNAVAILABLE"] > 0, load.codes  # the outage was seen
+    assert set(load.codes) <= {"DATABASE_UNAVAILABLE"}, load.codes
+    assert not any(isinstance(k, int) and k >= 500 and k != 503 for k in load.statuses), load.statuses
+    assert "unexpected error" not in log, log[log.find("unexpected error") - 200:][:3000]
+    assert stored.keys() >= load.acknowledged and len(load.acknowledged) > 0
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL scenario")
+async def test_postgres_terminated_backends_answer_503_never_500(scratch_database, serve):
+    """The server closing pooled connections (pg_terminate_backend, as a restart does) under load."""
+    import asyncpg
+
+    url = await scratch_database("postgres", migrated=False)
+    server = serve(url, "--seed-demo", env=LOAD_ENV)
+    load = Load(server.base, *await _open_form(server.base), writers=8, readers=8)
+    name = url.rsplit("/", 1)[1]
+    terminated = []
+
+    async def during() -> None:
+        admin = await asyncpg.connect(url.replace(f"/{name}", "/postgres"))
+        try:
+            deadline = time.monotonic() + SECONDS
+            while time.monotonic() < deadline:  # only this test's database: other tests' sessions are untouched
+                rows = await admin.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                         "WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+                terminated.append(len(rows))
+                await asyncio.sleep(0.1)
+        finally:
+            await admin.close()
+
+    await load.run(during)
+    log = server.stop()
+    stored = assert_exactly_once(load, url)
+    load.report("postgres-terminated-backends", stored=sum(stored.values()), terminated=sum(terminated), codes=dict(load.codes))
+    assert sum(terminated) > 0 and len(load.acknowledged) > 0
+    assert set(load.codes) <= {"DATABASE_UNAVAILABLE"}, load.codes
+    assert not any(isinstance(k, int) and k >= 500 and k != 503 for k in load.statuses), load.statuses
+    assert "unexpected error" not in log, log[log.find("unexpected error") - 200:][:3000]
+
+
+def _read_response(sock) -> tuple[bytes, bytes] | None:
+    """(head, body) of one HTTP response, or None if the connection ended first (a reset raises)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next((line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), b"0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None
+        body += chunk
+    return head.lower(), body
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_sigterm_answers_the_next_request_on_kept_alive_connections_with_connection_close(backend, scratch_database, serve):
+    """After SIGTERM each kept-alive connection's next request is answered (Connection: close), never reset."""
+    server = serve(await scratch_database(backend), "--no-migrate", env=LOAD_ENV)
+    outcomes = await asyncio.to_thread(_sigterm_with_kept_alive_connections, server)
+    print(f"\nSIGTERM keep-alive outcomes: {dict(outcomes)}")
+    assert outcomes == {"answered, connection: close": 8}, outcomes
+
+
+def _sigterm_with_kept_alive_connections(server, connections: int = 8) -> collections.Counter:
+    import select
+    import socket
+
+    request = b"GET /healthz HTTP/1.1\r\nHost: masthead\r\n\r\n"
+    sockets = [socket.create_connection(("127.0.0.1", server.port), timeout=5) for _ in range(connections)]
+    for sock in sockets:  # each connection kept alive after one answered request
+        sock.sendall(request)
+        assert b" 200 " in _read_response(sock)[0].split(b"\r\n")[0]
+    server.process.send_signal(signal.SIGTERM)
+    outcomes = collections.Counter()
+    pending = list(sockets)
+    deadline = time.monotonic() + 10
+    while pending and time.monotonic() < deadline:
+        for sock in list(pending):
+            if select.select([sock], [], [], 0)[0] and not sock.recv(1, socket.MSG_PEEK):
+                outcomes["closed before a request"] += 1  # a clean FIN before anything was sent
+                pending.remove(sock)
+                continue
+            try:
+                sock.sendall(request)
+                answer = _read_response(sock)
+            except ConnectionResetError:
+                answer, outcomes["reset"] = None, outcomes["reset"] + 1
+            if answer is None:
+                outcomes["request lost"] += 1
+                pending.remove(sock)
+            elif b"connection: close" in answer[0]:
+                outcomes["answered, connection: close"] += 1
+                pending.remove(sock)
+        time.sleep(0.02)
+    for sock in sockets:
+        sock.close()
+    server.process.wait(timeout=30)
+    return outcomes
