@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from service import db, events
-from service.http import BodyLimit, SecurityHeaders
+from service.http import BodyLimit, Door, SecurityHeaders
 from service.transport import MastheadGraphQL
 from service.settings import Settings
 
@@ -168,7 +168,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                           allow_headers=["Authorization", "Content-Type", "GraphQL-Require-Preflight", "X-Request-Id"],
                           expose_headers=["X-Request-Id", "Retry-After"], max_age=600)]
               if settings.cors_origins else []),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST),
+            Middleware(Door, door=graphql.door),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST,
+                       anonymous_bytes=settings.anonymous_body_bytes),
         ],
         lifespan=lifespan,
     )

@@ -6,12 +6,37 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+class Door:
+    """Ask `door(request)` before a request to `path` is received: a Response refuses it unread.
+
+    It stands in front of BodyLimit, so a client over its budget costs a bucket
+    lookup, not a 1 MiB body read into memory (uvicorn discards what is unread).
+    """
+
+    def __init__(self, app: ASGIApp, door, path: str = "/graphql") -> None:
+        self.app, self.door, self.path = app, door, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path:
+            from starlette.requests import Request
+
+            refused = await self.door(Request(scope))
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
     """Refuse request bodies over a size with 413, before anything parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None,
+                 anonymous_bytes: int | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
         self.upload_bytes = upload_bytes or max_bytes
+        # Without an Authorization header nothing larger than the document and variables limits
+        # can run: refuse it from its Content-Length instead of receiving it.
+        self.anonymous_bytes = min(anonymous_bytes or max_bytes, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -20,7 +45,7 @@ class BodyLimit:
         headers = dict(scope["headers"])
         # File uploads (GraphQL multipart requests, which need a token) may be larger than queries.
         upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data") and b"authorization" in headers
-        limit = self.upload_bytes if upload else self.max_bytes
+        limit = self.upload_bytes if upload else self.max_bytes if b"authorization" in headers else self.anonymous_bytes
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(send, limit)

@@ -89,6 +89,11 @@ class Settings:
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
 
+    @property
+    def anonymous_body_bytes(self) -> int:
+        """The largest body an anonymous request can need: its documents and variables, and some JSON."""
+        return (self.max_document_bytes + self.max_variables_bytes) * max(1, self.batch_max) + 16_384
+
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"MASTHEAD_ENV must be one of {', '.join(ENVIRONMENTS)}; got {self.env!r}")

@@ -198,10 +198,10 @@ class MastheadGraphQL(GraphQL):
         if not isinstance(request, Request):
             return await super().run(request, *args, **kwargs)
         state = _state(request)
-        state["request_id"] = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        refused = await self._door(request, state)
-        if refused is not None:
-            return self._finish(request, refused, state)
+        if "client" not in state:  # the Door middleware has not seen it (an app built without it)
+            refused = await self.door(request)
+            if refused is not None:
+                return refused
         try:
             response = await super().run(request, *args, **kwargs)
         except HTTPException as error:
@@ -225,14 +225,19 @@ class MastheadGraphQL(GraphQL):
             await request.close()  # a multipart request's uploaded files are temporary files
         return self._finish(request, response, state)
 
-    async def _door(self, request: Request, state: dict) -> Response | None:
+    async def door(self, request: Request) -> Response | None:
         """Take one point from the caller's address before anything else; a 429 when none is left.
+
+        Runs as the outermost check (service.http.Door), before the body is even
+        received, so a client over budget costs a bucket lookup and nothing more.
 
         Bodies pay for their size too (a point per 16 KiB declared). Keyed by
         address, whatever the Authorization header says: authenticating
         is a database lookup, and a flood of made-up tokens must cost no more
         than any other flood. The operation's own points come later (the guard).
         """
+        state = _state(request)
+        state["request_id"] = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
         state["client"] = budget_key(client_address(request, self.settings.trusted_proxies))
         length = request.headers.get("content-length", "")
         size = int(length) if length.isdigit() and len(length) < 12 else 0
@@ -242,10 +247,10 @@ class MastheadGraphQL(GraphQL):
             state["prepaid"] = 1
             return None
         state["retry_after"] = wait
-        return JSONResponse({"errors": [{
+        return self._finish(request, JSONResponse({"errors": [{
             "message": f"Rate limit: this client spent its {self.settings.rate_points} points for the minute; "
                        f"retry in {wait} s.",
-            "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]})
+            "extensions": {"code": "RATE_LIMITED", "retryAfter": wait}}]}), state)
 
     async def parse_http_body(self, request):
         content_type = (request.content_type or "").split(";")[0].strip().lower()

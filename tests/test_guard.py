@@ -104,20 +104,28 @@ async def test_reading_a_new_document_is_charged_by_the_work_it_took(demo_site, 
     assert statuses[0] == 200 and 429 in statuses
 
 
-LARGE = 1_000_000
+def oversized(size: int) -> list[tuple[str, str]]:
+    return [
+        ("whitespace", "{ site { name } }" + " " * size),
+        ("comment", "{ site { name } }\n#" + "x" * size),
+        ("string", '{ redirect(path: "' + "x" * size + '") { target } }'),
+        ("block string", '{ redirect(path: """' + "x\n" * (size // 4) + '""") { target } }'),
+        ("syntax error", "{ site { name " + " " * size),
+    ]
 
 
-@pytest.mark.parametrize("name, document", [
-    ("whitespace", "{ site { name } }" + " " * LARGE),
-    ("comment", "{ site { name } }\n#" + "x" * LARGE),
-    ("string", '{ redirect(path: "' + "x" * LARGE + '") { target } }'),
-    ("block string", '{ redirect(path: """' + "x\n" * (LARGE // 4) + '""") { target } }'),
-    ("syntax error", "{ site { name " + " " * LARGE),
-])
+@pytest.mark.parametrize("name, document", oversized(60_000))
 async def test_oversized_documents_are_refused_before_lexing(demo_site, name, document):
     response = await post(demo_site, document, accept=GQL_RESPONSE)
     assert response.status_code == 400 and code(response) == "DOCUMENT_TOO_LARGE", response.text[:300]
     assert response.json()["errors"][0]["extensions"]["limit"] == 16_384 and "data" not in response.json()
+
+
+@pytest.mark.parametrize("name, document", oversized(1_000_000))
+async def test_anonymous_megabyte_bodies_are_refused_before_they_are_read(demo_site, name, document):
+    response = await post(demo_site, document, accept=GQL_RESPONSE)
+    assert response.status_code == 413 and code(response) == "PAYLOAD_TOO_LARGE", response.text[:300]
+    assert "data" not in response.json()
 
 
 async def test_editors_may_send_larger_documents(demo_site):
@@ -227,3 +235,53 @@ async def test_processes_share_one_budget_through_redis(scratch_database, serve,
         assert drained.status_code == 429 and drained.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         other = await b.post("/graphql", json={"query": "{ __typename }"}, headers={"X-Forwarded-For": fresh_address()})
         assert other.status_code == 200
+
+
+async def _unsent_body(app, headers: list[tuple[bytes, bytes]]) -> tuple[int, bool]:
+    """Send only a request's head to the ASGI app: (the status it answers, whether it asked for the body).
+
+    The body never comes: an app that waits for it hangs, which asyncio.wait_for turns into a failure."""
+    import asyncio
+
+    started: dict = {}
+    asked = asyncio.Event()
+    forever = asyncio.Event()
+
+    async def receive():
+        asked.set()
+        await forever.wait()
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            started["status"] = message["status"]
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+             "headers": headers, "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    await asyncio.wait_for(app(scope, receive, send), 10)
+    return started["status"], asked.is_set()
+
+
+async def test_a_client_over_budget_is_answered_before_its_body_is_received(demo_site, make_client):
+    limited = await make_client(rate_points=2, trusted_proxies=("127.0.0.1",), work_points_per_ms=0)
+    address = fresh_address()
+    for _ in range(2):
+        assert (await post(limited, "{ __typename }", **{"X-Forwarded-For": address})).status_code == 200
+    head = [(b"content-type", b"application/json"), (b"content-length", b"60000"),
+            (b"x-forwarded-for", address.encode())]
+    status, asked = await _unsent_body(limited._transport.app, head)
+    assert status == 429 and not asked
+
+
+async def test_anonymous_bodies_larger_than_anything_that_can_run_are_refused_unread(demo_site, make_client):
+    client = await make_client()
+    settings = Settings()
+    too_big = str(settings.anonymous_body_bytes + 1).encode()
+    status, asked = await _unsent_body(client._transport.app, [(b"content-type", b"application/json"),
+                                                              (b"content-length", too_big)])
+    assert status == 413 and not asked
+    # With an Authorization header (an editor's larger documents) the body is read; this one is junk JSON.
+    body = b'{"query": "{ __typename }", "pad": "' + b" " * settings.anonymous_body_bytes + b'"}'
+    answered = await client.post("/graphql", content=body, headers={"Content-Type": "application/json",
+                                                                    "Authorization": "Bearer junk"})
+    assert answered.status_code == 200 and answered.json()["data"] == {"__typename": "Query"}
