@@ -9,7 +9,7 @@ COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install serve test soak bench bench-abuse schema clean
+.PHONY: install serve test soak bench bench-abuse bench-restart schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -42,6 +42,10 @@ bench: install
 ## documents the limits let through (and flooding once their budgets are spent)
 bench-abuse: install
 	$(BIN)/python bench/abuse.py
+
+## Seconds from `masthead serve` (nothing to migrate) to its first answer, and from SIGTERM to exit
+bench-restart: install
+	$(BIN)/python bench/restart.py
 
 ## Regenerate schema/schema.graphql from the code
 schema: install
