@@ -29,3 +29,34 @@ async def test_a_socket_operation_within_budget_costs_what_it_costs_over_http(ap
         codes.append(error_code(answer) if answer["type"] == "error" else "ok")
     assert codes == ["ok"] * 3 + ["RATE_LIMITED"], codes
     await socket.finish()
+
+
+ARTICLE_ID = '{ page(urlPath: "/world-news/valdessa-korvany-leaders-meet-portaven-summit/") { id } }'
+FORM_TOKEN = "query($id: ID!) { commentFormToken(articleId: $id) }"
+ADD_COMMENT = "mutation($input: AddCommentInput!) { addComment(input: $input) { status errors { code } } }"
+
+
+async def test_an_ipv6_client_cannot_dodge_the_comment_limit_by_walking_its_64(demo_site, database_url):
+    # The cost budget keys an IPv6 client by its /64 (a customer's whole block); the comment
+    # limit keyed the full address, so each of 2**64 addresses got its own five posts.
+    import httpx
+    from dataclasses import replace
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0),
+                       trusted_proxies=("127.0.0.1",), comment_rate_client=(2, 60), comment_min_seconds=0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://t") as http:
+        article = (await http.post("/graphql", json={"query": ARTICLE_ID})).json()["data"]["page"]["id"]
+        token = (await http.post("/graphql", json={"query": FORM_TOKEN, "variables": {"id": article}})).json()
+        answers = []
+        for n in range(3):
+            variables = {"input": {"articleId": article, "formToken": token["data"]["commentFormToken"],
+                                   "authorName": "Walker", "authorEmail": f"walker{n}@example.org",
+                                   "body": f"Comment number {n}"}}
+            answer = await http.post("/graphql", json={"query": ADD_COMMENT, "variables": variables},
+                                     headers={"X-Forwarded-For": f"2001:db8:5:7::{n + 1:x}"})
+            payload = answer.json()["data"]["addComment"]
+            answers.append(payload["errors"][0]["code"] if payload["errors"] else payload["status"])
+    assert answers == ["PENDING", "PENDING", "RATE_LIMITED"], answers
