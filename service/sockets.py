@@ -138,11 +138,11 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                 context.connection_params = self._connection_context.connection_params
                 context.deadline = deadline
                 context.request_id = request_id
+                if not await self._door(operation, context):  # as over HTTP: the address pays before a token lookup
+                    return
                 if context.bearer() is not None and await context.token() is None:
                     self.operations.pop(operation.id, None)
                     await self._forbid()
-                    return
-                if not await self._door(operation, context):
                     return
                 _operation_context.set(context)
                 await super().run_operation(operation)
