@@ -482,6 +482,9 @@ class Guard(SchemaExtension):
         state = getattr(request_context.request, "scope", {}).get("masthead", {})
         if client == address and state.get("prepaid"):
             points -= state.pop("prepaid")  # the point paid at the door (once a request, batch or not)
+        elif client == address and getattr(request_context, "prepaid", 0):
+            points -= request_context.prepaid  # a WebSocket operation's door (service.sockets)
+            request_context.prepaid = 0
         wait = await budget.take(client, points) if points > 0 else 0
         if not wait:
             return None

@@ -140,12 +140,13 @@ class ModerateCommentPayload:
 
 
 def _client_ip(info: Info) -> str:
-    from service.transport import client_address
+    from service.transport import budget_key, client_address
 
     request = info.context.request
     if request is None:
         return "unknown"
-    return client_address(request, info.context.settings.trusted_proxies)
+    # Keyed as the cost budget is: an IPv6 client by its /64, which it can walk at will.
+    return budget_key(client_address(request, info.context.settings.trusted_proxies))
 
 
 def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:

@@ -138,6 +138,8 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                 context.connection_params = self._connection_context.connection_params
                 context.deadline = deadline
                 context.request_id = request_id
+                if not await self._door(operation, context):  # as over HTTP: the address pays before a token lookup
+                    return
                 if context.bearer() is not None and await context.token() is None:
                     self.operations.pop(operation.id, None)
                     await self._forbid()
@@ -152,6 +154,26 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                                  "TIMEOUT")
                 with suppress(WebSocketDisconnected, RuntimeError):
                     await self.send_message({"id": operation.id, "type": "error", "payload": [error.formatted]})
+
+    async def _door(self, operation, context) -> bool:
+        """HTTP's door (service.transport) for one operation: a point from the address, and its
+        size's, before the document is read; refused with RATE_LIMITED when none is left."""
+        from schema.guard import _address
+        from service.transport import BODY_POINT_BYTES
+
+        budget = getattr(self.view, "budget", None)
+        if budget is None:
+            return True
+        size = len(operation.query) + len(orjson.dumps(operation.variables or {}, default=str))
+        wait = await budget.take(_address(self.websocket.ws, self.settings), 1 + size // BODY_POINT_BYTES)
+        if not wait:
+            context.prepaid = 1  # the guard takes the operation's points less this one
+            return True
+        error = GraphQLError(
+            f"Rate limit: this client spent its {self.settings.rate_points} points for the minute; retry in {wait} s.",
+            extensions={"code": "RATE_LIMITED", "retryAfter": wait})
+        await operation.send_operation_message({"id": operation.id, "type": "error", "payload": [error.formatted]})
+        return False
 
     async def _send_result_stream(self, operation, result_source) -> None:
         try:
