@@ -332,7 +332,7 @@ class Guard(SchemaExtension):
                 finally:
                     await self._charge_work(time.thread_time() - started)
                 if cacheable:
-                    self._parsed.put((query, tokens), found)
+                    self._remember(self._parsed, (query, tokens), found)
             context.graphql_document = found
         yield
 
@@ -407,6 +407,8 @@ class Guard(SchemaExtension):
         if not errors:
             errors = self._validate(context, document, settings, editor)
         await self._charge_work(time.thread_time() - started)
+        if errors:
+            self._forget_new()
         if cost is not None and not errors:
             context.cost = cost
             if request is not None and settings is not None:
@@ -415,6 +417,21 @@ class Guard(SchemaExtension):
                     errors = [problem]
         context.pre_execution_errors = errors
         yield
+
+    def _remember(self, cache: _LRU, key, value) -> None:
+        """Cache what this request learnt, noting it while the document is new (not yet known valid)."""
+        cache.put(key, value)
+        self.__dict__.setdefault("_new", []).append((cache, key))
+
+    def _forget_new(self) -> None:
+        """A new document that was refused leaves no trace in the caches.
+
+        Hostile documents are new every time: kept, hundreds of their syntax trees
+        would sit in memory, and every full garbage collection would walk them
+        (tens of milliseconds, on every request that happened to trigger one).
+        """
+        for cache, key in self.__dict__.pop("_new", ()):
+            cache.pop(key, None)
 
     def _count(self, document) -> list[GraphQLError]:
         """Refuse documents whose field selections would make validation slow (cached per document)."""
@@ -425,7 +442,7 @@ class Guard(SchemaExtension):
             fields = entry[1]
         else:
             fields = documents.count(document, limits.fields)
-            self._counted.put(key, (document, fields))
+            self._remember(self._counted, key, (document, fields))
         if not fields.complete or fields.selections > limits.fields:
             return [_error(f"The document selects more than {limits.fields} fields (fragments expanded where they "
                            "are spread).", "TOO_MANY_FIELDS", limit=limits.fields)]
@@ -468,7 +485,7 @@ class Guard(SchemaExtension):
                           max_errors=MAX_VALIDATION_ERRORS)
         for error in errors:
             error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-        self._validated.put(key, (document, errors))
+        self._remember(self._validated, key, (document, errors))
         return errors
 
     async def _spend(self, request_context, settings, token, cost: Cost) -> GraphQLError | None:
@@ -502,7 +519,7 @@ class Guard(SchemaExtension):
         if entry is not None and entry[0] is document:
             return entry[1]
         cost = measure(context.schema._schema, document, context.operation_name, variables)
-        self._costs.put(key, (document, cost))
+        self._remember(self._costs, key, (document, cost))
         return cost
 
     def get_results(self) -> dict[str, Any]:

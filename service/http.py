@@ -6,6 +6,16 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+UNREAD_BODY_BYTES = 16_384  # larger bodies of refused requests are not drained: the connection closes
+
+
+def large_body(headers) -> bool:
+    """Whether a request's declared body is too large to drain cheaply (or of unknown size)."""
+    length = headers.get("content-length", "")
+    return "chunked" in headers.get("transfer-encoding", "").lower() or (
+        length.isdigit() and (len(length) > 9 or int(length) > UNREAD_BODY_BYTES))
+
+
 class Door:
     """Ask `door(request)` before a request to `path` is received: a Response refuses it unread.
 
@@ -20,8 +30,12 @@ class Door:
         if scope["type"] == "http" and scope["path"] == self.path:
             from starlette.requests import Request
 
-            refused = await self.door(Request(scope))
+            request = Request(scope)
+            refused = await self.door(request)
             if refused is not None:
+                if large_body(request.headers):
+                    # Draining it would cost what the refusal saves: close instead (the client reconnects).
+                    refused.headers["Connection"] = "close"
                 await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -78,8 +92,10 @@ class BodyLimit:
     async def _refuse(self, send: Send, limit: int) -> None:
         payload = orjson.dumps({"errors": [{"message": f"Request body is larger than {limit} bytes.",
                                             "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]})
+        # The rest of the body is never read: the connection closes after this answer.
         await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                                (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": payload})
 
 
