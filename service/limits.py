@@ -154,8 +154,8 @@ class PointBuckets:
     first, so memory follows active clients.
     """
 
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
+    def __init__(self, per_minute: int, burst: float | None = None) -> None:
+        self.capacity = float(per_minute if burst is None else min(per_minute, burst))
         self.rate = per_minute / 60.0
         self._buckets: dict[str, tuple[float, float]] = {}
 
@@ -232,11 +232,11 @@ class RedisBuckets:
     protects the service, and an outage of Redis should not become one of ours.
     """
 
-    def __init__(self, url: str, per_minute: int, prefix: str = "masthead:points:") -> None:
+    def __init__(self, url: str, per_minute: int, burst: float | None = None, prefix: str = "masthead:points:") -> None:
         import redis.asyncio as redis
 
         self.redis = redis.from_url(url)
-        self.capacity = float(per_minute)
+        self.capacity = float(per_minute if burst is None else min(per_minute, burst))
         self.rate = per_minute / 60.0
         self.prefix = prefix
         self._script = self.redis.register_script(_BUCKET_SCRIPT)
@@ -267,6 +267,10 @@ class RedisBuckets:
             await self._run(client, points, True)
 
 
-def budget_for(per_minute: int, redis_url: str | None):
-    """Cost buckets shared by every process through Redis when configured, else this process's own."""
-    return RedisBuckets(redis_url, per_minute) if redis_url and per_minute > 0 else PointBuckets(per_minute)
+def budget_for(per_minute: int, redis_url: str | None, burst: float | None = None):
+    """Cost buckets shared by every process through Redis when configured, else this process's own.
+
+    `burst`: what a full bucket holds (a minute's budget when None); the refill is per_minute / 60 a second."""
+    if redis_url and per_minute > 0:
+        return RedisBuckets(redis_url, per_minute, burst)
+    return PointBuckets(per_minute, burst)

@@ -18,7 +18,7 @@ ENV_VARS = (
     "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
     "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
     "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
-    "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK", "MASTHEAD_RATE_LIMIT_DELAY",
+    "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK", "MASTHEAD_RATE_LIMIT_DELAY", "MASTHEAD_RATE_BURST_SECONDS",
     "MASTHEAD_MEDIA_RENDERS_PER_MINUTE", "MASTHEAD_MEDIA_MAX_AGE",
     "MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "MASTHEAD_WEBHOOK_IDLE_SECONDS",
 )
@@ -87,6 +87,7 @@ class Settings:
     introspection: bool | None = None  # None: on in development, off in production (editors keep it)
     graphiql: bool | None = None  # None: on in development, off in production
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
+    rate_burst_seconds: float = 10.0  # a client may spend this many seconds of its budget at once
     rate_limit_delay: float = 1.0  # seconds a client over its budget waits for its 429 (at most its Retry-After)
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
 
@@ -140,6 +141,7 @@ class Settings:
             graphiql=_flag(env.get("MASTHEAD_GRAPHIQL")),
             trusted_documents=_choice(env.get("MASTHEAD_TRUSTED_DOCUMENTS"), "MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only")),
             rate_limit_delay=float(env.get("MASTHEAD_RATE_LIMIT_DELAY") or 1),
+            rate_burst_seconds=float(env.get("MASTHEAD_RATE_BURST_SECONDS") or 10),
             ws_token_recheck=float(env.get("MASTHEAD_WS_TOKEN_RECHECK") or 15),
         )
 

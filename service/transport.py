@@ -190,7 +190,11 @@ class MastheadGraphQL(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
-        self.budget = budget_for(settings.rate_points, settings.redis_url)
+        # A full bucket holds rate_burst_seconds of the budget, never less than the largest
+        # operation the limits let through (and a megabyte body's door fee).
+        largest = 1 + settings.max_nodes // 100 + settings.max_body_bytes // BODY_POINT_BYTES
+        burst = max(settings.rate_points * settings.rate_burst_seconds / 60, largest)
+        self.budget = budget_for(settings.rate_points, settings.redis_url, burst)
         self._ide_html = GRAPHIQL_HTML.read_text() if GRAPHIQL_HTML.exists() else ""
 
     # -- request ------------------------------------------------------------------
