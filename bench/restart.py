@@ -43,7 +43,7 @@ def main() -> None:
     env = {**os.environ, "MASTHEAD_DATABASE_URL": f"sqlite://{scratch / 'masthead.sqlite3'}",
            "MASTHEAD_MEDIA_DIR": str(scratch / "media")}
     subprocess.run([BIN / "masthead", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([BIN / "masthead", "seed"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([BIN / "masthead", "seed", "--demo"], env=env, check=True, stdout=subprocess.DEVNULL)
     starts, stops = [], []
     for _ in range(args.runs):
         port = free_port()
