@@ -25,9 +25,11 @@ install: $(STAMP)
 serve: install
 	$(BIN)/masthead serve --seed-demo
 
-## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432
+## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432,
+## in two processes (each with its own databases; TEST_WORKERS=0 runs it in one)
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## The load-and-fault scenarios (tests/test_faults.py) for SOAK_SECONDS each (default 60)
 soak: install
