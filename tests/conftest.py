@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from dataclasses import replace
+
 import httpx
 import pytest
 
@@ -196,6 +198,23 @@ class GraphQLClient:
             assert "errors" not in body, body["errors"]
             return body["data"]
         return body
+
+
+@pytest.fixture
+async def make_client(app, database_url):
+    """A client for an app with other settings, on the session's database (no second lifespan)."""
+    opened = []
+
+    async def make(**overrides) -> httpx.AsyncClient:
+        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0), **overrides)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        await client._transport.app.state.budget.aclose()
+        await client.aclose()
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import random
 import socket
-from dataclasses import replace
 
 import httpx
 import pytest
 from graphql import get_introspection_query
 
 from service import auth
-from service.app import create_app
 from service.models import Role
 from service.settings import Settings
 
@@ -31,23 +29,6 @@ BUDGETS = ["memory"] + (["redis"] if redis_running() else [])
 def fresh_address() -> str:
     """A client address no earlier run used (Redis keeps buckets for a couple of minutes)."""
     return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
-
-
-@pytest.fixture
-async def make_client(app, database_url):
-    """A client for an app with other settings, on the session's database (no second lifespan)."""
-    opened = []
-
-    async def make(**overrides) -> httpx.AsyncClient:
-        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0), **overrides)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        await client._transport.app.state.budget.aclose()
-        await client.aclose()
 
 
 async def post(client, query: str, variables: dict | None = None, accept: str | None = None, **headers) -> httpx.Response:

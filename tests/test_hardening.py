@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -14,22 +13,6 @@ from service.models import Role
 from service.settings import Settings
 
 GQL_RESPONSE = "application/graphql-response+json"
-
-
-@pytest.fixture
-async def make_client(app, database_url):
-    """A client for an app with other settings, on the session's database (no second lifespan)."""
-    opened = []
-
-    async def make(**overrides) -> httpx.AsyncClient:
-        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0), **overrides)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        await client.aclose()
 
 
 async def post(client, query: str, variables: dict | None = None, accept: str | None = None, **headers) -> httpx.Response:
