@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+# The product's sample article lives beside the repository (it is not ours to copy in); the
+# importer's own fixtures below cover the format in a checkout that stands alone.
+@pytest.mark.skipif(not (SEEDS / "putin-xi-astana.md").exists(), reason="no ../shared/seeds beside this checkout")
 async def test_the_seed_article_imports_and_reads_back_through_the_contract(demo_site, gql, contract, database_url):
     source = SEEDS / "putin-xi-astana.md"
     result = run_cli("import", str(source), "--quiet", database_url=database_url)
