@@ -3,9 +3,10 @@
 Comment posts are admitted, counted and stored as one step, so concurrent posts
 cannot all pass the check: in the database, the count and the insert run in one
 transaction serialised per client and per article (every process); in Redis, one
-script checks every counter and increments them all or none. What counts is a post
-that was stored (spam included); a post refused for any reason (a mistake, a
-duplicate, the limit itself) is not counted.
+script checks every sliding window (a sorted set of admitted posts) and adds the
+post to them all or none. What counts is a post that was stored (spam included);
+a post refused for any reason (a mistake, a duplicate, the limit itself) is not
+counted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -73,27 +75,38 @@ class DatabaseLimiter:
         return max(1, int((first + timedelta(seconds=rule.window) - now()).total_seconds()) + 1)
 
 
-# Every counter below its limit: increment them all (0), else touch none (the refusing rule's number).
+# A sliding window per rule: a sorted set of admitted posts scored by time (Redis's clock,
+# the same for every process). Every rule below its limit: add the post to them all
+# ({0, 0}); else touch none ({the refusing rule's number, seconds until a place frees}).
 _ADMIT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 for i, key in ipairs(KEYS) do
-  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i * 2 - 1]) then return i end
+  local limit = tonumber(ARGV[i * 2])
+  local window = tonumber(ARGV[i * 2 + 1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%.6f', now - window))
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if oldest[2] == nil then return {i, window} end
+    return {i, math.ceil(tonumber(oldest[2]) + window - now)}
+  end
 end
 for i, key in ipairs(KEYS) do
-  redis.call('INCR', key)
-  redis.call('EXPIRE', key, ARGV[i * 2])
+  redis.call('ZADD', key, string.format('%.6f', now), ARGV[1])
+  redis.call('EXPIRE', key, tonumber(ARGV[i * 2 + 1]) + 1)
 end
-return 0
+return {0, 0}
 """
 _RELEASE = """
 for _, key in ipairs(KEYS) do
-  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+  redis.call('ZREM', key, ARGV[1])
 end
 return 0
 """
 
 
 class RedisLimiter:
-    """Counts admitted posts in fixed windows, shared by every service process."""
+    """Counts admitted posts in sliding windows, shared by every service process."""
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
@@ -102,31 +115,25 @@ class RedisLimiter:
         self._admit = self.redis.register_script(_ADMIT)
         self._release = self.redis.register_script(_RELEASE)
 
-    def _key(self, rule: Rule) -> tuple[str, int]:
-        stamp = int(time.time())
-        slot = stamp // rule.window
-        return f"masthead:rate:{rule.kind}:{rule.key}:{slot}", (slot + 1) * rule.window - stamp
-
     @asynccontextmanager
     async def admit(self, rules: Sequence[Rule]) -> AsyncIterator[None]:
         """Take a place under every rule at once, then a transaction to store the post in.
 
         Raises Limited. A post that fails after its place was taken gives the place back.
         """
-        keys, args, waits = [], [], []
+        post = uuid.uuid4().hex
+        keys = [f"masthead:rate:{rule.kind}:{rule.key}" for rule in rules]
+        args: list = [post]
         for rule in rules:
-            name, remaining = self._key(rule)
-            keys.append(name)
-            args += [rule.limit, rule.window + 1]
-            waits.append(max(1, remaining))
-        refused = int(await self._admit(keys=keys, args=args))
+            args += [rule.limit, rule.window]
+        refused, wait = (int(value) for value in await self._admit(keys=keys, args=args))
         if refused:
-            raise Limited(waits[refused - 1])
+            raise Limited(max(1, wait))
         try:
             async with db.serialised():
                 yield
         except BaseException:
-            await self._release(keys=keys)
+            await self._release(keys=keys, args=[post])
             raise
 
 
