@@ -33,12 +33,12 @@ def media_endpoint(settings: Settings):
     nothing about what exists. New renditions are charged to the client's budget.
     """
     from service import auth, media
-    from service.limits import PointBuckets
+    from service.limits import budget_for
     from service.models import Role
     from service.transport import budget_key, client_address, database_unavailable
 
     storage = media.LocalStorage(settings.media_dir)
-    renders = PointBuckets(settings.media_renders_per_minute)
+    renders = budget_for(settings.media_renders_per_minute, settings.redis_url, prefix="masthead:renders:")
     public_cache = f"public, max-age={settings.media_max_age}"
 
     async def editor(request: Request) -> bool:
@@ -83,6 +83,7 @@ def media_endpoint(settings: Settings):
         data, content_type = found
         return Response(data, media_type=content_type, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
 
+    serve.renders = renders  # the lifespan closes it (a Redis client when shared)
     return serve
 
 
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Preview tokens and comment form tokens would be forgeable by anyone who read this code.
         raise SystemExit(problem)
     graphql = MastheadGraphQL(settings)
+    media_view = media_endpoint(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -152,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await listener.stop()
                 db.close_readers()
                 await graphql.budget.aclose()
+                await media_view.renders.aclose()
 
     application = Starlette(
         routes=[
@@ -159,7 +162,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/media/{key:path}", media_endpoint(settings), methods=["GET", "HEAD"]),
+            Route("/media/{key:path}", media_view, methods=["GET", "HEAD"]),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
         middleware=[
@@ -175,4 +178,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     application.state.budget = graphql.budget  # the cost buckets (a Redis client when shared)
+    application.state.render_budget = media_view.renders
     return application

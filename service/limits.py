@@ -274,10 +274,11 @@ class RedisBuckets:
             await self._run(client, points, True)
 
 
-def budget_for(per_minute: int, redis_url: str | None, burst: float | None = None):
-    """Cost buckets shared by every process through Redis when configured, else this process's own.
+def budget_for(per_minute: int, redis_url: str | None, burst: float | None = None, prefix: str = "masthead:points:"):
+    """Buckets shared by every process through Redis when configured, else this process's own.
 
-    `burst`: what a full bucket holds (a minute's budget when None); the refill is per_minute / 60 a second."""
+    `burst`: what a full bucket holds (a minute's budget when None); the refill is per_minute / 60 a second.
+    `prefix` names the budget in Redis (cost points, media renders)."""
     if redis_url and per_minute > 0:
-        return RedisBuckets(redis_url, per_minute, burst)
+        return RedisBuckets(redis_url, per_minute, burst, prefix)
     return PointBuckets(per_minute, burst)

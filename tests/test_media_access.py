@@ -51,6 +51,7 @@ async def media(client, app, database_url, tmp_path):
 
     yield make
     for made in opened:
+        await made._transport.app.state.render_budget.aclose()
         await made.aclose()
 
 
@@ -276,6 +277,32 @@ async def test_new_renders_are_rate_limited_per_client_and_cached_ones_still_ser
         assert (await other.get(image["square"]["url"])).status_code == 200
     assert (await http.get(widths[3], headers=desk.auth)).status_code == 200
     assert (await http.get(widths[3])).status_code == 200  # now cached for everyone
+
+
+def redis_running() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.skipif(not redis_running(), reason="Redis is not running on 127.0.0.1:6379")
+async def test_render_budgets_are_shared_by_every_process_through_redis(media):
+    import random
+
+    redis = {"redis_url": "redis://127.0.0.1:6379/0", "media_renders_per_minute": 2}
+    first, second = media(**redis), media(**redis)  # two processes' worth of buckets, one Redis
+    desk, section = await _desk(first)
+    image = await desk.upload(2000, 1000)
+    article = await desk.article(section, "Wide", hero=image)
+    await desk.run(PUBLISH, id=article)
+    widths = image["srcset"]
+    reader = (f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}", 1234)  # new in Redis
+    one, two = (httpx.AsyncClient(transport=httpx.ASGITransport(app=http._transport.app, client=reader),
+                                  base_url="http://testserver") for http in (first, second))
+    async with one, two:
+        assert [(await one.get(url)).status_code for url in widths[:2]] == [200, 200]
+        assert (await two.get(widths[2])).status_code == 429  # the other process knows the client spent them
 
 
 # Run in a process of its own: migrate to just before page_image, then write pages as
