@@ -216,7 +216,9 @@ async def make_client(app, database_url):
 
     yield make
     for client in opened:
-        await client._transport.app.state.budget.aclose()
+        state = client._transport.app.state
+        await state.budget.aclose()
+        await state.render_budget.aclose()  # a Redis client too, when the settings name one
         await client.aclose()
 
 
