@@ -1,6 +1,7 @@
 """The ASGI application: GraphQL on /graphql, health probes, GraphiQL's assets.
 
-The one module of service/ that imports schema/ (the GraphQL layer): it mounts its view.
+The one module of service/ that imports schema/ (the GraphQL layer): it mounts
+its view, and gives the CLI the SDL and the parser trusted documents need.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,13 +22,25 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
+from schema import document
+from schema import schema as graphql_schema
 from schema.http import MastheadGraphQL
-from service import db, events
+from service import db, events, operations
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
 MAX_UPLOAD_REQUEST = 10 * 1024 * 1024 + 64 * 1024  # one image (service.media) and its form fields
+
+
+def export_sdl() -> str:
+    """The schema's SDL, as committed in schema/schema.graphql."""
+    return graphql_schema.as_str() + "\n"
+
+
+async def register_operations(paths: list[Path]) -> operations.Registered:
+    """Register the trusted documents the paths hold, each read by the GraphQL parser first."""
+    return await operations.register(paths, document.operation_label)
 
 
 def media_endpoint(settings: Settings):
