@@ -19,6 +19,7 @@ from schema.moderation import MODERATION_TYPES, ModerationQuery, Subscription
 from schema.moderation import Mutation as ModerationMutation
 from schema.site import Site
 from service import content
+from service.http import RequestState
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
@@ -107,13 +108,13 @@ class MastheadSchema(strawberry.Schema):
         """Log errors without strawberry's default, which logs each one with a traceback and the
         document's source around it (a parse error's excerpt can hold an email address).
 
-        Over HTTP the view logs them (service/transport.py), once their codes are final.
+        Over HTTP the view logs them (schema/http.py), once their codes are final.
         """
         request = getattr(getattr(execution_context, "context", None), "request", None)
-        scope = getattr(request, "scope", None) or {}
-        if scope.get("type") == "http":
+        if (getattr(request, "scope", None) or {}).get("type") == "http":
             return
-        log_errors(errors, (scope.get("masthead") or {}).get("request_id", "-"))
+        state = RequestState.of(request)
+        log_errors(errors, state.request_id if state is not None else "-")
 
 
 schema = MastheadSchema(

@@ -34,7 +34,7 @@ class Context:
     # A WebSocket operation's deadline (asyncio.Timeout); HTTP requests have theirs around execution.
     deadline: Any = None
     preview_until: int | None = None  # set while resolving a preview: its images' URLs carry a grant
-    prepaid: int = 0  # a WebSocket operation's point paid at its door (service.sockets)
+    prepaid: int = 0  # a WebSocket operation's point paid at its door (schema.sockets)
     _token: Any = field(default=_UNSET, repr=False)
 
     def bearer(self) -> str | None:

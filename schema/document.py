@@ -12,13 +12,25 @@ walk, so the guard can refuse such documents before validation starts.
 
 `holds_nul`: whether a string literal anywhere in it holds a NUL character
 (written raw, or escaped as \\u0000 or \\u{0}); no text column takes one.
+
+`operation_label`: the name a trusted document is registered under (service.operations).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, Node, StringValueNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    Node,
+    OperationDefinitionNode,
+    StringValueNode,
+    parse,
+)
 
 
 @dataclass(frozen=True)
@@ -91,3 +103,12 @@ def holds_nul(document) -> bool:
             elif isinstance(value, (list, tuple)):
                 stack.extend(item for item in value if isinstance(item, Node))
     return False
+
+
+def operation_label(text: str) -> str:
+    """The name of a document's first operation ("" when it has none); ValueError when it does not parse."""
+    try:
+        operations = [d for d in parse(text).definitions if isinstance(d, OperationDefinitionNode)]
+    except GraphQLSyntaxError as error:
+        raise ValueError(error.message) from None
+    return operations[0].name.value if operations and operations[0].name else ""

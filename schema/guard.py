@@ -24,6 +24,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from schema import document as documents
 from schema.cost import Cost, measure
 from service import auth, operations
+from service.http import RequestState, budget_key, client_address
 from service.models import Role
 
 MAX_VALIDATION_ERRORS = 10  # then graphql-core stops validating ("Too many validation errors")
@@ -81,12 +82,12 @@ def limits_of(settings) -> Limits:
     return found[1]
 
 
-def _address(request, settings) -> str:
-    """The budget key of a request's address (the door in service.transport has usually found it already)."""
-    from service.transport import budget_key, client_address
-
-    state = getattr(request, "scope", {}).get("masthead", {})
-    return state.get("client") or budget_key(client_address(request, settings.trusted_proxies))
+def client_key(request, settings) -> str:
+    """The budget key of a request's address (the door in schema.http has usually found it already)."""
+    state = RequestState.of(request)
+    if state is not None and state.client:
+        return state.client
+    return budget_key(client_address(request, settings.trusted_proxies))
 
 
 class _LRU(OrderedDict):
@@ -104,7 +105,7 @@ class _LRU(OrderedDict):
 class Guard(SchemaExtension):
     """Size, parse (token limit), count fields, check limits, measure cost, validate; all cached.
 
-    Each request paid a point at the door (service.transport) before any of this.
+    Each request paid a point at the door (schema.http) before any of this.
     Reading a document it has not seen (lexing, parsing, counting, validating) is
     charged to the caller's address by the CPU time it took, refused or not, and
     the operation's points are taken before it executes. What could make that
@@ -276,7 +277,7 @@ class Guard(SchemaExtension):
         request = getattr(request_context, "request", None)
         if budget is None or settings is None or request is None or seconds <= 0:
             return
-        await budget.charge(_address(request, settings), seconds * 1000 * settings.work_points_per_ms)
+        await budget.charge(client_key(request, settings), seconds * 1000 * settings.work_points_per_ms)
 
     @staticmethod
     def _pick_operation(document, operation_name: str | None) -> list[GraphQLError]:
@@ -309,14 +310,15 @@ class Guard(SchemaExtension):
         budget = getattr(request_context, "budget", None)
         if budget is None:
             return None
-        address = _address(request_context.request, settings)
+        address = client_key(request_context.request, settings)
         client = f"token:{token.id}" if token is not None else address
         points = cost.points
-        state = getattr(request_context.request, "scope", {}).get("masthead", {})
-        if client == address and state.get("prepaid"):
-            points -= state.pop("prepaid")  # the point paid at the door (once a request, batch or not)
+        state = RequestState.of(request_context.request)
+        if client == address and state is not None and state.prepaid:
+            points -= state.prepaid  # the point paid at the door (once a request, batch or not)
+            state.prepaid = 0
         elif client == address and getattr(request_context, "prepaid", 0):
-            points -= request_context.prepaid  # a WebSocket operation's door (service.sockets)
+            points -= request_context.prepaid  # a WebSocket operation's door (schema.sockets)
             request_context.prepaid = 0
         wait = await budget.take(client, points) if points > 0 else 0
         if not wait:

@@ -17,6 +17,7 @@ from schema.errors import BadInput, camel, check_first
 from schema.node import PageInfo
 from service import auth, comments, content, events
 from service import errors as service_errors
+from service.http import budget_key, client_address
 from service.models import CommentStatus as Status
 from service.models import Role
 
@@ -140,8 +141,6 @@ class ModerateCommentPayload:
 
 
 def _client_ip(info: Info) -> str:
-    from service.transport import budget_key, client_address
-
     request = info.context.request
     if request is None:
         return "unknown"

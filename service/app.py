@@ -1,4 +1,8 @@
-"""The ASGI application: GraphQL on /graphql, health probes, GraphiQL's assets."""
+"""The ASGI application: GraphQL on /graphql, health probes, GraphiQL's assets.
+
+The one module of service/ that imports schema/ (the GraphQL layer): it mounts
+its view, and gives the CLI the SDL and the parser trusted documents need.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,13 +22,26 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
-from service import db, events
-from service.http import BodyLimit, Door, SecurityHeaders
-from service.transport import MastheadGraphQL
+from schema import document
+from schema import schema as graphql_schema
+from schema.http import MastheadGraphQL
+from service import db, events, operations
+from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
 MAX_UPLOAD_REQUEST = 10 * 1024 * 1024 + 64 * 1024  # one image (service.media) and its form fields
+
+
+def export_sdl() -> str:
+    """The schema's SDL, as committed in schema/schema.graphql."""
+    return graphql_schema.as_str() + "\n"
+
+
+async def register_operations(paths: list[Path]) -> operations.Registered:
+    """Register the trusted documents the paths hold, each read by the GraphQL parser first."""
+    return await operations.register(paths, document.operation_label)
+
 
 def media_endpoint(settings: Settings):
     """GET /media/<key>: originals and signed renditions (made on first request).
@@ -35,7 +53,6 @@ def media_endpoint(settings: Settings):
     from service import auth, media
     from service.limits import budget_for
     from service.models import Role
-    from service.transport import budget_key, client_address, database_unavailable
 
     storage = media.LocalStorage(settings.media_dir)
     renders = budget_for(settings.media_renders_per_minute, settings.redis_url, prefix="masthead:renders:")
@@ -52,7 +69,7 @@ def media_endpoint(settings: Settings):
         try:
             return await answer(request)
         except Exception as error:
-            if not database_unavailable(error):
+            if not db.database_unavailable(error):
                 raise
             return JSONResponse({"error": "temporarily unavailable; try again shortly"}, status_code=503,
                                 headers={"Retry-After": "1", "Cache-Control": "no-store"})

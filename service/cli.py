@@ -100,9 +100,9 @@ def cmd_seed(args, settings: Settings) -> int:
 
 
 def cmd_export_schema(args, settings: Settings) -> int:
-    from schema import schema
+    from service.app import export_sdl
 
-    sdl = schema.as_str() + "\n"
+    sdl = export_sdl()
     if args.output == "-":
         sys.stdout.write(sdl)
     else:
@@ -283,11 +283,12 @@ def cmd_images(args, settings: Settings) -> int:
 
 
 def cmd_operations(args, settings: Settings) -> int:
-    from service import models, operations
+    from service import models
+    from service.app import register_operations
 
     async def work():
         if args.action == "register":
-            result = await operations.register([Path(p) for p in args.paths])
+            result = await register_operations([Path(p) for p in args.paths])
             for problem in result.problems:
                 print(problem, file=sys.stderr)
             print(f"Registered {result.added} operations ({result.known} already known, {len(result.problems)} refused).")

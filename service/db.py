@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tortoise import connections
+from tortoise.exceptions import DBConnectionError
 from tortoise.transactions import in_transaction
 
 from service.settings import Settings
@@ -133,6 +134,26 @@ async def within(awaitable, seconds: float):
 
 class StatementTimeout(Exception):
     """A statement ran past the statement timeout."""
+
+
+_UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database cannot be reached (rather than a bad query)."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, (DBConnectionError, ConnectionError, OSError)):
+            return True
+        module, name = type(error).__module__, type(error).__name__
+        if module.startswith("asyncpg") and (name in ("InterfaceError", "CannotConnectNowError", "AdminShutdownError",
+                                                       "CrashShutdownError", "ConnectionFailureError")
+                                            or "Connection" in name):
+            return True
+        if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def close_readers() -> None:

@@ -1,12 +1,77 @@
-"""ASGI middleware for request hygiene."""
+"""HTTP without GraphQL: who is asking, what a request carries along, and ASGI middleware for request hygiene."""
 
 from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 UNREAD_BODY_BYTES = 16_384  # larger bodies of refused requests are not drained: the connection closes
+BODY_POINT_BYTES = 16_384  # a request body pays a budget point for each this many bytes
+STATE_KEY = "masthead"  # where a request's RequestState sits in its ASGI scope
+
+
+def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
+    """The caller's address: the peer, or through trusted proxies the last address they did not add."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    lines = request.headers.getlist("x-forwarded-for") if hasattr(request.headers, "getlist") else [request.headers.get("x-forwarded-for", "")]
+    forwarded = [part.strip() for part in ",".join(lines).split(",") if part.strip()]
+    for address in reversed(forwarded):
+        if address not in trusted_proxies:
+            return address[:64]
+    return peer
+
+
+def budget_key(address: str) -> str:
+    """Whom a budget belongs to: an IPv6 client by its /64 (one customer's whole block)."""
+    if ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
+
+
+@dataclass(slots=True)
+class RequestState:
+    """What one HTTP request carries from its door to its answer (the view, the guard, error logging).
+
+    Made once, by the GraphQL view's door, and kept in the ASGI scope. `status` is
+    the HTTP status the answer gets when execution decided it (a timeout, the
+    database away); None leaves the view's own.
+    """
+
+    request_id: str
+    client: str = ""  # the budget key of the caller's address (budget_key)
+    prepaid: int = 0  # points paid at the door, not yet set against the operation's cost
+    retry_after: int | None = None  # seconds, when the caller's budget refused it (a 429)
+    status: HTTPStatus | None = None
+    unavailable: bool = False  # the database could not be reached (a 503 that says when to retry)
+    not_executed: bool = False  # refused before execution (syntax, validation, limits): a 400 in graphql-response+json
+    batch: bool = False  # several operations: each carries its own errors, the batch answers 200
+    allow: str | None = None  # the Allow header of a 405
+
+    @classmethod
+    def begin(cls, request) -> RequestState:
+        """A fresh state for this request, its id taken from X-Request-Id or made up."""
+        state = cls(request_id=request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16])
+        scope = getattr(request, "scope", None)
+        if scope is not None:
+            scope[STATE_KEY] = state
+        return state
+
+    @staticmethod
+    def of(request) -> RequestState | None:
+        """The state the door made for this request; None for a WebSocket or a request it never saw."""
+        scope = getattr(request, "scope", None)
+        return scope.get(STATE_KEY) if scope is not None else None
 
 
 def large_body(headers) -> bool:

@@ -13,13 +13,11 @@ import hashlib
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse
-
 from service import models
-from service.errors import ErrorCode, UserError
 
 _SHA = frozenset("0123456789abcdef")
 _CACHE: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
@@ -69,7 +67,12 @@ def _documents(path: Path) -> list[tuple[str, str | None, str]]:
     raise ValueError("expected an Apollo manifest, a {hash: document} object or .graphql files")
 
 
-async def register(paths: list[Path]) -> Registered:
+async def register(paths: list[Path], label: Callable[[str], str]) -> Registered:
+    """Store the documents the paths hold, each by its hash, under the name `label` reads from it.
+
+    `label(text)` is the name of the document's operation ("" for none) and raises
+    ValueError when the text is no document (service/app.py passes the GraphQL parser's).
+    """
     result = Registered()
     for path in paths:
         try:
@@ -86,21 +89,15 @@ async def register(paths: list[Path]) -> Registered:
                 result.problems.append(f"{path}: {name or claimed}: its hash is not the SHA-256 of its text")
                 continue
             try:
-                operations = [d for d in parse(body).definitions if isinstance(d, OperationDefinitionNode)]
-            except GraphQLSyntaxError as error:
-                result.problems.append(f"{path}: {name or digest[:12]}: {error.message}")
+                operation_name = label(body)
+            except ValueError as error:
+                result.problems.append(f"{path}: {name or digest[:12]}: {error}")
                 continue
-            label = name or (operations[0].name.value if operations and operations[0].name else "")
             if await models.PersistedOperation.exists(sha256=digest):
                 result.known += 1
                 continue
-            await models.PersistedOperation.create(sha256=digest, name=label[:255], body=body)
+            await models.PersistedOperation.create(sha256=digest, name=(name or operation_name)[:255], body=body)
             _CACHE.pop(digest, None)
             result.added += 1
     return result
 
-
-def require_hash(value: object) -> str:
-    if not is_hash(value):
-        raise UserError("persistedQuery.sha256Hash must be 64 lower-case hex digits.", ErrorCode.INVALID)
-    return value  # type: ignore[return-value]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
+from http import HTTPStatus
 from pathlib import Path
 
 import orjson
@@ -39,11 +39,13 @@ from strawberry.types import ExecutionResult
 from schema import schema as graphql_schema
 from schema.context import Context
 from schema.errors import deliberate, log_coded
+from schema.requests import preflighted, refusal
+from schema.sockets import SocketAdapter, SocketHandler
 from service import operations
-from service.db import StatementTimeout, within
+from service.db import StatementTimeout, database_unavailable, within
+from service.http import BODY_POINT_BYTES, RequestState, budget_key, client_address
 from service.limits import budget_for
 from service.settings import Settings
-from service.sockets import SocketAdapter, SocketHandler
 
 log = logging.getLogger("masthead.graphql")
 
@@ -57,85 +59,9 @@ GRAPHIQL_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-PREFLIGHT_HEADERS = ("authorization", "graphql-require-preflight", "apollo-require-preflight", "x-apollo-operation-name")
 # Errors the API raises on purpose carry a code; anything else is unexpected.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-
-
-def preflighted(headers) -> bool:
-    return any(headers.get(name) for name in PREFLIGHT_HEADERS)
-
-
-MAX_VARIABLE_DEPTH = 32
-
-
-def inspect_value(value) -> tuple[bool, int]:
-    """(contains a NUL character, nesting depth) of a JSON value, without recursion."""
-    stack, nul, deepest = [(value, 1)], False, 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if isinstance(item, str):
-            nul = nul or "\x00" in item
-        elif isinstance(item, dict):
-            stack.extend((k, depth) for k in item)
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        if deepest > MAX_VARIABLE_DEPTH:
-            break
-    return nul, deepest
-
-
-def has_nul(value) -> bool:
-    return inspect_value(value)[0]
-
-
-def refusal(variables, operation_name, settings: Settings) -> tuple[int, str] | None:
-    """Why an operation is refused before it is parsed (HTTP status, message), or None.
-
-    The checks every operation gets, over HTTP and on a WebSocket alike.
-    """
-    # NUL characters in the document's own strings are the guard's (BAD_USER_INPUT, in every argument).
-    nul, depth = inspect_value([variables, operation_name])
-    if depth > MAX_VARIABLE_DEPTH:
-        return 400, f"Variables nest deeper than {MAX_VARIABLE_DEPTH - 2} levels."
-    if nul:
-        return 400, "The request contains a NUL character, which no field accepts."
-    if variables:
-        try:
-            size = len(orjson.dumps(variables, default=str))
-        except orjson.JSONEncodeError:  # integers past 64 bits: no Int or Float takes them either
-            return 400, "Variables hold a number too large for any field."
-        if size > settings.max_variables_bytes:
-            return 413, f"Variables are larger than {settings.max_variables_bytes} bytes."
-    return None
-
-
 UNAVAILABLE_MESSAGE = "The database is not reachable right now; try again shortly."
-_UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """Whether an exception means the database cannot be reached (rather than a bad query)."""
-    from tortoise.exceptions import DBConnectionError
-
-    seen = 0
-    while error is not None and seen < 5:
-        if isinstance(error, (DBConnectionError, ConnectionError, OSError)):
-            return True
-        module, name = type(error).__module__, type(error).__name__
-        if module.startswith("asyncpg") and (name in ("InterfaceError", "CannotConnectNowError", "AdminShutdownError",
-                                                       "CrashShutdownError", "ConnectionFailureError")
-                                            or "Connection" in name):
-            return True
-        if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
-            return True
-        error, seen = error.__cause__ or error.__context__, seen + 1
-    return False
-
-
-BODY_POINT_BYTES = 16_384
 
 
 class UnknownOperation(Exception):
@@ -144,40 +70,13 @@ class UnknownOperation(Exception):
         self.digest = digest
 
 
-def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
-    """The caller's address: the peer, or through trusted proxies the last address they did not add."""
-    peer = request.client.host if request.client else "unknown"
-    if peer not in trusted_proxies:
-        return peer
-    lines = request.headers.getlist("x-forwarded-for") if hasattr(request.headers, "getlist") else [request.headers.get("x-forwarded-for", "")]
-    forwarded = [part.strip() for part in ",".join(lines).split(",") if part.strip()]
-    for address in reversed(forwarded):
-        if address not in trusted_proxies:
-            return address[:64]
-    return peer
-
-
-def budget_key(address: str) -> str:
-    """Whom a budget belongs to: an IPv6 client by its /64 (one customer's whole block)."""
-    if ":" in address:
-        import ipaddress
-
-        try:
-            return str(ipaddress.ip_network(f"{address}/64", strict=False))
-        except ValueError:
-            return address
-    return address
-
-
-def _state(request) -> dict:
-    scope = getattr(request, "scope", None)
-    if scope is None:
-        return {}
-    return scope.setdefault("masthead", {})
+def _state(request) -> RequestState:
+    """The request's state, made by its door (or here, for a request no door saw)."""
+    return RequestState.of(request) or RequestState.begin(request)
 
 
 class MastheadGraphQL(GraphQL):
-    # WebSockets: graphql-transport-ws only (service/sockets.py); the legacy graphql-ws
+    # WebSockets: graphql-transport-ws only (schema/sockets.py); the legacy graphql-ws
     # protocol (subscriptions-transport-ws, unmaintained since 2018) is not offered.
     graphql_transport_ws_handler_class = SocketHandler
     websocket_adapter_class = SocketAdapter
@@ -202,30 +101,31 @@ class MastheadGraphQL(GraphQL):
     async def run(self, request, *args, **kwargs):
         if not isinstance(request, Request):
             return await super().run(request, *args, **kwargs)
-        state = _state(request)
-        if "client" not in state:  # the Door middleware has not seen it (an app built without it)
+        if RequestState.of(request) is None:  # the Door middleware has not seen it (an app built without it)
             refused = await self.door(request)
             if refused is not None:
                 return refused
+        state = _state(request)
         try:
             response = await super().run(request, *args, **kwargs)
         except HTTPException as error:
             # The client's mistake: one line, never the body (it can hold personal data).
-            log.info("client error [%s] HTTP %d", state["request_id"], error.status_code)
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
+            log.info("client error [%s] HTTP %d", state.request_id, error.status_code)
+            response = PlainTextResponse(error.reason, status_code=int(error.status_code))
         except UnknownOperation as error:
             # Apollo's persisted-query protocol: the client may send the whole document instead.
             response = JSONResponse({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
                 "code": "PERSISTED_QUERY_NOT_FOUND", "sha256Hash": error.digest}}]})
         except Exception as error:  # noqa: BLE001 - whatever escaped: a coded JSON answer, never a bare 500
             if database_unavailable(error):
-                state["status"], state["unavailable"] = 503, True
+                state.status, state.unavailable = HTTPStatus.SERVICE_UNAVAILABLE, True
                 response = JSONResponse({"errors": [{"message": UNAVAILABLE_MESSAGE,
                                                      "extensions": {"code": "DATABASE_UNAVAILABLE"}}]})
             else:
-                log.error("unexpected error [%s] handling the request", state["request_id"], exc_info=error)
+                log.error("unexpected error [%s] handling the request", state.request_id, exc_info=error)
                 response = JSONResponse({"errors": [{"message": "Unexpected error.", "extensions": {
-                    "code": "INTERNAL_SERVER_ERROR", "requestId": state["request_id"]}}]}, status_code=500)
+                    "code": "INTERNAL_SERVER_ERROR", "requestId": state.request_id}}]},
+                    status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         finally:
             await request.close()  # a multipart request's uploaded files are temporary files
         return self._finish(request, response, state)
@@ -241,17 +141,16 @@ class MastheadGraphQL(GraphQL):
         is a database lookup, and a flood of made-up tokens must cost no more
         than any other flood. The operation's own points come later (the guard).
         """
-        state = _state(request)
-        state["request_id"] = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16]
-        state["client"] = budget_key(client_address(request, self.settings.trusted_proxies))
+        state = RequestState.begin(request)
+        state.client = budget_key(client_address(request, self.settings.trusted_proxies))
         length = request.headers.get("content-length", "")
         size = int(length) if length.isdigit() and len(length) < 12 else 0
         # Receiving and decoding a body is work too: a point for each 16 KiB (BodyLimit caps it).
-        wait = await self.budget.take(state["client"], 1 + size // BODY_POINT_BYTES)
+        wait = await self.budget.take(state.client, 1 + size // BODY_POINT_BYTES)
         if not wait:
-            state["prepaid"] = 1
+            state.prepaid = 1
             return None
-        state["retry_after"] = wait
+        state.retry_after = wait
         # A client over budget waits for its refusal (a timer, no CPU): a flood from a few
         # connections becomes a trickle instead of thousands of refusals a second.
         if self.settings.rate_limit_delay > 0:
@@ -267,24 +166,24 @@ class MastheadGraphQL(GraphQL):
             if content_type == "multipart/form-data":
                 if not preflighted(request.headers):
                     # A cross-site HTML form can send multipart bodies; it cannot set these headers.
-                    raise HTTPException(400, "Multipart requests need an Authorization or GraphQL-Require-Preflight header.")
+                    raise HTTPException(HTTPStatus.BAD_REQUEST, "Multipart requests need an Authorization or GraphQL-Require-Preflight header.")
             elif content_type != "application/json":
-                raise HTTPException(415, "POST a JSON body (Content-Type: application/json).")
+                raise HTTPException(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "POST a JSON body (Content-Type: application/json).")
         try:
             data = await super().parse_http_body(request)
         except MultiPartException as error:
             # python-multipart refuses a part over its limit, or a malformed body: the client's fault.
-            status = 413 if "exceeded maximum size" in str(error) else 400
+            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if "exceeded maximum size" in str(error) else HTTPStatus.BAD_REQUEST
             raise HTTPException(status, f"The multipart request was refused: {error}") from None
         except StarletteHTTPException as error:
             raise HTTPException(error.status_code, str(error.detail)) from None
         except (AttributeError, TypeError, KeyError, ValueError):
-            raise HTTPException(400, "The body must be a JSON object with `query` (string), `variables` and "
+            raise HTTPException(HTTPStatus.BAD_REQUEST, "The body must be a JSON object with `query` (string), `variables` and "
                                      "`extensions` (objects) and `operationName` (string).") from None
         for item in data if isinstance(data, list) else [data]:
             if not (isinstance(item.query, (str, type(None))) and isinstance(item.variables, (dict, type(None)))
                     and isinstance(item.extensions, (dict, type(None))) and isinstance(item.operation_name, (str, type(None)))):
-                raise HTTPException(400, "Each operation is an object with `query` (string), `variables` and "
+                raise HTTPException(HTTPStatus.BAD_REQUEST, "Each operation is an object with `query` (string), `variables` and "
                                          "`extensions` (objects) and `operationName` (string).")
             await self._persisted(item)
             refused = refusal(item.variables, item.operation_name, self.settings)
@@ -299,19 +198,19 @@ class MastheadGraphQL(GraphQL):
             return
         digest = persisted.get("sha256Hash")
         if not operations.is_hash(digest):
-            raise HTTPException(400, "persistedQuery.sha256Hash must be 64 lower-case hex digits.")
+            raise HTTPException(HTTPStatus.BAD_REQUEST, "persistedQuery.sha256Hash must be 64 lower-case hex digits.")
         item.query = await operations.lookup(digest)
         if item.query is None:
             raise UnknownOperation(digest)
 
     def _validate_batch_request(self, request_data, protocol="http") -> None:
         if not all(isinstance(item, dict) for item in request_data):
-            raise HTTPException(400, "A batch is a list of operation objects.")
+            raise HTTPException(HTTPStatus.BAD_REQUEST, "A batch is a list of operation objects.")
         limit = self.settings.batch_max
         if limit <= 0:
-            raise HTTPException(400, "Batching is not enabled: send one operation per request.")
+            raise HTTPException(HTTPStatus.BAD_REQUEST, "Batching is not enabled: send one operation per request.")
         if len(request_data) > limit:
-            raise HTTPException(400, f"A batch holds at most {limit} operations.")
+            raise HTTPException(HTTPStatus.BAD_REQUEST, f"A batch holds at most {limit} operations.")
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         try:
@@ -320,15 +219,15 @@ class MastheadGraphQL(GraphQL):
                 self.settings.execution_timeout,
             )
         except TimeoutError:
-            _state(request)["status"] = 504
+            _state(request).status = HTTPStatus.GATEWAY_TIMEOUT
             return ExecutionResult(data=None, errors=[GraphQLError(
                 f"The request took longer than {self.settings.execution_timeout:g} s and was stopped.",
                 extensions={"code": "TIMEOUT"},
             )])
         except HTTPException as error:
             if request_adapter.method == "GET" and "mutation" in str(error.reason).lower():
-                _state(request)["allow"] = "POST"
-                raise HTTPException(405, "Mutations need POST.") from None
+                _state(request).allow = "POST"
+                raise HTTPException(HTTPStatus.METHOD_NOT_ALLOWED, "Mutations need POST.") from None
             raise
 
     async def get_context(self, request, response) -> Context:
@@ -343,7 +242,7 @@ class MastheadGraphQL(GraphQL):
 
     async def execute_operation(self, request, request_adapter, request_data, context, root_value, sub_response):
         if isinstance(request_data, list):
-            _state(request)["batch"] = True
+            _state(request).batch = True
         return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
 
     async def process_result(self, request, result: ExecutionResult):
@@ -351,21 +250,22 @@ class MastheadGraphQL(GraphQL):
         errors = result.errors or []
         not_executed = bool(errors) and result.data is None and all(not error.path for error in errors)
         if not_executed:
-            state["not_executed"] = True  # syntax, validation, limits, variables: a 400 in graphql-response+json
+            state.not_executed = True  # syntax, validation, limits, variables: a 400 in graphql-response+json
         for error in errors:
             code = (error.extensions or {}).get("code")
             if code == "RATE_LIMITED":
-                state["retry_after"] = error.extensions.get("retryAfter", 60)
+                state.retry_after = error.extensions.get("retryAfter", 60)
         response = await super().process_result(request, result)
         if not_executed and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             response.pop("data", None)  # GraphQL over HTTP: a request that never executed has no data entry
         if errors:
-            response["errors"] = [self._shown(error, state) for error in errors]
-            log_coded(state["request_id"], (shown["extensions"].get("code", "BAD_USER_INPUT") for shown in response["errors"]))
+            response["errors"] = [self.shown(error, state) for error in errors]
+            log_coded(state.request_id, (shown["extensions"].get("code", "BAD_USER_INPUT") for shown in response["errors"]))
         return response
 
-    def _shown(self, error: GraphQLError, state: dict) -> dict:
-        request_id = state["request_id"]
+    def shown(self, error: GraphQLError, state: RequestState) -> dict:
+        """An error as the client sees it: coded, unexpected ones logged and (in production) masked."""
+        request_id = state.request_id
         formatted = error.formatted
         extensions = dict(formatted.get("extensions") or {})
         original = error.original_error
@@ -377,7 +277,7 @@ class MastheadGraphQL(GraphQL):
         if original is not None and database_unavailable(original):
             extensions["code"] = "DATABASE_UNAVAILABLE"
             formatted["message"] = UNAVAILABLE_MESSAGE
-            state["status"], state["unavailable"] = 503, True
+            state.status, state.unavailable = HTTPStatus.SERVICE_UNAVAILABLE, True
         if "code" not in extensions and not error.path and (original is None or error.message.startswith("Variable '$")):
             extensions["code"] = "BAD_USER_INPUT"  # variable values the operation's types refuse
         if not ("code" in extensions or deliberate(error)):
@@ -391,25 +291,24 @@ class MastheadGraphQL(GraphQL):
         formatted["extensions"] = extensions
         return formatted
 
-    def _finish(self, request: Request, response: Response, state: dict) -> Response:
-        response.headers["X-Request-Id"] = state["request_id"]
-        if state.get("batch"):  # items fare differently: each carries its own errors, the batch is 200
-            state.pop("retry_after", None)
-            state.pop("not_executed", None)
-        if "retry_after" in state:
-            response.status_code = 429
-            response.headers["Retry-After"] = str(state["retry_after"])
-        elif "status" in state:
-            response.status_code = state["status"]
-            if state.get("unavailable"):
+    def _finish(self, request: Request, response: Response, state: RequestState) -> Response:
+        response.headers["X-Request-Id"] = state.request_id
+        if state.batch:  # items fare differently: each carries its own errors, the batch is 200
+            state.retry_after, state.not_executed = None, False
+        if state.retry_after is not None:
+            response.status_code = HTTPStatus.TOO_MANY_REQUESTS
+            response.headers["Retry-After"] = str(state.retry_after)
+        elif state.status is not None:
+            response.status_code = state.status
+            if state.unavailable:
                 response.headers["Retry-After"] = "1"
-        if "allow" in state:
-            response.headers["Allow"] = state["allow"]
+        if state.allow is not None:
+            response.headers["Allow"] = state.allow
         accept = request.headers.get("accept", "")
         if GRAPHQL_RESPONSE in accept and response.headers.get("content-type", "").startswith("application/json"):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            if state.get("not_executed") and response.status_code == 200:
-                response.status_code = 400
+            if state.not_executed and response.status_code == HTTPStatus.OK:
+                response.status_code = HTTPStatus.BAD_REQUEST
         return response
 
     def parse_json(self, data: str | bytes):
@@ -418,7 +317,7 @@ class MastheadGraphQL(GraphQL):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            raise HTTPException(400, f"Unable to parse request body as JSON: {error}") from None
+            raise HTTPException(HTTPStatus.BAD_REQUEST, f"Unable to parse request body as JSON: {error}") from None
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()

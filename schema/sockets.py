@@ -1,7 +1,7 @@
 """GraphQL over a WebSocket (graphql-transport-ws) under the rules of GraphQL over HTTP.
 
 - Each `subscribe` message is one request: a fresh Context (new loaders, the
-  token authenticated again), the checks of service.transport.refusal
+  token authenticated again), the checks of schema.requests.refusal
   (variables size and depth, NUL characters), the Guard's limits, cost budget
   and rate limit (keyed by token or client address), and execution_timeout.
   A subscription's deadline covers its setup and the resolving of each event,
@@ -36,7 +36,10 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
+from schema.guard import client_key
+from schema.requests import refusal
 from service import auth
+from service.http import BODY_POINT_BYTES, RequestState
 
 log = logging.getLogger("masthead.graphql")
 
@@ -121,8 +124,6 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                                               "`query` (string), `variables` and `extensions` (objects) and "
                                               "`operationName` (string).")
             return
-        from service.transport import refusal
-
         refused = refusal(payload.get("variables"), payload.get("operationName"), self.settings)
         if refused is not None:
             await self.send_message({"id": operation_id, "type": "error",
@@ -156,16 +157,13 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                     await self.send_message({"id": operation.id, "type": "error", "payload": [error.formatted]})
 
     async def _door(self, operation, context) -> bool:
-        """HTTP's door (service.transport) for one operation: a point from the address, and its
+        """HTTP's door (schema.http) for one operation: a point from the address, and its
         size's, before the document is read; refused with RATE_LIMITED when none is left."""
-        from schema.guard import _address
-        from service.transport import BODY_POINT_BYTES
-
         budget = getattr(self.view, "budget", None)
         if budget is None:
             return True
         size = len(operation.query) + len(orjson.dumps(operation.variables or {}, default=str))
-        wait = await budget.take(_address(self.websocket.ws, self.settings), 1 + size // BODY_POINT_BYTES)
+        wait = await budget.take(client_key(self.websocket.ws, self.settings), 1 + size // BODY_POINT_BYTES)
         if not wait:
             context.prepaid = 1  # the guard takes the operation's points less this one
             return True
@@ -209,8 +207,8 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
                                                 "payload": self._shown(operation, result.errors)})
 
     def _shown(self, operation, errors: list[GraphQLError]) -> list[dict]:
-        state = {"request_id": getattr(self.context, "request_id", self.socket_id)}
-        return [self.view._shown(error, state) for error in errors]
+        state = RequestState(request_id=getattr(self.context, "request_id", self.socket_id))
+        return [self.view.shown(error, state) for error in errors]
 
     async def _forbid(self) -> None:
         with suppress(WebSocketDisconnected, RuntimeError):
