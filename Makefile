@@ -3,22 +3,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# One stamp per set of packages: `make serve` installs what serving needs only,
+# `make test` adds the test extras (pytest, Playwright, hypothesis ...).
+SERVE_STAMP := $(VENV)/.serve-stamp
+TEST_STAMP := $(VENV)/.test-stamp
 ARTICLES ?= 10000
 COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install serve test soak bench bench-abuse bench-restart schema clean
+.PHONY: install install-test serve test soak bench bench-abuse bench-restart schema clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
 
-install: $(STAMP)
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(SERVE_STAMP)
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(TEST_STAMP)
+
+install: $(SERVE_STAMP)
+
+install-test: $(TEST_STAMP)
 
 ## Migrate ./data/masthead.sqlite3 (or MASTHEAD_DATABASE_URL), load the demo site
 ## when the database is empty, and serve http://127.0.0.1:8000/graphql
@@ -28,11 +39,11 @@ serve: install
 ## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432,
 ## in two processes (each with its own databases; TEST_WORKERS=0 runs it in one)
 TEST_WORKERS ?= 2
-test: install
+test: install-test
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## The load-and-fault scenarios (tests/test_faults.py) for SOAK_SECONDS each (default 60)
-soak: install
+soak: install-test
 	MASTHEAD_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -m faults -s -q
 
 ## Throughput of the ArticlePage operation against the HTTP stack's ceiling, then

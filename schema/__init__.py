@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema import editorial, executor, guard, ids, scalars
+from schema import editorial, guard, ids, scalars
 from schema.blocks import BLOCK_TYPES
 from schema.comments import Comment
 from schema.context import Info
@@ -17,6 +17,8 @@ from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, artic
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
 from schema.moderation import MODERATION_TYPES, ModerationQuery, Subscription
 from schema.moderation import Mutation as ModerationMutation
+from schema.runtime import direct, executor
+from schema.runtime.graphql_internals import core_schema
 from schema.site import Site
 from service import content
 from service.http import RequestState
@@ -128,35 +130,7 @@ schema = MastheadSchema(
 )
 
 
-def _direct_resolvers(built: strawberry.Schema) -> int:
-    """Call argument-free resolvers straight from graphql-core.
-
-    Strawberry wraps every resolver in argument conversion, an Info object and its
-    extension chain: ~10 us a call, and an article page resolves ~80 such fields
-    (ids, urls, replies ...), a quarter of its time. Resolvers without arguments,
-    permissions or field extensions need none of it; the ones that take `info` only
-    read `info.context`, which graphql-core's own info object carries too.
-    """
-    from graphql import GraphQLObjectType
-
-    replaced = 0
-    for graphql_type in built._schema.type_map.values():
-        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
-            continue
-        for graphql_field in graphql_type.fields.values():
-            field = (graphql_field.extensions or {}).get("strawberry-definition")
-            resolver = getattr(field, "base_resolver", None)
-            if resolver is None or field.arguments or field.extensions or field.permission_classes:
-                continue
-            if resolver.info_parameter is not None:
-                graphql_field.resolve = lambda source, info, _fn=resolver.wrapped_func: _fn(source, info)
-            else:
-                graphql_field.resolve = lambda source, info, _fn=resolver.wrapped_func: _fn(source)
-            replaced += 1
-    return replaced
-
-
-DIRECT_RESOLVERS = _direct_resolvers(schema)
-DIRECT_LEAVES = executor.plan(schema._schema)
+DIRECT_RESOLVERS = direct.install(schema)
+DIRECT_LEAVES = executor.plan(core_schema(schema))
 
 __all__ = ["schema"]

@@ -11,7 +11,7 @@ import strawberry
 
 from schema.context import Info
 from schema.loaders import load_now
-from schema.node import Node, PageInfo
+from schema.node import Connection, Node
 from service import models
 
 
@@ -63,16 +63,8 @@ class Comment(Node):
         return load_now(info.context.loaders.comment_by_id, self.parent_id)
 
 
-@strawberry.type(description="A comment and its cursor.")
-class CommentEdge:
-    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this comment.")
-    node: Comment = strawberry.field(description="The comment.")
-
-
 @strawberry.type(description="A page of top-level comments, oldest first.")
-class CommentConnection:
-    edges: list[CommentEdge] = strawberry.field(description="The comments on this page.")
-    page_info: PageInfo = strawberry.field(description="Pagination state.")
+class CommentConnection(Connection[Comment]):
     count: strawberry.Private[Callable[[], Awaitable[int]] | int]
 
     @strawberry.field(description="Number of approved top-level comments in the whole thread.")

@@ -18,11 +18,10 @@ from graphql import GraphQLError, OperationDefinitionNode, parse, validate
 from graphql.error import GraphQLSyntaxError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from schema import document as documents
 from schema.cost import Cost, measure
+from schema.runtime.graphql_internals import STRAWBERRY_VALIDATION_RULES, core_schema, provided_operation_name
 from service import auth, operations
 from service.http import RequestState, budget_key, client_address
 from service.models import Role
@@ -206,7 +205,7 @@ class Guard(SchemaExtension):
         token = await request_context.token() if hasattr(request_context, "token") else None
         editor = token is not None and auth.allows(token.role, Role.EDITOR)
         # What the client sent: strawberry's operation_name falls back to the first operation.
-        errors = self._pick_operation(document, getattr(context, "_provided_operation_name", context.operation_name))
+        errors = self._pick_operation(document, provided_operation_name(context))
         request = getattr(request_context, "request", None)
         if not errors and getattr(request, "scope", {}).get("type") == "http" and any(
             isinstance(d, OperationDefinitionNode) and d.operation.value == "subscription" for d in document.definitions
@@ -298,7 +297,7 @@ class Guard(SchemaExtension):
             return entry[1]
         # strawberry's validate_document with an error limit: each error (with its "Did you mean"
         # suggestions) costs tens of microseconds, and a document can be made of nothing but errors.
-        errors = validate(context.schema._schema, document, (*rules, MaybeNullValidationRule, OneOfInputValidationRule),
+        errors = validate(core_schema(context.schema), document, (*rules, *STRAWBERRY_VALIDATION_RULES),
                           max_errors=MAX_VALIDATION_ERRORS)
         for error in errors:
             error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
@@ -336,7 +335,7 @@ class Guard(SchemaExtension):
         entry = self._costs.get(key)
         if entry is not None and entry[0] is document:
             return entry[1]
-        cost = measure(context.schema._schema, document, context.operation_name, variables)
+        cost = measure(core_schema(context.schema), document, context.operation_name, variables)
         self._remember(self._costs, key, (document, cost))
         return cost
 

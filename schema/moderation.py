@@ -14,7 +14,7 @@ from schema import ids
 from schema.comments import Comment
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
-from schema.node import PageInfo
+from schema.node import Connection
 from service import auth, comments, content, events
 from service import errors as service_errors
 from service.http import budget_key, client_address
@@ -122,16 +122,9 @@ class ModerationComment:
         return strawberry.ID(ids.to_global_id("Comment", self.parent_id)) if self.parent_id else None
 
 
-@strawberry.type(description="A queued comment and its cursor.")
-class ModerationCommentEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue.")
-    node: ModerationComment = strawberry.field(description="The comment.")
-
-
 @strawberry.type(description="A page of the moderation queue, oldest first.")
-class ModerationCommentConnection:
-    edges: list[ModerationCommentEdge] = strawberry.field(description="The comments on this page.")
-    page_info: PageInfo = strawberry.field(description="Pagination state.")
+class ModerationCommentConnection(Connection[ModerationComment]):
+    pass
 
 
 @strawberry.type(description="The result of moderateComment.")
@@ -227,10 +220,7 @@ class ModerationQuery:
                 raise BadInput.from_user_error(error) from None
         rows, has_next = await comments.queue(Status(status.value), first, after_id)
         cursors = [content.encode_cursor("q", row.id) for row in rows]
-        return ModerationCommentConnection(
-            edges=[ModerationCommentEdge(cursor=c, node=row) for c, row in zip(cursors, rows)],
-            page_info=PageInfo.of(cursors, has_next, after is not None),
-        )
+        return ModerationCommentConnection.of(cursors, rows, has_next, after is not None)
 
 
 @strawberry.type

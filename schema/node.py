@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 import strawberry
 
 from schema import ids
+
+T = TypeVar("T")
 
 
 @strawberry.interface(description="An object with a globally unique id (Relay object identification).")
@@ -28,4 +32,28 @@ class PageInfo:
             has_previous_page=has_previous,
             start_cursor=cursors[0] if cursors else None,
             end_cursor=cursors[-1] if cursors else None,
+        )
+
+
+@strawberry.type(description="An item of a list and its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list, with cursor pagination (Relay connection).")
+class Connection(Generic[T]):
+    """One generic for every connection: `Connection[Comment]` is named `CommentConnection`
+    in the schema, its edges `CommentEdge`. A subclass adds fields (totalCount) or a description."""
+
+    edges: list[Edge[T]] = strawberry.field(description="The items on this page.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+
+    @classmethod
+    def of(cls, cursors: list[str], items: list, has_next: bool, has_previous: bool, **extra):
+        """A connection of `items`, each with its cursor."""
+        return cls(
+            edges=[Edge(cursor=cursor, node=item) for cursor, item in zip(cursors, items)],
+            page_info=PageInfo.of(cursors, has_next, has_previous),
+            **extra,
         )

@@ -14,12 +14,12 @@ from datetime import datetime
 import strawberry
 
 from schema import blocks as block_types
-from schema.comments import CommentConnection, CommentEdge
+from schema.comments import CommentConnection
 from schema.context import Info
 from schema.errors import BadInput, check_first
 from schema.loaders import load_now
 from schema.media import Author, Image, Tag
-from schema.node import Node, PageInfo
+from schema.node import Connection, Edge, Node
 from service import blocks, content, models
 from service.errors import UserError
 from service.models import PageKind
@@ -75,38 +75,14 @@ def _is_kind(kind: PageKind):
     return classmethod(is_type_of)
 
 
-@strawberry.type(description="A list of articles and its cursor.")
-class ArticleEdge:
-    cursor: str = strawberry.field(description="Opaque cursor; pass it as `after` to continue after this article.")
-    node: ArticlePage = strawberry.field(description="The article.")
-
-
-@strawberry.type(description="A page of articles with cursor pagination (Relay connection).")
-class ArticleConnection:
-    edges: list[ArticleEdge] = strawberry.field(description="The articles on this page.")
-    page_info: PageInfo = strawberry.field(description="Pagination state.")
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="Number of articles matching the filters, across all pages.")
-    async def total_count(self) -> int:
-        return await self.count()
-
-    @strawberry.field(description="The articles on this page, without cursors.")
-    def nodes(self) -> list[ArticlePage]:
-        return [edge.node for edge in self.edges]
-
-
 async def article_connection(info: Info, flt: content.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
     check_first(first, info.context.settings.max_page_size)
     try:
         page = await content.list_articles(flt, first, after)
     except UserError as error:
         raise BadInput.from_user_error(error) from None
-    edges = [ArticleEdge(cursor=c, node=node) for c, node in zip(page.cursors, page.items)]
-    return ArticleConnection(
-        edges=edges,
-        page_info=PageInfo.of(page.cursors, page.has_next, page.has_previous),
-        count=lambda: content.count_articles(flt),
+    return ArticleConnection.of(
+        page.cursors, page.items, page.has_next, page.has_previous, count=lambda: content.count_articles(flt)
     )
 
 
@@ -186,11 +162,29 @@ class ArticlePage(Page):
             raise BadInput.from_user_error(error) from None
         for comment_id, replies in thread.replies.items():
             info.context.loaders.replies_by_comment_id.prime(comment_id, replies)
-        return CommentConnection(
-            edges=[CommentEdge(cursor=c, node=node) for c, node in zip(thread.cursors, thread.items)],
-            page_info=PageInfo.of(thread.cursors, thread.has_next, thread.has_previous),
-            count=self.thread_count,
+        return CommentConnection.of(
+            thread.cursors, thread.items, thread.has_next, thread.has_previous, count=self.thread_count
         )
+
+
+# Named ArticleEdge, not ArticlePageEdge (what Edge[ArticlePage] would be called), as it always was.
+@strawberry.type(description="An article and its cursor.")
+class ArticleEdge(Edge[ArticlePage]):
+    pass
+
+
+@strawberry.type(description="A page of articles with cursor pagination (Relay connection).")
+class ArticleConnection(Connection[ArticlePage]):
+    edges: list[ArticleEdge] = strawberry.field(description="The articles on this page.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Number of articles matching the filters, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="The articles on this page, without cursors.")
+    def nodes(self) -> list[ArticlePage]:
+        return [edge.node for edge in self.edges]
 
 
 async def _body_later(info: Info, page_id: int) -> list[block_types.Block]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import dateutil.parser
-from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
-from strawberry.types.scalar import ScalarDefinition
+
+from schema.runtime.graphql_internals import datetime_scalar
 
 # A day's margin inside Python's calendar (years 1 to 9999): comparisons, a UTC
 # conversion in the driver or a day added by a rule never overflow.
@@ -32,14 +32,6 @@ def parse_datetime(text: str) -> datetime:
     return value
 
 
-DateTime = ScalarDefinition(
-    name=DateTimeDefinition.name,
-    description=DateTimeDefinition.description,
-    specified_by_url=DateTimeDefinition.specified_by_url,
-    serialize=DateTimeDefinition.serialize,
-    parse_value=wrap_parser(parse_datetime, "DateTime"),
-    parse_literal=None,
-    origin=datetime,
-)
+DateTime = datetime_scalar(parse_datetime)
 
 SCALAR_OVERRIDES = {datetime: DateTime}

@@ -144,7 +144,7 @@ def cmd_serve(args, settings: Settings) -> int:
         # The client address is ours to decide (MASTHEAD_TRUSTED_PROXIES): uvicorn's own
         # handling would believe X-Forwarded-For from 127.0.0.1, any same-host proxy.
         proxy_headers=False,
-        http="service.serving:GracefulHttpToolsProtocol",
+        http="service.runtime.serving:GracefulHttpToolsProtocol",
     )
     return 0
 

@@ -18,6 +18,7 @@ import orjson
 from service import db, models, visibility
 from service.errors import ErrorCode, UserError, is_row_id
 from service.models import CommentStatus, PageKind
+from service.runtime.rows import build_instance, column_names, load_row
 
 
 class _Columns:
@@ -28,7 +29,7 @@ class _Columns:
 
     def __format__(self, spec: str) -> str:
         if not self._text:
-            names = sorted(set(self.model._meta.fields_db_projection.values()) - set(self.skip))
+            names = sorted(set(column_names(self.model)) - set(self.skip))
             columns = [f"{self.alias}.{name} AS {self.prefix}{name}" for name in names]
             if self.model is models.Page and not self.prefix:
                 columns.append(f"({CURRENT_VERSION}) AS content_version")
@@ -71,20 +72,13 @@ def _page(row: dict) -> models.Page:
     row["kind"] = PageKind(row["kind"])
     body = row.get("body", None)
     row["body"] = orjson.loads(body) if isinstance(body, (str, bytes)) else body
-    return _instance(models.Page, row)
+    return build_instance(models.Page, row)
 
 
 def _comment(row: dict) -> models.Comment:
     row["created_at"] = _when(row["created_at"])
     row["status"] = CommentStatus(row["status"])
-    return _instance(models.Comment, row)
-
-
-def _instance(model, values: dict):
-    obj = object.__new__(model)
-    obj.__dict__.update(values)
-    obj.__dict__.update(_partial=False, _saved_in_db=True, _custom_generated_pk=False, _await_when_save={})
-    return obj
+    return build_instance(models.Comment, row)
 
 
 def _pages(rows: Iterable[dict]) -> list[models.Page]:
@@ -195,7 +189,7 @@ async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Au
     grouped: dict[int, list[models.Author]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(models.Author._init_from_db(**row))
+        grouped[article_id].append(load_row(models.Author, row))
     return grouped
 
 
@@ -209,7 +203,7 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
     grouped: dict[int, list[models.Tag]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(models.Tag._init_from_db(**row))
+        grouped[article_id].append(load_row(models.Tag, row))
     return grouped
 
 
@@ -219,7 +213,7 @@ async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
         f"SELECT i.id, i.title, i.url, i.width, i.height, i.alt, i.credit, i.file, i.format, i.focal_x, i.focal_y "
         f"FROM image i WHERE i.id IN ({placeholders})", *ids
     )
-    return {row["id"]: _instance(models.Image, row) for row in rows}
+    return {row["id"]: build_instance(models.Image, row) for row in rows}
 
 
 # An image is public while a page readers may see now shows it: page_image holds the
@@ -248,7 +242,7 @@ async def site_settings() -> models.SiteSettings:
     row = rows[0]
     if isinstance(row["social_links"], (str, bytes)):
         row["social_links"] = orjson.loads(row["social_links"])
-    return _instance(models.SiteSettings, row)
+    return build_instance(models.SiteSettings, row)
 
 
 # -- cursors ------------------------------------------------------------------

@@ -35,8 +35,8 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     if not url.startswith("sqlite"):
         connection = expand_db_url(url)
         if connection["engine"] == "tortoise.backends.asyncpg":
-            # Tortoise's client, hardened against connections the server closed (service/pgclient.py).
-            connection["engine"] = "service.pgclient"
+            # Tortoise's client, hardened against connections the server closed (service/runtime/pgclient.py).
+            connection["engine"] = "service.runtime.pgclient"
         if settings.statement_timeout > 0:
             # A runaway statement is stopped by PostgreSQL itself, whichever code sent it.
             connection["credentials"]["server_settings"] = {"statement_timeout": str(int(settings.statement_timeout * 1000))}

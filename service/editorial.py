@@ -633,7 +633,7 @@ def read_preview_token(secret: str | None, token: str) -> Preview:
 
 async def draft_page(page: models.Page, content: Mapping[str, Any]) -> models.Page:
     """An unsaved copy of the page row with a revision's content on it, for previews."""
-    from service.content import _instance
+    from service.runtime.rows import build_instance
 
     values = dict(page.__dict__)
     values.update(title=content["title"], slug=content["slug"], seo_title=content.get("seo_title", ""),
@@ -651,4 +651,4 @@ async def draft_page(page: models.Page, content: Mapping[str, Any]) -> models.Pa
     elif page.kind == PageKind.SECTION:
         values.update(description=content.get("description", ""))
     values["_preview_content"] = dict(content)
-    return _instance(models.Page, values)
+    return build_instance(models.Page, values)

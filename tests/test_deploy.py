@@ -5,6 +5,8 @@ No Docker engine runs here, so this loads the files and checks what can be check
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,3 +58,27 @@ def test_dockerfile_serves_on_the_port_it_exposes_and_migrates_on_start():
     assert "EXPOSE 8000" in text and "PORT=8000" in text and "HOST=0.0.0.0" in text
     cmd = next(line for line in text.splitlines() if line.startswith("CMD"))
     assert '"masthead", "serve"' in cmd and "--wait" in cmd and "--no-migrate" not in cmd
+
+
+TEST_TOOLS = ("pytest", "playwright", "hypothesis")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower()
+
+
+def test_serving_installs_no_test_tools():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = [_name(r) for r in project["dependencies"]]
+    test = [_name(r) for r in project["optional-dependencies"]["test"]]
+    assert not [n for n in base if n.startswith(TEST_TOOLS)], f"test tools among the serving dependencies: {base}"
+    for tool in TEST_TOOLS:
+        assert tool in test, f"the test extra lacks {tool}"
+    # The Dockerfile and `make serve` install the package without its extras; `make test` adds them.
+    assert "pip install --no-cache-dir . " in (ROOT / "Dockerfile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    serve_stamp = re.search(r"^\$\(SERVE_STAMP\):.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    test_stamp = re.search(r"^\$\(TEST_STAMP\):.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert "pip install --quiet -e .\n" in serve_stamp and "[test]" not in serve_stamp
+    assert '-e ".[test]"' in test_stamp
+    assert re.search(r"^serve: install$", makefile, re.M) and re.search(r"^test: install-test$", makefile, re.M)

@@ -1,6 +1,6 @@
 """The lean executor gives exactly graphql-core's answers, errors included.
 
-schema/executor.py reads leaf fields without graphql-core's machinery and treats
+schema/runtime/executor.py reads leaf fields without graphql-core's machinery and treats
 Tortoise models as plain values; every result must still equal what the stock
 executor produces, for the documented operations on the demo site and for the
 error paths (null in a non-null field, a value the scalar refuses, a raising
@@ -18,7 +18,8 @@ import strawberry
 from graphql import parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema import executor, schema
+from schema import schema
+from schema.runtime import executor
 from schema.context import Context
 from service.settings import Settings
 from tests.test_schema import EXAMPLE_VARIABLES

@@ -7,6 +7,18 @@ quarters of the time the page takes to execute. Here such a field is read and
 coerced directly; anything unusual (null where the type forbids it, a value the
 scalar refuses, an exception) falls back to the full path, which reports the
 error exactly as before. The plan is worked out once, when the schema is built.
+
+Relies on: graphql-core's `ExecutionContext.execute_field(parent_type, source,
+field_details_list, path, position_context)` (marked private in graphql-core 3.3)
+and its `is_awaitable` and `middleware_manager._middleware_resolvers` attributes;
+strawberry's `StrawberryGraphQLCoreExecutionContext`, the "strawberry-definition"
+key of a GraphQL field's extensions, `StrawberryField.base_resolver` (with
+`info_parameter` and `wrapped_func`) and the `_is_default` mark on its getattr
+resolver; `strawberry.execution.is_awaitable.optimized_is_awaitable`; tortoise
+models defining `__await__`. If `execute_field` changes shape every field fails
+(tests/test_executor.py compares with the stock executor); if the default
+resolver loses its mark, plain fields quietly take the full path again (the
+slower execution above, same answers). tests/test_runtime_assumptions.py names each one.
 """
 
 from __future__ import annotations

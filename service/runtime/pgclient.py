@@ -15,7 +15,20 @@ inside a transaction it is reported as the lost connection it is. A transaction
 whose BEGIN fails gives its connection back and leaves the task's context clean
 (tortoise's pooled transaction context did neither: __aexit__ never runs then).
 
-Engine "service.pgclient" in the tortoise config (service/db.py) selects it.
+Engine "service.runtime.pgclient" in the tortoise config (service/db.py) selects it.
+
+Relies on: tortoise loading an engine module's `client_class`; the hooks of
+tortoise's `AsyncpgDBClient` and `TransactionWrapper` (`_translate_exceptions`,
+`acquire_connection`, `_in_transaction`, `_pool`, `_pool_init_lock`), of
+`PoolConnectionWrapper` (`client`, `connection`), of `TransactionContextPooled`
+(`ensure_connection`, `connection_name`, `token`, `client._parent._pool`,
+`client._connection`, `client._finalized`) and `NestedTransactionContext`; and
+the text of asyncpg's InternalClientError ("cannot switch to state"). Worth it:
+a PostgreSQL restart costs a retried statement instead of a burst of 500s
+(tests/test_faults.py restarts it under load). If a hook is renamed, the
+override is silently never called and those 500s come back; if the error text
+changes, stale connections are no longer recognised.
+tests/test_runtime_assumptions.py checks the hooks and names the one that went.
 """
 
 from __future__ import annotations

@@ -7,6 +7,16 @@ went out without `Connection: close`, so its client sends another request into
 the close. Here a draining connection instead answers whatever arrives within a
 short grace with `Connection: close` (the lifespan is still up: it is served
 normally), then closes; an idle one closes after the grace.
+
+Relies on: uvicorn's `HttpToolsProtocol` (selected by `http=` in uvicorn.run,
+service/cli.py) calling `shutdown()` on SIGTERM, and its internals `cycle`
+(`response_started`, `response_complete`, `keep_alive`), `pipeline`, `transport`,
+`loop`, `timeout_keep_alive`, `timeout_keep_alive_task`,
+`timeout_keep_alive_handler`, `_unset_keepalive_if_required`,
+`on_headers_complete` and `on_response_complete`. Worth it: a rolling restart
+drops no request (tests/test_faults.py sends SIGTERM to a server with kept-alive
+clients). If one is renamed, shutdown raises or kept-alive clients get resets
+again; tests/test_runtime_assumptions.py names the attribute that went.
 """
 
 from __future__ import annotations

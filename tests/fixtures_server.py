@@ -1,0 +1,96 @@
+"""Real servers on loopback: `masthead serve` subprocesses, and the databases they run on."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fixtures_app import create_postgres_database, drop_postgres_database, postgres_server_url
+from fixtures_cli import run_cli
+
+
+@pytest.fixture(scope="session")
+async def scratch_database(tmp_path_factory):
+    """Make fresh, migrated databases for tests that run their own processes."""
+    made: list[str] = []
+
+    async def make(backend: str, migrated: bool = True) -> str:
+        if backend == "sqlite":
+            url = f"sqlite://{tmp_path_factory.mktemp('db') / 'masthead.sqlite3'}"
+        else:
+            url = await create_postgres_database(postgres_server_url())
+            made.append(url)
+        if migrated:
+            run_cli("migrate", database_url=url)
+        return url
+
+    yield make
+    for url in made:
+        await drop_postgres_database(url)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, *args: str, env: dict | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1", **(env or {})}
+        masthead = Path(sys.executable).with_name("masthead")
+        # Output goes to a file: a pipe nobody reads fills up, and the service blocks on its next log line.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.output()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("server did not come up")
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return self.output()
+
+
+@pytest.fixture
+def serve():
+    started: list[Server] = []
+
+    def start(url: str, *args: str, env: dict | None = None, port: int | None = None) -> Server:
+        server = Server(url, *args, env=env, port=port)
+        started.append(server)
+        server.wait()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+        server.log.close()
