@@ -405,9 +405,9 @@ def test_uvicorn_loads_our_http_protocol_and_keeps_its_shutdown_hooks():
             assert f"self.{name} =" in cycle, name
 
 
-def test_strawberrys_websocket_handler_keeps_the_hook_service_sockets_overrides():
+def test_strawberrys_websocket_handler_keeps_the_hook_schema_sockets_overrides():
     with assumption("strawberry's graphql-transport-ws handler has _handle_pre_execution_error and "
-                    "_get_pre_execution_close_reason", "service/sockets.py"):
+                    "_get_pre_execution_close_reason", "schema/sockets.py"):
         from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
         assert callable(BaseGraphQLTransportWSHandler._handle_pre_execution_error)
