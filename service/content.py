@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 import orjson
 
 from service import db, models, visibility
+from service.clock import now
 from service.errors import ErrorCode, UserError, is_row_id
 from service.models import CommentStatus, PageKind
 
@@ -109,7 +110,7 @@ def _sql(text: str, params: list) -> tuple[str, list]:
     page (or a page below a scheduled section) appears and expires on the second
     without any job running."""
     if "$live" in text:
-        params = [*params, True, datetime.now(timezone.utc)]
+        params = [*params, True, now()]
         live, at = f"${len(params) - 1}", f"${len(params)}"
         text = _LIVE.sub(
             lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
@@ -472,7 +473,7 @@ async def related_articles(article: models.Page, limit: int) -> tuple[list[model
     cached = _related_cache.get(key)
     if version is not None and cached is not None and cached[0] == version:
         # A scheduled article may have expired since: then rank again.
-        at = datetime.now(timezone.utc)
+        at = now()
         if all(is_public(row, at) for row in cached[1]):
             return _pages(dict(row) for row in cached[1]), _pages(dict(row) for row in cached[2])
     related, parents = await _rank_related(article, limit)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from service import blocks, db, models, visibility
+from service.clock import now
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
@@ -27,10 +28,6 @@ def _clean_slug(slug: str | None, title: str) -> str:
     if not value:
         raise UserError("A slug needs at least one letter or digit.", ErrorCode.INVALID, field="slug")
     return value
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 async def _next_position(parent_id: int) -> int:

@@ -26,7 +26,6 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import suppress
-from datetime import datetime, timezone
 
 import orjson
 from graphql import GraphQLError
@@ -37,6 +36,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from service import auth
+from service.clock import now
 
 log = logging.getLogger("masthead.graphql")
 
@@ -223,7 +223,7 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         while token is not None:
             wait = self.settings.ws_token_recheck
             if token.expires_at is not None:
-                wait = min(wait, max(0.0, (token.expires_at - datetime.now(timezone.utc)).total_seconds()) + 0.01)
+                wait = min(wait, max(0.0, (token.expires_at - now()).total_seconds()) + 0.01)
             await asyncio.sleep(wait)
             token = await auth.authenticate(raw)
         await self._forbid()
