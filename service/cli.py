@@ -223,9 +223,9 @@ def cmd_comments(args, settings: Settings) -> int:
 
 
 def cmd_publish_scheduled(args, settings: Settings) -> int:
-    from service import editorial
+    from service import publishing
 
-    result = asyncio.run(_with_db(settings, editorial.record_transitions))
+    result = asyncio.run(_with_db(settings, publishing.record_transitions))
     print(f"Scheduled pages: {result['published']} went live, {result['expired']} expired.")
     return 0
 
@@ -250,10 +250,10 @@ def cmd_webhooks(args, settings: Settings) -> int:
 
 
 def cmd_import(args, settings: Settings) -> int:
-    from service import importer
+    from service import importing
 
     async def work():
-        return await importer.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
+        return await importing.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
                                            progress=not args.quiet)
 
     report = asyncio.run(_with_db(settings, work))
