@@ -18,7 +18,7 @@ from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
 from schema.moderation import MODERATION_TYPES, ModerationQuery, Subscription
 from schema.moderation import Mutation as ModerationMutation
 from schema.site import Site
-from service import content
+from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
@@ -86,7 +86,7 @@ class Query(EditorialQuery, ModerationQuery):
         for value, name in ((published_after, "publishedAfter"), (published_before, "publishedBefore")):
             if value is not None and value.tzinfo is None:
                 raise BadInput(f"`{name}` needs a time zone, such as 2024-07-16T00:00:00Z.", name)
-        flt = content.ArticleFilter(
+        flt = listing.ArticleFilter(
             section_slug=section,
             tag=tag,
             author=author,

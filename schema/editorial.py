@@ -28,7 +28,7 @@ from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
 from schema.site import Site
 from schema.pages import ArticlePage, Page, SectionPage
-from service import clock, content, drafts, media, models, previews, publishing, redirects, site, webhooks
+from service import clock, content, drafts, media, models, paging, previews, publishing, redirects, site, webhooks
 from service import errors as service_errors
 from service.models import PageKind, Role
 
@@ -841,7 +841,7 @@ class EditorialQuery:
         total = await query.count()
         if after is not None:
             try:
-                number = content.number_cursor(after, "r")
+                number = paging.number_cursor(after, "r")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
             query = query.filter(number__lt=number)
@@ -853,7 +853,7 @@ class EditorialQuery:
             if older is not None or len(rows) < first + 2:
                 newer.__dict__["_previous"] = older.content if older is not None else {}
         rows = rows[: first + 1]
-        cursors = [content.encode_cursor("r", r.number) for r in rows[:first]]
+        cursors = [paging.encode_cursor("r", r.number) for r in rows[:first]]
         return RevisionConnection(
             edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],
             page_info=PageInfo.of(cursors, len(rows) > first, after is not None),

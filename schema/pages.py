@@ -20,7 +20,7 @@ from schema.errors import BadInput, check_first
 from schema.loaders import load_now
 from schema.media import Author, Image, Tag
 from schema.node import Node, PageInfo
-from service import blocks, content, models
+from service import blocks, content, listing, models, threads
 from service.errors import UserError
 from service.models import PageKind
 
@@ -96,17 +96,17 @@ class ArticleConnection:
         return [edge.node for edge in self.edges]
 
 
-async def article_connection(info: Info, flt: content.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
+async def article_connection(info: Info, flt: listing.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
     check_first(first, info.context.settings.max_page_size)
     try:
-        page = await content.list_articles(flt, first, after)
+        page = await listing.list_articles(flt, first, after)
     except UserError as error:
         raise BadInput.from_user_error(error) from None
     edges = [ArticleEdge(cursor=c, node=node) for c, node in zip(page.cursors, page.items)]
     return ArticleConnection(
         edges=edges,
         page_info=PageInfo.of(page.cursors, page.has_next, page.has_previous),
-        count=lambda: content.count_articles(flt),
+        count=lambda: listing.count_articles(flt),
     )
 
 
@@ -122,7 +122,7 @@ class SectionPage(Page):
 
     @strawberry.field(description="Articles of this section and its sub-sections, newest first.")
     async def articles(self, info: Info, first: int = 10, after: str | None = None) -> ArticleConnection:
-        return await article_connection(info, content.ArticleFilter(section_path=self.path), first, after)
+        return await article_connection(info, listing.ArticleFilter(section_path=self.path), first, after)
 
 
 @strawberry.type(description="A news article.")
@@ -181,7 +181,7 @@ class ArticlePage(Page):
     async def comments(self, info: Info, first: int = 20, after: str | None = None) -> CommentConnection:
         check_first(first, info.context.settings.max_page_size)
         try:
-            thread = await content.comment_thread(self.id, first, after)
+            thread = await threads.comment_thread(self.id, first, after)
         except UserError as error:
             raise BadInput.from_user_error(error) from None
         for comment_id, replies in thread.replies.items():
