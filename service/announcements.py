@@ -23,7 +23,7 @@ def event(page: models.Page, *, public: bool, revision: models.PageRevision | No
     if public:
         data |= {"urlPath": page.url_path, "title": page.title}
     if revision is not None:
-        data["revision"] = {"id": f"PageRevision:{revision.id}", "number": revision.number}
+        data["revision"] = {"id": ids.global_id(revision), "number": revision.number}
     return data
 
 
