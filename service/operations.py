@@ -19,7 +19,6 @@ from pathlib import Path
 from graphql import GraphQLSyntaxError, OperationDefinitionNode, parse
 
 from service import models
-from service.errors import ErrorCode, UserError
 
 _SHA = frozenset("0123456789abcdef")
 _CACHE: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
@@ -98,9 +97,3 @@ async def register(paths: list[Path]) -> Registered:
             _CACHE.pop(digest, None)
             result.added += 1
     return result
-
-
-def require_hash(value: object) -> str:
-    if not is_hash(value):
-        raise UserError("persistedQuery.sha256Hash must be 64 lower-case hex digits.", ErrorCode.INVALID)
-    return value  # type: ignore[return-value]

@@ -81,13 +81,6 @@ async def refresh(page_id: int) -> None:
         await db.execute(_LEVEL, level, path + "%")
 
 
-async def refresh_all() -> None:
-    """Recompute every page (after bulk loads)."""
-    home = await models.Page.filter(parent_id=None).values_list("id", flat=True)
-    for page_id in home:
-        await refresh(page_id)
-
-
 async def public_ids(path: str, at: datetime | None = None) -> set[int]:
     """Ids of the pages at or below `path` that readers may see at `at` (now by default)."""
     rows = await db.fetch(
