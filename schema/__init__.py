@@ -20,8 +20,9 @@ from schema.moderation import Mutation as ModerationMutation
 from schema.runtime import direct, executor
 from schema.runtime.graphql_internals import core_schema
 from schema.site import Site
-from service import content
+
 from service.http import RequestState
+from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
@@ -89,7 +90,7 @@ class Query(EditorialQuery, ModerationQuery):
         for value, name in ((published_after, "publishedAfter"), (published_before, "publishedBefore")):
             if value is not None and value.tzinfo is None:
                 raise BadInput(f"`{name}` needs a time zone, such as 2024-07-16T00:00:00Z.", name)
-        flt = content.ArticleFilter(
+        flt = listing.ArticleFilter(
             section_slug=section,
             tag=tag,
             author=author,

@@ -28,7 +28,7 @@ from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
 from schema.site import Site
 from schema.pages import ArticlePage, Page, SectionPage
-from service import content, editorial, media, models, redirects, webhooks
+from service import clock, content, drafts, media, models, paging, previews, publishing, redirects, site, webhooks
 from service import errors as service_errors
 from service.models import PageKind, Role
 
@@ -40,7 +40,7 @@ def _window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
     out = []
     for value, name in ((go_live_at, "go_live_at"), (expire_at, "expire_at")):
         if value is strawberry.UNSET:
-            out.append(editorial.KEEP)
+            out.append(publishing.KEEP)
             continue
         if value is not None and value.tzinfo is None:
             raise service_errors.UserError(f"{camel(name)} needs a time zone.", service_errors.ErrorCode.INVALID, field=name)
@@ -269,7 +269,7 @@ class Revision:
         else:
             row = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
             previous = row.content if row else {}
-        return [RevisionChange(**c) for c in editorial.compare(previous, self.content)]
+        return [RevisionChange(**c) for c in drafts.compare(previous, self.content)]
 
     @strawberry.field(description="The page as this revision would show it (preview).")
     async def page(self, info: Info) -> Page:
@@ -308,7 +308,7 @@ class PageStatus:
         "all their windows (an article in a section scheduled for tomorrow is live but not visible)."
     )
     def visible(self) -> bool:
-        return content.is_public(self.__dict__, editorial.now())
+        return content.is_public(self.__dict__, clock.now())
 
     @strawberry.field(description="The newest revision (the draft).")
     async def latest_revision(self) -> Revision | None:
@@ -325,7 +325,7 @@ class PageStatus:
 
 async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:
     """The page with a revision's content, its tags and authors primed for this request."""
-    page = await editorial.draft_page(row, data)
+    page = await previews.page_with_content(row, data)
     if row.kind == PageKind.ARTICLE:
         loaders = info.context.loaders
         known = {t.slug: t for t in await models.Tag.filter(slug__in=data.get("tags", []))}
@@ -472,7 +472,7 @@ async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: An
         noun = "an article" if kind == PageKind.ARTICLE else "a section"
         raise service_errors.UserError(f"That page is not {noun}.", service_errors.ErrorCode.INVALID, field="id")
     base = _pk(base_revision_id, {REVISION}, "base_revision_id")
-    revision = await editorial.update_page(page, changes_of(input), by, base, check_base=base_revision_id is not None)
+    revision = await drafts.update_page(page, changes_of(input), by, base, check_base=base_revision_id is not None)
     return await draft_view(info, page, revision.content), revision
 
 
@@ -494,7 +494,7 @@ class ApiToken:
 
     @strawberry.field(description="Whether it authenticates now (not revoked, not expired).")
     def active(self) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > editorial.now())
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > clock.now())
 
 
 @strawberry.type(description="The result of createApiToken; the secret is shown here only.")
@@ -568,7 +568,7 @@ class EditorialMutation:
             by = await _actor(info, Role.EDITOR)
             changes = _article_changes(input)
             changes.setdefault("comments_enabled", True)
-            page, revision = await editorial.create_article(changes, by)
+            page, revision = await drafts.draft_article(changes, by)
         except service_errors.UserError as error:
             return ArticlePayload(errors=_errors(error))
         return ArticlePayload(article=await draft_view(info, page, revision.content), revision=revision)
@@ -590,7 +590,7 @@ class EditorialMutation:
     async def create_section(self, info: Info, input: CreateSectionInput) -> SectionPayload:
         try:
             by = await _actor(info, Role.EDITOR)
-            page, revision = await editorial.create_section(_section_changes(input), by)
+            page, revision = await drafts.draft_section(_section_changes(input), by)
         except service_errors.UserError as error:
             return SectionPayload(errors=_errors(error))
         return SectionPayload(section=await draft_view(info, page, revision.content), revision=revision)
@@ -613,7 +613,7 @@ class EditorialMutation:
             parent = await _page(parent_id, "parent_id")
             if position is not None and not 0 <= position <= 10_000:
                 raise service_errors.UserError("position must be between 0 and 10000.", service_errors.ErrorCode.INVALID, field="position")
-            page = await editorial.move(page, parent, position, by)
+            page = await publishing.move(page, parent, position, by)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         return PagePayload(page=page, status=page)
@@ -624,7 +624,7 @@ class EditorialMutation:
             by = await _actor(info, Role.PUBLISHER)
             page = await _page(id)
             subtree = await models.Page.filter(path__startswith=page.path).values_list("id", "kind")
-            await editorial.delete(page, by)
+            await publishing.delete(page, by)
         except service_errors.UserError as error:
             return DeletePagePayload(errors=_errors(error))
         return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[PageKind(k)], i)) for i, k in subtree])
@@ -646,7 +646,7 @@ class EditorialMutation:
             by = await _actor(info, Role.PUBLISHER)
             page = await _page(id)
             go, expire = _window_arguments(go_live_at, expire_at)
-            revision = await editorial.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
+            revision = await publishing.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         page = await models.Page.get(id=page.id)
@@ -657,7 +657,7 @@ class EditorialMutation:
         try:
             by = await _actor(info, Role.PUBLISHER)
             page = await _page(id)
-            await editorial.unpublish(page, by)
+            await publishing.unpublish(page, by)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         page = await models.Page.get(id=page.id)
@@ -679,7 +679,7 @@ class EditorialMutation:
         try:
             by = await _actor(info, Role.PUBLISHER)
             go, expire = _window_arguments(go_live_at, expire_at)
-            page = await editorial.schedule(await _page(id), go, expire, by)
+            page = await publishing.schedule(await _page(id), go, expire, by)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
         return PagePayload(page=page, status=page)
@@ -688,7 +688,7 @@ class EditorialMutation:
     async def revert_to_revision(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID) -> RevisionPayload:
         try:
             by = await _actor(info, Role.PUBLISHER)
-            revision = await editorial.revert(await _page(id), _pk(revision_id, {REVISION}, "revision_id"), by)
+            revision = await drafts.revert(await _page(id), _pk(revision_id, {REVISION}, "revision_id"), by)
         except service_errors.UserError as error:
             return RevisionPayload(errors=_errors(error))
         return RevisionPayload(revision=revision)
@@ -703,7 +703,7 @@ class EditorialMutation:
             rev = _pk(revision_id, {REVISION}, "revision_id")
             if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
                 raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
-            token, expires = editorial.preview_token(info.context.settings.preview_secret, page.id, rev)
+            token, expires = previews.preview_token(info.context.settings.preview_secret, page.id, rev)
         except service_errors.UserError as error:
             return PreviewTokenPayload(errors=_errors(error))
         return PreviewTokenPayload(token=PreviewToken(token=token, expires_at=expires, url_path=page.url_path))
@@ -787,7 +787,7 @@ class EditorialMutation:
                     changes[name] = value
             if input.social_links is not strawberry.UNSET and input.social_links is not None:
                 changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
-            await editorial.update_site_settings(changes)
+            await site.update_site_settings(changes)
         except service_errors.UserError as error:
             return SiteSettingsPayload(errors=_errors(error))
         return SiteSettingsPayload(site=await content.site_settings())
@@ -841,7 +841,7 @@ class EditorialQuery:
         total = await query.count()
         if after is not None:
             try:
-                number = content.number_cursor(after, "r")
+                number = paging.number_cursor(after, "r")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
             query = query.filter(number__lt=number)
@@ -853,7 +853,7 @@ class EditorialQuery:
             if older is not None or len(rows) < first + 2:
                 newer.__dict__["_previous"] = older.content if older is not None else {}
         rows = rows[: first + 1]
-        cursors = [content.encode_cursor("r", r.number) for r in rows[:first]]
+        cursors = [paging.encode_cursor("r", r.number) for r in rows[:first]]
         return RevisionConnection(
             edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],
             page_info=PageInfo.of(cursors, len(rows) > first, after is not None),
@@ -875,7 +875,7 @@ class EditorialQuery:
                 found[name] = revision
         except service_errors.UserError as error:
             raise _query_guard(error) from None
-        return [RevisionChange(**c) for c in editorial.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
+        return [RevisionChange(**c) for c in drafts.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
 
     @strawberry.field(description="A page's workflow state, live or not (editor).")
     async def page_status(self, info: Info, id: strawberry.ID) -> PageStatus | None:
@@ -922,7 +922,7 @@ class EditorialQuery:
 async def preview(info: Info, token: str, *, url_path: str | None = None, page_pk: int | None = None) -> models.Page:
     """The draft a preview token grants, checked against the page asked for."""
     try:
-        grant = editorial.read_preview_token(info.context.settings.preview_secret, token)
+        grant = previews.read_preview_token(info.context.settings.preview_secret, token)
     except service_errors.UserError as error:
         raise GraphQLError(error.message, extensions={"code": error.code.value, "argument": "previewToken"}) from None
     row = await models.Page.get_or_none(id=grant.page_id)
@@ -933,7 +933,7 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
         revision = await models.PageRevision.get_or_none(id=grant.revision_id, page_id=row.id)
     elif row.latest_revision_id is not None:
         revision = await models.PageRevision.get_or_none(id=row.latest_revision_id)
-    data = revision.content if revision else await editorial.snapshot(row)
+    data = revision.content if revision else await drafts.snapshot(row)
     if url_path is not None:
         try:
             wanted = redirects.normalise(url_path) if url_path != "/" else "/"

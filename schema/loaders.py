@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from service import content, models
+from service import content, models, related, threads
 
 
 def _by_key(fetch, default=None):
@@ -34,7 +34,7 @@ def load_now(loader: DataLoader, key):
 
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
     # Ranking is per article: one query per (article, limit), none repeated in a request.
-    return [await content.related_articles(article, limit) for article, limit in keys]
+    return [await related.related_articles(article, limit) for article, limit in keys]
 
 
 @dataclass
@@ -52,9 +52,9 @@ class Loaders:
     body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
     image_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.images_by_ids)))
     replies_by_comment_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(content.replies_by_comment_ids, list))
+        default_factory=lambda: DataLoader(_by_key(threads.replies_by_comment_ids, list))
     )
-    comment_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.comments_by_ids)))
+    comment_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(threads.comments_by_ids)))
     related: DataLoader = field(
         default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
     )

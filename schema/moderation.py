@@ -15,7 +15,7 @@ from schema.comments import Comment
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
 from schema.node import Connection
-from service import auth, comments, content, events
+from service import auth, comments, content, events, paging, threads
 from service import errors as service_errors
 from service.http import budget_key, client_address
 from service.models import CommentStatus as Status
@@ -215,11 +215,11 @@ class ModerationQuery:
         after_id = None
         if after is not None:
             try:
-                after_id = content.number_cursor(after, "q")
+                after_id = paging.number_cursor(after, "q")
             except service_errors.UserError as error:
                 raise BadInput.from_user_error(error) from None
         rows, has_next = await comments.queue(Status(status.value), first, after_id)
-        cursors = [content.encode_cursor("q", row.id) for row in rows]
+        cursors = [paging.encode_cursor("q", row.id) for row in rows]
         return ModerationCommentConnection.of(cursors, rows, has_next, after is not None)
 
 
@@ -234,7 +234,7 @@ class Subscription:
         if pk not in await content.pages_by_ids([pk]):
             raise GraphQLError("There is no such article.", extensions={"code": service_errors.ErrorCode.NOT_FOUND.value})
         async for comment_id in info.context.events(events.subscribe(pk)):
-            found = await content.comments_by_ids([comment_id])
+            found = await threads.comments_by_ids([comment_id])
             if comment_id in found:
                 yield found[comment_id]
 

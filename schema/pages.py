@@ -20,7 +20,7 @@ from schema.errors import BadInput, check_first
 from schema.loaders import load_now
 from schema.media import Author, Image, Tag
 from schema.node import Connection, Edge, Node
-from service import blocks, content, models
+from service import blocks, content, listing, models, threads
 from service.errors import UserError
 from service.models import PageKind
 
@@ -75,14 +75,14 @@ def _is_kind(kind: PageKind):
     return classmethod(is_type_of)
 
 
-async def article_connection(info: Info, flt: content.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
+async def article_connection(info: Info, flt: listing.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
     check_first(first, info.context.settings.max_page_size)
     try:
-        page = await content.list_articles(flt, first, after)
+        page = await listing.list_articles(flt, first, after)
     except UserError as error:
         raise BadInput.from_user_error(error) from None
     return ArticleConnection.of(
-        page.cursors, page.items, page.has_next, page.has_previous, count=lambda: content.count_articles(flt)
+        page.cursors, page.items, page.has_next, page.has_previous, count=lambda: listing.count_articles(flt)
     )
 
 
@@ -98,7 +98,7 @@ class SectionPage(Page):
 
     @strawberry.field(description="Articles of this section and its sub-sections, newest first.")
     async def articles(self, info: Info, first: int = 10, after: str | None = None) -> ArticleConnection:
-        return await article_connection(info, content.ArticleFilter(section_path=self.path), first, after)
+        return await article_connection(info, listing.ArticleFilter(section_path=self.path), first, after)
 
 
 @strawberry.type(description="A news article.")
@@ -157,7 +157,7 @@ class ArticlePage(Page):
     async def comments(self, info: Info, first: int = 20, after: str | None = None) -> CommentConnection:
         check_first(first, info.context.settings.max_page_size)
         try:
-            thread = await content.comment_thread(self.id, first, after)
+            thread = await threads.comment_thread(self.id, first, after)
         except UserError as error:
             raise BadInput.from_user_error(error) from None
         for comment_id, replies in thread.replies.items():

@@ -26,7 +26,6 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import suppress
-from datetime import datetime, timezone
 
 import orjson
 from graphql import GraphQLError
@@ -40,6 +39,7 @@ from schema.guard import client_key
 from schema.requests import refusal
 from service import auth
 from service.http import BODY_POINT_BYTES, RequestState
+from service.clock import now
 
 log = logging.getLogger("masthead.graphql")
 
@@ -221,7 +221,7 @@ class SocketHandler(BaseGraphQLTransportWSHandler):
         while token is not None:
             wait = self.settings.ws_token_recheck
             if token.expires_at is not None:
-                wait = min(wait, max(0.0, (token.expires_at - datetime.now(timezone.utc)).total_seconds()) + 0.01)
+                wait = min(wait, max(0.0, (token.expires_at - now()).total_seconds()) + 0.01)
             await asyncio.sleep(wait)
             token = await auth.authenticate(raw)
         await self._forbid()

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from service import ids, models, visibility, webhooks
+from service.clock import now
 
 
 def event(page: models.Page, *, public: bool, revision: models.PageRevision | None = None) -> dict:
@@ -22,7 +23,7 @@ def event(page: models.Page, *, public: bool, revision: models.PageRevision | No
     if public:
         data |= {"urlPath": page.url_path, "title": page.title}
     if revision is not None:
-        data["revision"] = {"id": f"PageRevision:{revision.id}", "number": revision.number}
+        data["revision"] = {"id": ids.global_id(revision), "number": revision.number}
     return data
 
 
@@ -33,7 +34,7 @@ def _iso(value: datetime | None) -> str | None:
 def public_from(page: models.Page) -> str | None:
     """When a hidden page will appear by itself (an embargo), or null (it waits for an editor)."""
     start, end = page.public_from, page.public_until
-    if not page.tree_live or start is None or start <= visibility.now() or (end is not None and end <= start):
+    if not page.tree_live or start is None or start <= now() or (end is not None and end <= start):
         return None
     return _iso(start)
 

@@ -121,7 +121,7 @@ def _background_jobs(settings: Settings) -> list:
     """Webhook deliveries (woken when one is queued) and schedule transitions (every five seconds)."""
     if not settings.background_jobs:
         return []
-    from service import editorial, webhooks
+    from service import publishing, webhooks
 
     async def deliveries() -> None:
         await webhooks.run_forever(settings.webhook_allow_private, settings.webhook_idle_seconds)
@@ -129,7 +129,7 @@ def _background_jobs(settings: Settings) -> list:
     async def transitions() -> None:
         while True:
             try:
-                await editorial.record_transitions()
+                await publishing.record_transitions()
             except Exception:  # noqa: BLE001 - logged, tried again next tick
                 log.exception("recording schedule transitions failed")
             await asyncio.sleep(5)

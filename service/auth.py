@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from service import models
+from service.clock import now
 from service.errors import ErrorCode, UserError
 from service.models import Role
 
@@ -29,7 +30,7 @@ async def create_token(*, name: str, role: Role, expires_in: timedelta | None = 
     if not name or len(name) > 100:
         raise UserError("A token needs a name of 1 to 100 characters.", ErrorCode.INVALID, field="name")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = datetime.now(timezone.utc) + expires_in if expires_in else None
+    expires_at = now() + expires_in if expires_in else None
     token = await models.ApiToken.create(name=name, role=role, token_hash=hash_token(raw), expires_at=expires_at)
     return raw, token
 
@@ -41,10 +42,10 @@ async def authenticate(raw: str) -> models.ApiToken | None:
     token = await models.ApiToken.get_or_none(token_hash=hash_token(raw), revoked_at=None)
     if token is None:
         return None
-    if token.expires_at is not None and token.expires_at <= datetime.now(timezone.utc):
+    if token.expires_at is not None and token.expires_at <= now():
         return None
     return token
 
 
 async def revoke_token(token_id: int) -> bool:
-    return bool(await models.ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=datetime.now(timezone.utc)))
+    return bool(await models.ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=now()))

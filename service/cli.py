@@ -1,4 +1,4 @@
-"""The `masthead` command: serve, migrate, seed, export-schema."""
+"""The `masthead` command: serve, migrate, seed, import, export-schema (admin chores: service/cli_admin.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from service import db
+from service import cli_admin, db
 from service.models import CommentStatus, Role
 from service.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
-
-
-async def _with_db(settings: Settings, work):
-    from tortoise import Tortoise
-
-    if settings.is_sqlite:
-        db.ensure_sqlite_directory(settings.database_url)
-    await Tortoise.init(config=db.tortoise_config(settings))
-    try:
-        return await work()
-    finally:
-        await Tortoise.close_connections()
 
 
 async def migrate(settings: Settings, quiet: bool = False) -> None:
@@ -60,7 +48,7 @@ async def wait_for_database(settings: Settings, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            await _with_db(settings, lambda: db.connection().execute_query("SELECT 1"))
+            await db.with_database(settings, lambda: db.connection().execute_query("SELECT 1"))
             return
         except Exception as error:  # the database is not up yet
             if time.monotonic() >= deadline:
@@ -87,7 +75,7 @@ def cmd_seed(args, settings: Settings) -> int:
         return 2
     started = time.monotonic()
     try:
-        result = asyncio.run(_with_db(settings, work))
+        result = asyncio.run(db.with_database(settings, work))
     except RuntimeError as error:
         print(f"Not seeded: {error}", file=sys.stderr)
         return 1
@@ -129,7 +117,7 @@ def cmd_serve(args, settings: Settings) -> int:
                 print("Empty database: loading the demo site.")
                 await seed.seed_demo()
 
-        asyncio.run(_with_db(settings, work))
+        asyncio.run(db.with_database(settings, work))
     print(f"Serving http://{args.host or settings.host}:{args.port or settings.port}/graphql")
     uvicorn.run(
         "service.app:create_app",
@@ -162,124 +150,26 @@ def log_config() -> dict:
     return config
 
 
-def cmd_token(args, settings: Settings) -> int:
-    from datetime import datetime, timedelta, timezone
-
-    from service import auth, models
-
-    async def work():
-        if args.action == "create":
-            expires = timedelta(days=args.expires_days) if args.expires_days else None
-            raw, token = await auth.create_token(name=args.name, role=models.Role(args.role), expires_in=expires)
-            print(f"Created {token.role.value} token {token.id} ({token.name}); it is shown once:")
-            print(raw)
-        elif args.action == "list":
-            for token in await models.ApiToken.all().order_by("id"):
-                if token.revoked_at:
-                    state = "revoked"
-                elif token.expires_at and token.expires_at <= datetime.now(timezone.utc):
-                    state = "expired " + token.expires_at.isoformat()
-                else:
-                    state = "active, expires " + token.expires_at.isoformat() if token.expires_at else "active"
-                print(f"{token.id}\t{token.role.value}\t{token.name}\t{state}")
-        else:
-            if not await auth.revoke_token(args.id):
-                raise RuntimeError(f"No active token {args.id}.")
-            print(f"Revoked token {args.id}.")
-
-    try:
-        asyncio.run(_with_db(settings, work))
-    except (RuntimeError, ValueError) as error:
-        print(str(error), file=sys.stderr)
-        return 1
-    return 0
-
-
-def cmd_comments(args, settings: Settings) -> int:
-    from service import comments, events, models
-    from service.errors import UserError
-
-    events.configure(settings.redis_url)
-
-    async def work():
-        if args.action == "list":
-            rows, _ = await comments.queue(models.CommentStatus(args.status), args.limit)
-            for c in rows:
-                body = c.body.replace("\n", " ")[:70]
-                print(f"{c.id}\t{c.status.value}\tarticle {c.article_id}\t{c.author_name} <{c.author_email}>\t{body}")
-            if not rows:
-                print(f"No {args.status} comments.")
-        else:
-            for comment_id in args.ids:
-                comment = await comments.moderate(comment_id, args.action)
-                print(f"Comment {comment.id} is now {comment.status.value}.")
-
-    try:
-        asyncio.run(_with_db(settings, work))
-    except UserError as error:
-        print(error.message, file=sys.stderr)
-        return 1
-    return 0
-
-
 def cmd_publish_scheduled(args, settings: Settings) -> int:
-    from service import editorial
+    from service import publishing
 
-    result = asyncio.run(_with_db(settings, editorial.record_transitions))
+    result = asyncio.run(db.with_database(settings, publishing.record_transitions))
     print(f"Scheduled pages: {result['published']} went live, {result['expired']} expired.")
     return 0
 
 
-def cmd_webhooks(args, settings: Settings) -> int:
-    from service import models, webhooks
-
-    async def work():
-        if args.action == "deliver":
-            sent = await webhooks.deliver_due(limit=args.limit, allow_private=settings.webhook_allow_private)
-            pending = await models.WebhookDelivery.filter(status="pending").count()
-            print(f"Attempted {sent} deliveries; {pending} pending.")
-        else:
-            rows = await models.WebhookDelivery.all().select_related("webhook").order_by("-id").limit(args.limit)
-            for d in rows:
-                print(f"{d.delivery_id}\t{d.event}\t{d.status}\tattempts {d.attempts}\t{d.webhook.url}\t{d.last_error}")
-            if not rows:
-                print("No deliveries.")
-
-    asyncio.run(_with_db(settings, work))
-    return 0
-
-
 def cmd_import(args, settings: Settings) -> int:
-    from service import importer
+    from service import importing
 
     async def work():
-        return await importer.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
+        return await importing.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
                                            progress=not args.quiet)
 
-    report = asyncio.run(_with_db(settings, work))
+    report = asyncio.run(db.with_database(settings, work))
     for problem in report.problems:
         print(f"{problem}", file=sys.stderr)
     print(report.summary())
     return 1 if report.problems and not (report.created or report.updated) else 0
-
-
-def cmd_images(args, settings: Settings) -> int:
-    from service import media
-    from service.errors import UserError
-
-    async def work():
-        image = await media.add_image(
-            media.LocalStorage(settings.media_dir), Path(args.file).read_bytes(), title=args.title, alt=args.alt,
-            credit=args.credit, focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
-        )
-        print(f"Image {image.id}: {image.width}x{image.height} {image.format}, {image.url}")
-
-    try:
-        asyncio.run(_with_db(settings, work))
-    except (UserError, OSError) as error:
-        print(getattr(error, "message", str(error)), file=sys.stderr)
-        return 1
-    return 0
 
 
 def cmd_operations(args, settings: Settings) -> int:
@@ -297,15 +187,7 @@ def cmd_operations(args, settings: Settings) -> int:
             print(f"{op.sha256}\t{op.name}")
         return 0
 
-    return asyncio.run(_with_db(settings, work))
-
-
-def _focal(value: str) -> tuple[float, float]:
-    try:
-        x, y = (float(part) for part in value.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError("use X,Y with numbers from 0 to 1, such as 0.5,0.3") from None
-    return x, y
+    return asyncio.run(db.with_database(settings, work))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -345,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub.add_parser("list", help="List tokens (never their secrets).")
     revoke = token_sub.add_parser("revoke", help="Revoke a token by id.")
     revoke.add_argument("id", type=int)
-    token.set_defaults(func=cmd_token)
+    token.set_defaults(func=cli_admin.cmd_token)
 
     moderation = sub.add_parser("comments", help="List and moderate comments.")
     moderation_sub = moderation.add_subparsers(dest="action", required=True)
@@ -355,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     for action in ("approve", "reject", "spam", "remove"):
         decide = moderation_sub.add_parser(action, help=f"{action.capitalize()} comments by id.")
         decide.add_argument("ids", type=int, nargs="+")
-    moderation.set_defaults(func=cmd_comments)
+    moderation.set_defaults(func=cli_admin.cmd_comments)
 
     scheduled = sub.add_parser("publish-scheduled", help="Record passed go-live/expiry times and fire their webhooks.")
     scheduled.set_defaults(func=cmd_publish_scheduled)
@@ -366,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     deliver.add_argument("--limit", type=int, default=100)
     recent = hooks_sub.add_parser("list", help="Recent deliveries, newest first.")
     recent.add_argument("--limit", type=int, default=20)
-    hooks.set_defaults(func=cmd_webhooks)
+    hooks.set_defaults(func=cli_admin.cmd_webhooks)
 
     imports = sub.add_parser("import", help="Import articles from Markdown files (YAML front matter) or WordPress WXR exports.")
     imports.add_argument("paths", nargs="+", help="Files or folders (*.md, *.markdown, *.xml).")
@@ -389,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--alt", default="", help="Alternative text.")
     add.add_argument("--title", default="")
     add.add_argument("--credit", default="")
-    add.add_argument("--focal", type=_focal, help="Focal point X,Y from 0 to 1 (left, top).")
-    images.set_defaults(func=cmd_images)
+    add.add_argument("--focal", type=cli_admin.focal_point, help="Focal point X,Y from 0 to 1 (left, top).")
+    images.set_defaults(func=cli_admin.cmd_images)
 
     export = sub.add_parser("export-schema", help="Write the GraphQL SDL.")
     export.add_argument("--output", "-o", default=str(SCHEMA_FILE), help="File to write, or - for stdout.")

@@ -8,16 +8,16 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from service import content, db, events, ids, limits, models, webhooks
+from service.clock import now
 from service.errors import ErrorCode, UserError, required_text, is_number
 from service.models import CommentStatus, PageKind
-from service.pages import now
 from service.settings import Settings
 
 MAX_NAME = 80
@@ -177,7 +177,7 @@ async def post_comment(
             f"A comment may hold at most {settings.comment_max_links} links.", ErrorCode.SPAM, field="body"
         )
     article = await models.Page.get_or_none(id=article_id, kind=PageKind.ARTICLE, tree_live=True)
-    if article is None or not content.is_public(article.__dict__, datetime.now(timezone.utc)):
+    if article is None or not content.is_public(article.__dict__, now()):
         raise UserError("There is no such article.", ErrorCode.NOT_FOUND, field="article_id")
     if not article.comments_enabled:
         raise UserError("Comments are closed on this article.", ErrorCode.COMMENTS_CLOSED, field="article_id")
@@ -317,7 +317,7 @@ ACTIONS = {
 
 async def _article_public(article_id: int) -> bool:
     article = await models.Page.get_or_none(id=article_id)
-    return article is not None and content.is_public(article.__dict__, datetime.now(timezone.utc))
+    return article is not None and content.is_public(article.__dict__, now())
 
 
 def approved_event(comment: models.Comment) -> dict:

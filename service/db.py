@@ -219,3 +219,16 @@ def ensure_sqlite_directory(database_url: str) -> None:
     path = sqlite_path(database_url)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def with_database(settings: Settings, work):
+    """Run `work()` with the database open (commands outside the server), then close it."""
+    from tortoise import Tortoise
+
+    if settings.is_sqlite:
+        ensure_sqlite_directory(settings.database_url)
+    await Tortoise.init(config=tortoise_config(settings))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()

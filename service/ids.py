@@ -11,13 +11,19 @@ PAGE_TYPE_NAMES = {
     models.PageKind.SECTION: "SectionPage",
     models.PageKind.ARTICLE: "ArticlePage",
 }
+# The prefix of a revision's global id (the GraphQL type is Revision; its ids have
+# said PageRevision since the API began, and clients keep them).
+REVISION_TYPE_NAME = "PageRevision"
 
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def global_id(obj: models.Page | models.Comment) -> str:
+def global_id(obj: models.Page | models.PageRevision | models.Comment) -> str:
+    """The id the API gives this object."""
     if isinstance(obj, models.Page):
         return to_global_id(PAGE_TYPE_NAMES[obj.kind], obj.id)
+    if isinstance(obj, models.PageRevision):
+        return to_global_id(REVISION_TYPE_NAME, obj.id)
     return to_global_id("Comment", obj.id)

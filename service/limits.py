@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from service import db
-from service.pages import now
+from service.clock import now
 
 log = logging.getLogger("masthead.limits")
 

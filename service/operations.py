@@ -100,4 +100,3 @@ async def register(paths: list[Path], label: Callable[[str], str]) -> Registered
             _CACHE.pop(digest, None)
             result.added += 1
     return result
-

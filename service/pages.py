@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from service import blocks, db, models, visibility
+from service.clock import now
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
@@ -22,15 +23,11 @@ def slugify(text: str) -> str:
     return _NON_SLUG.sub("-", ascii_text.lower()).strip("-")[:MAX_SLUG].strip("-")
 
 
-def _clean_slug(slug: str | None, title: str) -> str:
+def clean_slug(slug: str | None, title: str) -> str:
     value = slugify(slug if slug else title)
     if not value:
         raise UserError("A slug needs at least one letter or digit.", ErrorCode.INVALID, field="slug")
     return value
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 async def _next_position(parent_id: int) -> int:
@@ -88,7 +85,7 @@ async def create_section(
     if parent.kind not in (PageKind.HOME, PageKind.SECTION):
         raise UserError("A section goes below the home page or a section.", ErrorCode.INVALID_PARENT, field="parent")
     title = required_text(title, "title", 255)
-    slug = _clean_slug(slug, title)
+    slug = clean_slug(slug, title)
     if await models.Page.exists(kind=PageKind.SECTION, slug=slug):
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
     stamp = now()
@@ -128,7 +125,7 @@ async def create_article(
     if section.kind != PageKind.SECTION:
         raise UserError("An article goes below a section.", ErrorCode.INVALID_PARENT, field="section")
     title = required_text(title, "title", 255)
-    slug = _clean_slug(slug, title)
+    slug = clean_slug(slug, title)
     known_images = None
     wanted = [b.get("value", {}).get("image_id") for b in body if isinstance(b, dict) and b.get("type") == "image"]
     if wanted:
@@ -234,7 +231,7 @@ async def rename_page(page: models.Page, slug: str) -> models.Page:
     """Change a page's slug; the URL paths of its whole subtree follow."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page has no slug to change.", ErrorCode.INVALID, field="slug")
-    slug = _clean_slug(slug, "")
+    slug = clean_slug(slug, "")
     if page.kind == PageKind.SECTION and await models.Page.filter(kind=PageKind.SECTION, slug=slug).exclude(id=page.id).exists():
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
     parent_url = page.url_path[: -len(page.slug) - 1]

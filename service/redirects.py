@@ -8,9 +8,9 @@ editor). Lookups follow chains to the final target; loops are refused on write.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from service import models, visibility
+from service.clock import now
 from service.errors import ErrorCode, UserError
 
 MAX_HOPS = 10
@@ -53,7 +53,7 @@ async def _public(redirect: models.Redirect) -> bool:
     page = redirect.page
     if page is None:
         page = await models.Page.get_or_none(url_path=redirect.target_path)
-    return page is None or visibility.is_public(page.__dict__, datetime.now(timezone.utc))
+    return page is None or visibility.is_public(page.__dict__, now())
 
 
 async def resolve(path: str) -> Target | None:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite://./data/masthead.sqlite3"
 
 
-# Every variable Settings.from_env reads; deployment files are checked against it.
-ENV_VARS = (
-    "MASTHEAD_DATABASE_URL", "HOST", "PORT", "MASTHEAD_ENV", "MASTHEAD_SECRET_KEY", "MASTHEAD_REDIS_URL",
-    "MASTHEAD_COMMENT_RATE_CLIENT", "MASTHEAD_COMMENT_RATE_ARTICLE", "MASTHEAD_COMMENT_MAX_LINKS",
-    "MASTHEAD_COMMENT_MIN_SECONDS", "MASTHEAD_BACKGROUND_JOBS", "MASTHEAD_MEDIA_DIR",
-    "MASTHEAD_MAX_DEPTH", "MASTHEAD_MAX_ALIASES", "MASTHEAD_MAX_TOKENS", "MASTHEAD_MAX_DIRECTIVES", "MASTHEAD_MAX_NODES",
-    "MASTHEAD_MAX_VARIABLES_BYTES", "MASTHEAD_BATCH_MAX", "MASTHEAD_EXECUTION_TIMEOUT", "MASTHEAD_STATEMENT_TIMEOUT",
-    "MASTHEAD_RATE_POINTS", "MASTHEAD_TRUSTED_PROXIES", "MASTHEAD_CORS_ORIGINS", "MASTHEAD_INTROSPECTION",
-    "MASTHEAD_GRAPHIQL", "MASTHEAD_TRUSTED_DOCUMENTS", "MASTHEAD_MAX_DOCUMENT_BYTES", "MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR",
-    "MASTHEAD_MAX_FIELDS", "MASTHEAD_MAX_FIELD_PAIRS", "MASTHEAD_WORK_POINTS_PER_MS", "MASTHEAD_WS_TOKEN_RECHECK", "MASTHEAD_RATE_LIMIT_DELAY", "MASTHEAD_RATE_BURST_SECONDS",
-    "MASTHEAD_MEDIA_RENDERS_PER_MINUTE", "MASTHEAD_MEDIA_MAX_AGE",
-    "MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "MASTHEAD_WEBHOOK_IDLE_SECONDS",
-)
 DEV_SECRET = "masthead-development-secret-change-me"
 # MASTHEAD_ENV: every value but these two is production (stricter defaults, a real secret).
 ENVIRONMENTS = ("development", "test", "staging", "production")
@@ -102,48 +90,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from MASTHEAD_* variables; an unset or empty one keeps the default above."""
         env = os.environ if environ is None else environ
-        return cls(
-            database_url=env.get("MASTHEAD_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            host=env.get("HOST") or "127.0.0.1",
-            port=int(env.get("PORT") or 8000),
-            env=_choice(env.get("MASTHEAD_ENV"), "MASTHEAD_ENV", ENVIRONMENTS),
-            secret_key=env.get("MASTHEAD_SECRET_KEY") or DEV_SECRET,
-            redis_url=env.get("MASTHEAD_REDIS_URL") or None,
-            comment_rate_client=_rate(env.get("MASTHEAD_COMMENT_RATE_CLIENT"), (5, 60)),
-            comment_rate_article=_rate(env.get("MASTHEAD_COMMENT_RATE_ARTICLE"), (60, 60)),
-            comment_max_links=int(env.get("MASTHEAD_COMMENT_MAX_LINKS") or 2),
-            comment_min_seconds=int(env.get("MASTHEAD_COMMENT_MIN_SECONDS") or 3),
-            background_jobs=(env.get("MASTHEAD_BACKGROUND_JOBS") or "1").lower() not in ("0", "false", "no", "off"),
-            webhook_allow_private=_list(env.get("MASTHEAD_WEBHOOK_ALLOW_PRIVATE")),
-            webhook_idle_seconds=float(env.get("MASTHEAD_WEBHOOK_IDLE_SECONDS") or 30),
-            media_dir=Path(env.get("MASTHEAD_MEDIA_DIR") or "./data/media"),
-            media_renders_per_minute=int(env.get("MASTHEAD_MEDIA_RENDERS_PER_MINUTE") or 60),
-            media_max_age=int(env.get("MASTHEAD_MEDIA_MAX_AGE") or 600),
-            max_depth=int(env.get("MASTHEAD_MAX_DEPTH") or 12),
-            max_aliases=int(env.get("MASTHEAD_MAX_ALIASES") or 30),
-            max_tokens=int(env.get("MASTHEAD_MAX_TOKENS") or 1000),
-            max_directives=int(env.get("MASTHEAD_MAX_DIRECTIVES") or 5),
-            max_nodes=int(env.get("MASTHEAD_MAX_NODES") or 50_000),
-            max_variables_bytes=int(env.get("MASTHEAD_MAX_VARIABLES_BYTES") or 65_536),
-            batch_max=min(10, int(env.get("MASTHEAD_BATCH_MAX") or 0)),
-            execution_timeout=float(env.get("MASTHEAD_EXECUTION_TIMEOUT") or 10),
-            statement_timeout=float(env.get("MASTHEAD_STATEMENT_TIMEOUT") or 5),
-            rate_points=int(env.get("MASTHEAD_RATE_POINTS") or 6000),
-            work_points_per_ms=float(env.get("MASTHEAD_WORK_POINTS_PER_MS") or 10),
-            max_document_bytes=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES") or 16_384),
-            max_document_bytes_editor=int(env.get("MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR") or 131_072),
-            max_fields=int(env.get("MASTHEAD_MAX_FIELDS") or 1_000),
-            max_field_pairs=int(env.get("MASTHEAD_MAX_FIELD_PAIRS") or 200),
-            trusted_proxies=_list(env.get("MASTHEAD_TRUSTED_PROXIES")),
-            cors_origins=_list(env.get("MASTHEAD_CORS_ORIGINS")),
-            introspection=_flag(env.get("MASTHEAD_INTROSPECTION")),
-            graphiql=_flag(env.get("MASTHEAD_GRAPHIQL")),
-            trusted_documents=_choice(env.get("MASTHEAD_TRUSTED_DOCUMENTS"), "MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only")),
-            rate_limit_delay=float(env.get("MASTHEAD_RATE_LIMIT_DELAY") or 1),
-            rate_burst_seconds=float(env.get("MASTHEAD_RATE_BURST_SECONDS") or 10),
-            ws_token_recheck=float(env.get("MASTHEAD_WS_TOKEN_RECHECK") or 15),
-        )
+        values = {name: parse(env[variable]) for variable, name, parse in FROM_ENV if env.get(variable)}
+        return cls(**values)
 
     @property
     def is_sqlite(self) -> bool:
@@ -184,22 +134,71 @@ def _list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str:
-    value = (value or choices[0]).strip().lower()
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    return parse
 
 
-def _flag(value: str | None) -> bool | None:
-    if value is None or value == "":
-        return None
+def _flag(value: str) -> bool | None:
+    return _on(value) if value else None
+
+
+def _on(value: str) -> bool:
     return value.lower() not in ("0", "false", "no", "off")
 
 
-def _rate(value: str | None, default: tuple[int, int]) -> tuple[int, int]:
+def _rate(value: str) -> tuple[int, int]:
     """Parse "count/seconds", such as "5/60"."""
-    if not value:
-        return default
     count, _, seconds = value.partition("/")
     return int(count), int(seconds or 60)
+
+
+# Every variable Settings.from_env reads: (variable, field, parser). The defaults are
+# the dataclass's alone; deployment files are checked against ENV_VARS.
+FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
+    ("MASTHEAD_DATABASE_URL", "database_url", str),
+    ("HOST", "host", str),
+    ("PORT", "port", int),
+    ("MASTHEAD_ENV", "env", _choice("MASTHEAD_ENV", ENVIRONMENTS)),
+    ("MASTHEAD_SECRET_KEY", "secret_key", str),
+    ("MASTHEAD_REDIS_URL", "redis_url", str),
+    ("MASTHEAD_COMMENT_RATE_CLIENT", "comment_rate_client", _rate),
+    ("MASTHEAD_COMMENT_RATE_ARTICLE", "comment_rate_article", _rate),
+    ("MASTHEAD_COMMENT_MAX_LINKS", "comment_max_links", int),
+    ("MASTHEAD_COMMENT_MIN_SECONDS", "comment_min_seconds", int),
+    ("MASTHEAD_BACKGROUND_JOBS", "background_jobs", _on),
+    ("MASTHEAD_WEBHOOK_ALLOW_PRIVATE", "webhook_allow_private", _list),
+    ("MASTHEAD_WEBHOOK_IDLE_SECONDS", "webhook_idle_seconds", float),
+    ("MASTHEAD_MEDIA_DIR", "media_dir", Path),
+    ("MASTHEAD_MEDIA_RENDERS_PER_MINUTE", "media_renders_per_minute", int),
+    ("MASTHEAD_MEDIA_MAX_AGE", "media_max_age", int),
+    ("MASTHEAD_MAX_DEPTH", "max_depth", int),
+    ("MASTHEAD_MAX_ALIASES", "max_aliases", int),
+    ("MASTHEAD_MAX_TOKENS", "max_tokens", int),
+    ("MASTHEAD_MAX_DIRECTIVES", "max_directives", int),
+    ("MASTHEAD_MAX_NODES", "max_nodes", int),
+    ("MASTHEAD_MAX_VARIABLES_BYTES", "max_variables_bytes", int),
+    ("MASTHEAD_BATCH_MAX", "batch_max", lambda value: min(10, int(value))),
+    ("MASTHEAD_EXECUTION_TIMEOUT", "execution_timeout", float),
+    ("MASTHEAD_STATEMENT_TIMEOUT", "statement_timeout", float),
+    ("MASTHEAD_RATE_POINTS", "rate_points", int),
+    ("MASTHEAD_WORK_POINTS_PER_MS", "work_points_per_ms", float),
+    ("MASTHEAD_MAX_DOCUMENT_BYTES", "max_document_bytes", int),
+    ("MASTHEAD_MAX_DOCUMENT_BYTES_EDITOR", "max_document_bytes_editor", int),
+    ("MASTHEAD_MAX_FIELDS", "max_fields", int),
+    ("MASTHEAD_MAX_FIELD_PAIRS", "max_field_pairs", int),
+    ("MASTHEAD_TRUSTED_PROXIES", "trusted_proxies", _list),
+    ("MASTHEAD_CORS_ORIGINS", "cors_origins", _list),
+    ("MASTHEAD_INTROSPECTION", "introspection", _flag),
+    ("MASTHEAD_GRAPHIQL", "graphiql", _flag),
+    ("MASTHEAD_TRUSTED_DOCUMENTS", "trusted_documents", _choice("MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only"))),
+    ("MASTHEAD_RATE_LIMIT_DELAY", "rate_limit_delay", float),
+    ("MASTHEAD_RATE_BURST_SECONDS", "rate_burst_seconds", float),
+    ("MASTHEAD_WS_TOKEN_RECHECK", "ws_token_recheck", float),
+)
+ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

@@ -18,9 +18,10 @@ every public read uses (through content's `x.live = $live` marker), and
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from service import db, models
+from service.clock import now
 from service.models import PageKind
 
 # One level of the tree below its (already current) parents.
@@ -38,10 +39,6 @@ UPDATE page SET
 FROM page q WHERE q.id = page.parent_id AND page.depth = $1 AND page.path LIKE $2
 """
 _ROOT = "UPDATE page SET tree_live = live, public_from = go_live_at, public_until = expire_at WHERE parent_id IS NULL"
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def visible(alias: str, live: str, at: str, flag: str = "tree_live") -> str:
@@ -82,13 +79,6 @@ async def refresh(page_id: int) -> None:
         deepest = found[0]["d"] or depth
     for level in range(depth, deepest + 1):
         await db.execute(_LEVEL, level, path + "%")
-
-
-async def refresh_all() -> None:
-    """Recompute every page (after bulk loads)."""
-    home = await models.Page.filter(parent_id=None).values_list("id", flat=True)
-    for page_id in home:
-        await refresh(page_id)
 
 
 async def public_ids(path: str, at: datetime | None = None) -> set[int]:

@@ -22,13 +22,14 @@ import hmac
 import logging
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from service import events, models, webhook_targets
+from service.clock import now
 from service.errors import ErrorCode, UserError
 
 EVENTS = ("page.published", "page.unpublished", "page.deleted", "comment.approved")
@@ -41,10 +42,6 @@ WAKE_TOPIC = "webhooks"
 FIRST_WAIT = 0.25  # after a wake-up, look again soon: the queuing transaction may not have committed yet
 
 log = logging.getLogger("masthead.webhooks")
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def sign(secret: str, body: bytes) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from service import auth, editorial, models
+from service import auth, models, previews
 from service.models import Role
 from service.settings import Settings
 
@@ -160,7 +160,7 @@ async def test_the_whole_workflow_with_the_readers_view_at_every_step(desk):
     foreign = await desk("query($p: String!, $t: String) { page(urlPath: $p, previewToken: $t) { title } }",
                          {"p": "/world-news/", "t": token["token"]})
     assert foreign["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"
-    expired, _ = editorial.preview_token(Settings().secret_key, await _pk(article["id"]), None, seconds=-5)
+    expired, _ = previews.preview_token(Settings().secret_key, await _pk(article["id"]), None, seconds=-5)
     old = await desk("query($p: String!, $t: String) { page(urlPath: $p, previewToken: $t) { title } }", {"p": path, "t": expired})
     assert old["errors"][0]["extensions"]["code"] == "EXPIRED"
 

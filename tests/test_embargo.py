@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from service import auth, comments, editorial, ids, models, pages, redirects, visibility, webhooks
+from service import auth, comments, drafts, ids, models, pages, publishing, redirects, visibility, webhooks
 from service.models import CommentStatus, Role
 from service.settings import Settings
 
@@ -70,7 +70,7 @@ class Site:
         self.t = await pages.create_section(parent=home, title="Open desk", slug="open")
         ria = await models.Author.create(name="Ria Reporter", slug="ria-reporter")
         self.b = await pages.create_article(section=self.t, title="Finch watch", body=[], tags=["zebrafinch"])
-        self.a, _ = await editorial.create_article({
+        self.a, _ = await drafts.draft_article({
             "section_id": (self.s if article_in == "S" else self.t).id, "title": "Quokka findings",
             "tags": ["zebrafinch"], "author_ids": [ria.id], "body": BODY, "published_at": "2024-07-16T09:00:00Z",
         }, "test")
@@ -237,7 +237,7 @@ async def test_embargo_matrix(client, section_window, article_window, action):
     await site.check(public, section_public, parent)
 
     # Recording the passed boundaries changes nothing readers see, and announces nothing hidden.
-    await site.step(editorial.record_transitions(), announced=False)
+    await site.step(publishing.record_transitions(), announced=False)
     await site.check(public, section_public, parent)
 
 
@@ -258,8 +258,8 @@ async def test_an_article_under_an_embargoed_section_appears_with_it(client):
     }]
     await asyncio.sleep(max(0.0, (soon - datetime.now(timezone.utc)).total_seconds()) + 0.1)
     assert await site.a_public()  # at the section's start, with nothing recorded yet
-    await editorial.record_transitions()
-    await editorial.record_transitions()  # a second pass (another process) sends nothing more
+    await publishing.record_transitions()
+    await publishing.record_transitions()  # a second pass (another process) sends nothing more
     events = [(d.event, d.payload["data"].get("urlPath"), d.payload["data"].get("public"))
               for d in await models.WebhookDelivery.filter(event="page.published").order_by("id")]
     assert events[1:] == [("page.published", "/desk/", True), ("page.published", "/desk/quokka-findings/", True)]

@@ -314,13 +314,13 @@ def test_production_refuses_the_development_secret_and_short_ones(tmp_path, env,
 
 
 async def test_preview_tokens_signed_with_the_development_secret_count_only_in_development(demo_site, make_client):
-    from service import editorial
+    from service import previews
     from service.settings import DEV_SECRET
 
     page = (await post(demo_site, '{ page(urlPath: "/world-news/") { id } }')).json()["data"]["page"]["id"]
     from schema import ids
 
-    forged, _ = editorial.preview_token(DEV_SECRET, ids.from_global_id(page)[1], None)
+    forged, _ = previews.preview_token(DEV_SECRET, ids.from_global_id(page)[1], None)
     query = "query($t: String) { page(urlPath: \"/world-news/\", previewToken: $t) { title } }"
     development = (await post(demo_site, query, {"t": forged})).json()
     assert development["data"]["page"]["title"]  # development: the default secret works, as documented

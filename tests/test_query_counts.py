@@ -76,7 +76,7 @@ async def test_the_revision_history_reads_a_fixed_number_of_statements(client, s
     """schema/operations/editorial/Revisions.graphql asks each revision for its changes and state."""
     from pathlib import Path
 
-    from service import auth, editorial, ids
+    from service import auth, drafts, ids
 
     query = (Path(__file__).resolve().parent.parent / "schema" / "operations" / "editorial" / "Revisions.graphql").read_text()
     raw, _ = await auth.create_token(name="history", role=models.Role.EDITOR)
@@ -84,10 +84,10 @@ async def test_the_revision_history_reads_a_fixed_number_of_statements(client, s
     section = await pages.create_section(parent=home, title="News")
     counts = []
     for saves in (3, 12):
-        page, _ = await editorial.create_article({"section_id": section.id, "title": f"History {saves}",
+        page, _ = await drafts.draft_article({"section_id": section.id, "title": f"History {saves}",
                                                   "body": [{"type": "paragraph", "value": {"html": "<p>v0</p>"}}]}, "desk")
         for n in range(1, saves):
-            await editorial.update_page(await models.Page.get(id=page.id), {"summary": f"v{n}"}, "desk")
+            await drafts.update_page(await models.Page.get(id=page.id), {"summary": f"v{n}"}, "desk")
         sql_counter.reset()
         response = await client.post("/graphql", json={"query": query, "variables": {"pageId": ids.global_id(page)}},
                                      headers={"Authorization": f"Bearer {raw}"})

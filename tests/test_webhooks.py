@@ -90,8 +90,9 @@ async def test_deliveries_are_signed_retried_and_recorded(hooks_client, database
         registered = (await client.post("/graphql", json={"query": REGISTER, "variables": {"url": receiver.url, "s": SECRET}}, headers=admin)).json()
         hook = registered["data"]["registerWebhook"]
         assert hook["errors"] == [] and hook["secret"] == SECRET
-        published = (await client.post("/graphql", json={"query": "mutation($id: ID!) { publishPage(id: $id) { errors { code } } }", "variables": {"id": article}}, headers=publisher)).json()
+        published = (await client.post("/graphql", json={"query": "mutation($id: ID!) { publishPage(id: $id) { errors { code } revision { id number } } }", "variables": {"id": article}}, headers=publisher)).json()
         assert published["data"]["publishPage"]["errors"] == []
+        revision = published["data"]["publishPage"]["revision"]
         delivery = await models.WebhookDelivery.get(event="page.published")
         assert delivery.status == "pending" and delivery.attempts == 0  # queued with the change, nothing sent yet
 
@@ -117,6 +118,7 @@ async def test_deliveries_are_signed_retried_and_recorded(hooks_client, database
         payload = json.loads(body)
         assert payload["event"] == "page.published" and payload["data"]["id"] == article
         assert payload["data"]["urlPath"] == "/world-news/" and payload["deliveryId"] == delivery.delivery_id
+        assert payload["data"]["revision"] == revision  # the API's own global id, not a raw "PageRevision:N"
 
         listed = (await client.post("/graphql", json={"query": "{ webhooks { url deliveries { status attempts lastStatusCode } } }"}, headers=admin)).json()
         assert listed["data"]["webhooks"][0]["deliveries"] == [{"status": "delivered", "attempts": 2, "lastStatusCode": 200}]

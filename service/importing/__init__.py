@@ -1,0 +1,83 @@
+"""`masthead import`: articles from Markdown with YAML front matter, and WordPress WXR.
+
+Imports are idempotent: each article remembers where it came from (`md:<slug>`,
+`wxr:<site>:<post id>`) and a re-run saves a new revision of it instead of a
+second copy. Every file is validated on its own; a bad one is reported with its
+file and line and the others still import.
+
+    common.py     the report, ImportFailure, sections, authors, images, saving an article
+    markdown.py   Markdown files with YAML front matter
+    wxr.py        WordPress exports
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from service.errors import UserError
+from service.importing.common import ImportFailure, Problem, Report
+from service.importing.markdown import import_markdown, link_related
+from service.importing.wxr import import_wxr
+
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    out = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in MARKDOWN_SUFFIXES | {".xml"}))
+        else:
+            out.append(path)
+    return out
+
+
+def _bar(done: int, total: int, label: str) -> None:
+    width = 25
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r{label:<10} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+async def import_paths(paths: list[Path], by: str = "import", publish: bool = True, progress: bool = False) -> Report:
+    """Import every file (folders: their .md, .markdown and .xml files), then link related articles."""
+    report = Report()
+    pending_related: list = []
+    files = _files(paths)
+    markdown_total = sum(1 for p in files if p.suffix.lower() in MARKDOWN_SUFFIXES)
+    markdown_done = 0
+    for path in files:
+        try:
+            if not path.is_file():
+                raise ImportFailure("no such file.")
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ImportFailure(f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
+            if path.suffix.lower() in MARKDOWN_SUFFIXES:
+                markdown_done += 1
+                await import_markdown(path, by, publish, report, pending_related)
+            elif path.suffix.lower() == ".xml":
+                await import_wxr(path, by, publish, report, (lambda d, t: _bar(d, t, path.name[:10])) if progress else (lambda d, t: None))
+            else:
+                raise ImportFailure("not a .md, .markdown or .xml file.")
+        except ImportFailure as error:
+            report.problems.append(Problem(path, error.line, error.message))
+        except UnicodeDecodeError:
+            report.problems.append(Problem(path, None, "not UTF-8 text."))
+        except UserError as error:
+            report.problems.append(Problem(path, None, error.message))
+        except Exception as error:  # noqa: BLE001 - one odd file must not stop the others
+            report.problems.append(Problem(path, None, f"could not import: {type(error).__name__}: {error}"))
+        if progress and path.suffix.lower() in MARKDOWN_SUFFIXES:
+            _bar(markdown_done, markdown_total, "markdown")
+    await link_related(pending_related, report, by, publish)
+    return report
+
+
+
+
+__all__ = ["ImportFailure", "Problem", "Report", "import_paths"]

@@ -1,0 +1,119 @@
+"""What both importers share: the report, the failure that names a file's line,
+and finding or creating sections, authors, images and the articles themselves."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service import drafts, models, pages, publishing
+from service.models import PageKind
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Report:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    comments: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"Imported: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.comments} comments; {len(self.problems)} problem(s)."
+        )
+
+
+class ImportFailure(Exception):
+    """A file (or one of its entries) that cannot be imported, with the line at fault when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+async def _home() -> models.Page:
+    home = await models.Page.get_or_none(kind=PageKind.HOME)
+    return home or await pages.create_home(title="Home")
+
+
+async def ensure_section(slug: str) -> models.Page:
+    """The section with this slug, created (live, below the home page) when missing."""
+    clean = pages.slugify(slug)
+    if not clean:
+        raise ImportFailure("section is empty.")
+    section = await models.Page.get_or_none(kind=PageKind.SECTION, slug=clean)
+    if section is None:
+        section = await pages.create_section(parent=await _home(), title=clean.replace("-", " ").title(), slug=clean)
+    return section
+
+
+async def ensure_author(name: str) -> models.Author:
+    """The author with this name's slug, created when missing."""
+    name = str(name).strip()
+    slug = pages.slugify(name)
+    if not slug:
+        raise ImportFailure(f"author {name!r} has no letters or digits.")
+    author = await models.Author.get_or_none(slug=slug)
+    return author or await models.Author.create(name=name[:255], slug=slug)
+
+
+async def ensure_image(url: str, alt: str = "", credit: str = "", width: Any = 0, height: Any = 0, title: str = "") -> models.Image:
+    """The library image with this URL, created when missing; a re-import fills in what it lacked."""
+    url = str(url).strip()
+    if not re.match(r"^(https?://|/)\S+$", url) or len(url) > 1024:
+        raise ImportFailure(f"image url {url[:80]!r} is not an http(s) URL or a site path.")
+    image = await models.Image.filter(url=url).first()
+    try:
+        size = {"width": int(width or 0), "height": int(height or 0)}
+    except (TypeError, ValueError):
+        raise ImportFailure(f"image {url[:80]!r}: width and height must be whole numbers.") from None
+    values = {"alt": str(alt or "")[:512], "credit": str(credit or "")[:255], "title": str(title or "")[:255], **size}
+    if image is None:
+        return await models.Image.create(url=url, **values)
+    changed = {k: v for k, v in values.items() if v and getattr(image, k) != v}
+    if changed:
+        await models.Image.filter(id=image.id).update(**changed)
+    return image
+
+
+async def save_article(external_id: str, data: dict, by: str, publish: bool, report: Report) -> models.Page:
+    """Create or update the article imported from `external_id`; publish it unless drafting."""
+    existing = await models.Page.get_or_none(external_id=external_id)
+    if existing is None:
+        page, _ = await drafts.draft_article(data, by)
+        await models.Page.filter(id=page.id).update(external_id=external_id)
+        page = await models.Page.get(id=page.id)
+        report.created += 1
+    else:
+        page = existing
+        current = await drafts.latest_content(page)
+        clean = await drafts.clean_article({**current, **data}, page.id)
+        same_body = [{k: v for k, v in b.items() if k != "id"} for b in current.get("body", [])] == [
+            {k: v for k, v in b.items() if k != "id"} for b in clean["body"]
+        ]
+        if same_body and all(clean[k] == current.get(k) for k in clean if k != "body"):
+            report.unchanged += 1
+            if publish and not page.live:
+                await publishing.publish(page, None, by)
+            return page
+        await drafts.update_page(page, data, by, message="Re-imported")
+        page = await models.Page.get(id=page.id)
+        report.updated += 1
+    if publish:
+        await publishing.publish(page, None, by)
+    return await models.Page.get(id=page.id)
