@@ -1,0 +1,319 @@
+"""Admin and library API: redirects, webhooks, API tokens, site settings, images and authors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
+
+from schema.context import Info
+from schema.editorial.inputs import SiteSettingsInput, _actor, _errors, _page, _plain_id, _query_guard
+from schema.errors import BadInput, check_first
+from schema.media import Author as MediaAuthor
+from schema.media import Image as MediaImage
+from schema.moderation import UserError, _require
+from schema.site import Site
+from service import content, editorial, media, models, redirects, webhooks
+from service import errors as service_errors
+from service.models import Role
+
+@strawberry.type(description="Where an old path leads.")
+class Redirect:
+    target: str = strawberry.field(description="The final path (chains are followed).")
+    is_permanent: bool = strawberry.field(description="Answer 301 (true) or 302 (false).")
+
+
+@strawberry.type(description="A stored redirect, as editors manage them.")
+class RedirectRule:
+    old_path: str = strawberry.field(description="The path that redirects.")
+    is_permanent: bool = strawberry.field(description="301 or 302.")
+    automatic: bool = strawberry.field(description="Recorded when a page moved (true) or added by an editor.")
+    created_at: datetime = strawberry.field(description="When it was made.")
+
+    @strawberry.field(description="Id, for deleteRedirect.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.id))
+
+    @strawberry.field(description="Where it points now (a page's current path when it points at a page).")
+    async def target(self) -> str:
+        if self.page_id is not None:
+            page = await models.Page.get_or_none(id=self.page_id)
+            return page.url_path if page else ""
+        return self.target_path
+
+
+@strawberry.type(description="The result of createRedirect or deleteRedirect.")
+class RedirectPayload:
+    redirect: RedirectRule | None = strawberry.field(default=None, description="The redirect.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+@strawberry.enum(description="Events a webhook can subscribe to.")
+class WebhookEvent(Enum):
+    PAGE_PUBLISHED = "page.published"
+    PAGE_UNPUBLISHED = "page.unpublished"
+    PAGE_DELETED = "page.deleted"
+    COMMENT_APPROVED = "comment.approved"
+
+
+@strawberry.type(description="An attempt record for one event sent to one endpoint.")
+class WebhookDelivery:
+    delivery_id: str = strawberry.field(description="Sent as X-Masthead-Delivery; receivers drop repeats by it.")
+    event: str = strawberry.field(description="The event name.")
+    status: str = strawberry.field(description="pending, delivered or failed (gave up after the last retry).")
+    attempts: int = strawberry.field(description="POSTs made so far.")
+    next_attempt_at: datetime = strawberry.field(description="When it is tried next (while pending).")
+    last_error: str = strawberry.field(description="Why the last attempt failed; empty when it did not.")
+    last_status_code: int | None = strawberry.field(description="HTTP status of the last attempt.")
+    created_at: datetime = strawberry.field(description="When the event happened.")
+    delivered_at: datetime | None = strawberry.field(description="When the endpoint accepted it.")
+    payload: JSON = strawberry.field(description="The JSON body sent (without deliveryId).")
+
+
+@strawberry.type(description="A registered webhook endpoint. Admins only.")
+class Webhook:
+    url: str = strawberry.field(description="Where events are POSTed.")
+    events: list[str] = strawberry.field(description="The events it receives.")
+    active: bool = strawberry.field(description="Whether events are sent to it.")
+    created_at: datetime = strawberry.field(description="When it was registered.")
+
+    @strawberry.field(description="Id, for deleteWebhook.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.id))
+
+    @strawberry.field(description="Its deliveries, newest first.")
+    async def deliveries(self, first: int = 20) -> list[WebhookDelivery]:
+        check_first(first, 100)
+        return await models.WebhookDelivery.filter(webhook_id=self.id).order_by("-id").limit(first)
+
+
+@strawberry.type(description="The result of registerWebhook; the secret is shown here only.")
+class WebhookPayload:
+    webhook: Webhook | None = strawberry.field(default=None, description="The endpoint.")
+    secret: str | None = strawberry.field(default=None, description="The HMAC secret (X-Masthead-Signature); store it now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+
+
+TokenRole = strawberry.enum(Role, name="TokenRole", description="What a token may do; each role includes the ones before it.")
+
+
+@strawberry.type(description="An API token, as admins see it: never its secret.")
+class ApiToken:
+    name: str = strawberry.field(description="What the token is for.")
+    created_at: datetime = strawberry.field(description="When it was made.")
+    expires_at: datetime | None = strawberry.field(description="When it stops working, if ever.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked, if it was.")
+
+    @strawberry.field(description="Id, for revokeApiToken.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.id))
+
+    role: TokenRole = strawberry.field(description="Its role.")
+
+    @strawberry.field(description="Whether it authenticates now (not revoked, not expired).")
+    def active(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > editorial.now())
+
+
+@strawberry.type(description="The result of createApiToken; the secret is shown here only.")
+class ApiTokenPayload:
+    token: ApiToken | None = strawberry.field(default=None, description="The token.")
+    secret: str | None = strawberry.field(default=None, description="Send as `Authorization: Bearer <secret>`; store it now.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+@strawberry.type(description="The result of updateSiteSettings.")
+class SiteSettingsPayload:
+    site: Site | None = strawberry.field(default=None, description="The settings afterwards.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+@strawberry.type(description="The result of uploadImage.")
+class ImagePayload:
+    image: MediaImage | None = strawberry.field(default=None, description="The new library image.")
+    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(
+        description="Upload an image (editor) as a GraphQL multipart request. Checked by content: JPEG, PNG, WebP "
+        "or GIF, at most 10 MB and 40 megapixels. focalX/focalY (0..1) keep the subject in crops."
+    )
+    async def upload_image(
+        self, info: Info, file: Upload, alt: str = "", title: str = "", credit: str = "",
+        focal_x: float | None = None, focal_y: float | None = None,
+    ) -> ImagePayload:
+        try:
+            await _actor(info, Role.EDITOR)
+            if not hasattr(file, "read"):
+                raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
+                                               service_errors.ErrorCode.INVALID, field="file")
+            data = await file.read(media.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
+            image = await media.add_image(
+                media.LocalStorage(info.context.settings.media_dir), data, title=title, alt=alt, credit=credit,
+                focal_x=focal_x, focal_y=focal_y,
+            )
+        except service_errors.UserError as error:
+            return ImagePayload(errors=_errors(error))
+        return ImagePayload(image=image)
+
+    @strawberry.mutation(description="Add a redirect from an old path to a page or a path (editor). Loops are refused.")
+    async def create_redirect(
+        self, info: Info, old_path: str, target_path: str | None = None, target_page_id: strawberry.ID | None = None,
+        is_permanent: bool = True,
+    ) -> RedirectPayload:
+        try:
+            await _actor(info, Role.EDITOR)
+            page = await _page(target_page_id, "target_page_id") if target_page_id is not None else None
+            redirect = await redirects.add(old_path, target_path=target_path, page=page, is_permanent=is_permanent)
+        except service_errors.UserError as error:
+            return RedirectPayload(errors=_errors(error))
+        return RedirectPayload(redirect=redirect)
+
+    @strawberry.mutation(description="Delete a redirect (editor).")
+    async def delete_redirect(self, info: Info, id: strawberry.ID) -> RedirectPayload:
+        try:
+            await _actor(info, Role.EDITOR)
+            redirect = await models.Redirect.get_or_none(id=_plain_id(id, "id"))
+            if redirect is None:
+                raise service_errors.UserError("There is no such redirect.", service_errors.ErrorCode.NOT_FOUND, field="id")
+            await redirect.delete()
+        except service_errors.UserError as error:
+            return RedirectPayload(errors=_errors(error))
+        return RedirectPayload(redirect=redirect)
+
+    @strawberry.mutation(description="Register a webhook endpoint (admin). The secret is returned once.")
+    async def register_webhook(
+        self, info: Info, url: str, events: list[WebhookEvent], secret: str | None = None
+    ) -> WebhookPayload:
+        try:
+            await _actor(info, Role.ADMIN)
+            hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
+        except service_errors.UserError as error:
+            return WebhookPayload(errors=_errors(error))
+        return WebhookPayload(webhook=hook, secret=hook.secret)
+
+    @strawberry.mutation(description="Make an API token (admin); its secret is in the payload, once.")
+    async def create_api_token(
+        self, info: Info, name: str, role: TokenRole, expires_in_days: int | None = None
+    ) -> ApiTokenPayload:
+        from datetime import timedelta
+
+        from service import auth
+
+        try:
+            await _actor(info, Role.ADMIN)
+            if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+                raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
+            raw, token = await auth.create_token(
+                name=name, role=role, expires_in=timedelta(days=expires_in_days) if expires_in_days else None
+            )
+        except service_errors.UserError as error:
+            return ApiTokenPayload(errors=_errors(error))
+        return ApiTokenPayload(token=token, secret=raw)
+
+    @strawberry.mutation(description="Revoke an API token (admin): it stops working at once.")
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenPayload:
+        from service import auth
+
+        try:
+            await _actor(info, Role.ADMIN)
+            token_id = _plain_id(id, "id")
+            if not await auth.revoke_token(token_id):
+                raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
+        except service_errors.UserError as error:
+            return ApiTokenPayload(errors=_errors(error))
+        return ApiTokenPayload(token=await models.ApiToken.get(id=token_id))
+
+    @strawberry.mutation(description="Change the site name, tagline, social links or comment policy (admin).")
+    async def update_site_settings(self, info: Info, input: SiteSettingsInput) -> SiteSettingsPayload:
+        try:
+            await _actor(info, Role.ADMIN)
+            changes: dict[str, Any] = {}
+            for name in ("name", "tagline", "auto_approve_known_commenters"):
+                value = getattr(input, name)
+                if value is not strawberry.UNSET and value is not None:
+                    changes[name] = value
+            if input.social_links is not strawberry.UNSET and input.social_links is not None:
+                changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
+            await editorial.update_site_settings(changes)
+        except service_errors.UserError as error:
+            return SiteSettingsPayload(errors=_errors(error))
+        return SiteSettingsPayload(site=await content.site_settings())
+
+    @strawberry.mutation(description="Remove a webhook endpoint and its delivery records (admin).")
+    async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookPayload:
+        try:
+            await _actor(info, Role.ADMIN)
+            hook = await models.Webhook.get_or_none(id=_plain_id(id, "id"))
+            if hook is None:
+                raise service_errors.UserError("There is no such webhook.", service_errors.ErrorCode.NOT_FOUND, field="id")
+            await hook.delete()
+        except service_errors.UserError as error:
+            return WebhookPayload(errors=_errors(error))
+        return WebhookPayload(webhook=hook)
+
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(description="Where an old path leads, chains followed; null when it does not redirect.")
+    async def redirect(self, path: str) -> Redirect | None:
+        try:
+            target = await redirects.resolve(path)
+        except service_errors.UserError as error:
+            raise BadInput(error.message, "path") from None
+        return Redirect(target=target.path, is_permanent=target.is_permanent) if target else None
+
+    @strawberry.field(description="Every stored redirect, newest first (editor).")
+    async def redirects(self, info: Info, first: int = 50, after: int | None = None) -> list[RedirectRule]:
+        try:
+            await _require(info, Role.EDITOR)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        check_first(first, 100)
+        query = models.Redirect.all()
+        if after is not None:
+            query = query.filter(id__lt=after)
+        return await query.order_by("-id").limit(first)
+
+    @strawberry.field(description="API tokens, newest first, never their secrets (admin).")
+    async def api_tokens(self, info: Info) -> list[ApiToken]:
+        try:
+            await _require(info, Role.ADMIN)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        return await models.ApiToken.all().order_by("-id")
+
+    @strawberry.field(description="Authors, by name, with their ids (for CreateArticleInput.authorIds).")
+    async def authors(self) -> list[MediaAuthor]:
+        return await models.Author.all().order_by("name", "id")
+
+    @strawberry.field(description="The image library, newest first (editor).")
+    async def images(self, info: Info, first: int = 20, before_id: int | None = None) -> list[MediaImage]:
+        try:
+            await _require(info, Role.EDITOR)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        check_first(first, 100)
+        query = models.Image.all()
+        if before_id is not None:
+            query = query.filter(id__lt=before_id)
+        return await query.order_by("-id").limit(first)
+
+    @strawberry.field(description="Registered webhook endpoints (admin).")
+    async def webhooks(self, info: Info) -> list[Webhook]:
+        try:
+            await _require(info, Role.ADMIN)
+        except service_errors.UserError as error:
+            raise _query_guard(error) from None
+        return await models.Webhook.all().order_by("id")
+
