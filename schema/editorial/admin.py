@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -17,7 +17,7 @@ from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
 from schema.moderation import UserError, _require
 from schema.site import Site
-from service import content, editorial, media, models, redirects, webhooks
+from service import auth, content, editorial, media, models, pages, redirects, webhooks
 from service import errors as service_errors
 from service.models import Role
 
@@ -182,10 +182,7 @@ class AdminMutation:
     async def delete_redirect(self, info: Info, id: strawberry.ID) -> RedirectPayload:
         try:
             await _actor(info, Role.EDITOR)
-            redirect = await models.Redirect.get_or_none(id=_plain_id(id, "id"))
-            if redirect is None:
-                raise service_errors.UserError("There is no such redirect.", service_errors.ErrorCode.NOT_FOUND, field="id")
-            await redirect.delete()
+            redirect = await redirects.delete(_plain_id(id, "id"))
         except service_errors.UserError as error:
             return RedirectPayload(errors=_errors(error))
         return RedirectPayload(redirect=redirect)
@@ -205,10 +202,6 @@ class AdminMutation:
     async def create_api_token(
         self, info: Info, name: str, role: TokenRole, expires_in_days: int | None = None
     ) -> ApiTokenPayload:
-        from datetime import timedelta
-
-        from service import auth
-
         try:
             await _actor(info, Role.ADMIN)
             if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
@@ -222,8 +215,6 @@ class AdminMutation:
 
     @strawberry.mutation(description="Revoke an API token (admin): it stops working at once.")
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenPayload:
-        from service import auth
-
         try:
             await _actor(info, Role.ADMIN)
             token_id = _plain_id(id, "id")
@@ -231,7 +222,7 @@ class AdminMutation:
                 raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
         except service_errors.UserError as error:
             return ApiTokenPayload(errors=_errors(error))
-        return ApiTokenPayload(token=await models.ApiToken.get(id=token_id))
+        return ApiTokenPayload(token=await auth.token_by_id(token_id))
 
     @strawberry.mutation(description="Change the site name, tagline, social links or comment policy (admin).")
     async def update_site_settings(self, info: Info, input: SiteSettingsInput) -> SiteSettingsPayload:
@@ -253,10 +244,7 @@ class AdminMutation:
     async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookPayload:
         try:
             await _actor(info, Role.ADMIN)
-            hook = await models.Webhook.get_or_none(id=_plain_id(id, "id"))
-            if hook is None:
-                raise service_errors.UserError("There is no such webhook.", service_errors.ErrorCode.NOT_FOUND, field="id")
-            await hook.delete()
+            hook = await webhooks.delete(_plain_id(id, "id"))
         except service_errors.UserError as error:
             return WebhookPayload(errors=_errors(error))
         return WebhookPayload(webhook=hook)
@@ -280,10 +268,7 @@ class AdminQuery:
         except service_errors.UserError as error:
             raise _query_guard(error) from None
         check_first(first, 100)
-        query = models.Redirect.all()
-        if after is not None:
-            query = query.filter(id__lt=after)
-        return await query.order_by("-id").limit(first)
+        return await redirects.listing(first, after)
 
     @strawberry.field(description="API tokens, newest first, never their secrets (admin).")
     async def api_tokens(self, info: Info) -> list[ApiToken]:
@@ -291,11 +276,11 @@ class AdminQuery:
             await _require(info, Role.ADMIN)
         except service_errors.UserError as error:
             raise _query_guard(error) from None
-        return await models.ApiToken.all().order_by("-id")
+        return await auth.tokens()
 
     @strawberry.field(description="Authors, by name, with their ids (for CreateArticleInput.authorIds).")
     async def authors(self) -> list[MediaAuthor]:
-        return await models.Author.all().order_by("name", "id")
+        return await pages.authors()
 
     @strawberry.field(description="The image library, newest first (editor).")
     async def images(self, info: Info, first: int = 20, before_id: int | None = None) -> list[MediaImage]:
@@ -304,10 +289,7 @@ class AdminQuery:
         except service_errors.UserError as error:
             raise _query_guard(error) from None
         check_first(first, 100)
-        query = models.Image.all()
-        if before_id is not None:
-            query = query.filter(id__lt=before_id)
-        return await query.order_by("-id").limit(first)
+        return await media.library(first, before_id)
 
     @strawberry.field(description="Registered webhook endpoints (admin).")
     async def webhooks(self, info: Info) -> list[Webhook]:
@@ -315,5 +297,5 @@ class AdminQuery:
             await _require(info, Role.ADMIN)
         except service_errors.UserError as error:
             raise _query_guard(error) from None
-        return await models.Webhook.all().order_by("id")
+        return await webhooks.endpoints()
 

@@ -12,7 +12,7 @@ from schema import ids
 from schema.context import Info
 from schema.errors import camel
 from schema.moderation import UserError, _pk, _require
-from service import editorial, models
+from service import editorial, models, pages
 from service import errors as service_errors
 from service.errors import is_row_id
 from service.models import Role
@@ -41,7 +41,7 @@ def _plain_id(value: str | None, field: str) -> int | None:
 
 async def _page(value: str, field: str = "id") -> models.Page:
     pk = _pk(value, set(ids.PAGE_TYPE_NAMES.values()), field)
-    page = await models.Page.get_or_none(id=pk)
+    page = await pages.page_by_id(pk)
     if page is None:
         raise service_errors.UserError("There is no such page.", service_errors.ErrorCode.NOT_FOUND, field=field)
     return page

@@ -16,7 +16,7 @@ from schema.editorial.inputs import (
 from schema.editorial.revisions import REVISION, PageStatus, Revision, draft_view
 from schema.moderation import UserError, _pk
 from schema.pages import ArticlePage, Page, SectionPage
-from service import editorial, models
+from service import editorial, models, pages
 from service import errors as service_errors
 from service.models import PageKind, Role
 
@@ -146,11 +146,11 @@ class PageMutation:
         try:
             by = await _actor(info, Role.PUBLISHER)
             page = await _page(id)
-            subtree = await models.Page.filter(path__startswith=page.path).values_list("id", "kind")
+            subtree = await pages.subtree_kinds(page)
             await editorial.delete(page, by)
         except service_errors.UserError as error:
             return DeletePagePayload(errors=_errors(error))
-        return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[PageKind(k)], i)) for i, k in subtree])
+        return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[k], i)) for i, k in subtree])
 
     @strawberry.mutation(
         description="Publish a revision (the latest by default) of a page (publisher). The page keeps its "
@@ -172,7 +172,7 @@ class PageMutation:
             revision = await editorial.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
-        page = await models.Page.get(id=page.id)
+        page = await pages.page_by_id(page.id)
         return PagePayload(page=page, status=page, revision=revision)
 
     @strawberry.mutation(description="Take a page and its subtree off the site (publisher); drafts are kept.")
@@ -183,7 +183,7 @@ class PageMutation:
             await editorial.unpublish(page, by)
         except service_errors.UserError as error:
             return PagePayload(errors=_errors(error))
-        page = await models.Page.get(id=page.id)
+        page = await pages.page_by_id(page.id)
         return PagePayload(page=page, status=page)
 
     @strawberry.mutation(

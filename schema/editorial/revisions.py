@@ -15,7 +15,7 @@ from schema.errors import BadInput, check_first
 from schema.moderation import _pk, _require
 from schema.node import PageInfo
 from schema.pages import Page
-from service import content, editorial, models, redirects
+from service import content, editorial, models, pages, redirects
 from service import errors as service_errors
 from service.models import PageKind, Role
 
@@ -123,9 +123,9 @@ async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:
     page = await editorial.draft_page(row, data)
     if row.kind == PageKind.ARTICLE:
         loaders = info.context.loaders
-        known = {t.slug: t for t in await models.Tag.filter(slug__in=data.get("tags", []))}
+        known = await pages.tags_by_slugs(data.get("tags", []))
         tags = [known.get(slug) or models.Tag(slug=slug, name=slug.replace("-", " ").title()) for slug in data.get("tags", [])]
-        authors = {a.id: a for a in await models.Author.filter(id__in=data.get("author_ids", []))}
+        authors = await pages.authors_by_ids(data.get("author_ids", []))
         loaders.tags_by_article_id.prime(row.id, tags, force=True)
         loaders.authors_by_article_id.prime(row.id, [authors[i] for i in data.get("author_ids", []) if i in authors], force=True)
     return page
@@ -191,7 +191,7 @@ class RevisionQuery:
             pk = _pk(id, set(ids.PAGE_TYPE_NAMES.values()), "id")
         except service_errors.UserError as error:
             raise _query_guard(error) from None
-        return await models.Page.get_or_none(id=pk)
+        return await pages.page_by_id(pk)
 
 
 
@@ -201,7 +201,7 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
         grant = editorial.read_preview_token(info.context.settings.preview_secret, token)
     except service_errors.UserError as error:
         raise GraphQLError(error.message, extensions={"code": error.code.value, "argument": "previewToken"}) from None
-    row = await models.Page.get_or_none(id=grant.page_id)
+    row = await pages.page_by_id(grant.page_id)
     if row is None:
         raise GraphQLError("The previewed page no longer exists.", extensions={"code": "NOT_FOUND", "argument": "previewToken"})
     revision = None
