@@ -15,12 +15,11 @@ from schema.comments import Comment
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
 from schema.node import PageInfo
-from service import auth, comments, content, events
+from schema.payloads import ErrorCode, UserError, mutation  # noqa: F401 (ErrorCode, UserError: re-exported)
+from schema.permissions import IsModerator
+from service import comments, content, events
 from service import errors as service_errors
 from service.models import CommentStatus as Status
-from service.models import Role
-
-ErrorCode = strawberry.enum(service_errors.ErrorCode, name="ErrorCode", description="What went wrong, for programs.")
 
 
 @strawberry.enum(description="Where a comment stands in moderation.")
@@ -37,20 +36,6 @@ class ModerationAction(Enum):
     REJECT = "reject"
     SPAM = "spam"
     REMOVE = "remove"
-
-
-@strawberry.type(description="A mistake the caller can fix; nothing was stored.")
-class UserError:
-    field: str | None = strawberry.field(description="The input field at fault (camelCase), if one is.")
-    code: ErrorCode = strawberry.field(description="Machine-readable reason.")
-    message: str = strawberry.field(description="Human-readable explanation, safe to show.")
-    retry_after: int | None = strawberry.field(
-        default=None, description="With RATE_LIMITED: seconds to wait before trying again."
-    )
-
-    @classmethod
-    def from_exception(cls, error: service_errors.UserError) -> UserError:
-        return cls(field=camel(error.field), code=error.code, message=error.message, retry_after=error.retry_after)
 
 
 @strawberry.input(description="A reader's comment, or a reply with parentId.")
@@ -149,7 +134,7 @@ def _client_ip(info: Info) -> str:
     return budget_key(client_address(request, info.context.settings.trusted_proxies))
 
 
-def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:
+def global_pk(value: str | None, expected: str | set[str], field: str) -> int | None:
     """The primary key in a global id of one of the expected types, or a NOT_FOUND UserError."""
     if value is None:
         return None
@@ -161,47 +146,33 @@ def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:
         raise service_errors.UserError(f"{camel(field)} is not the id of a {names}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
 
 
-async def _require(info: Info, role: Role) -> None:
-    token = await info.context.token()
-    if token is None:
-        raise service_errors.UserError(
-            "Authentication required: send Authorization: Bearer <token>.", service_errors.ErrorCode.UNAUTHENTICATED
-        )
-    if not auth.allows(token.role, role):
-        raise service_errors.UserError(f"This needs the {role.value} role.", service_errors.ErrorCode.PERMISSION_DENIED)
-
-
 @strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
+class ModerationMutation:
+    @mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
     async def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentPayload:
-        try:
-            posted = await comments.post_comment(
-                info.context.settings,
-                article_id=_pk(input.article_id, "ArticlePage", "article_id"),
-                parent_id=_pk(input.parent_id, "Comment", "parent_id"),
-                author_name=input.author_name,
-                author_email=input.author_email,
-                author_url=input.author_url,
-                body=input.body,
-                client_ip=_client_ip(info),
-                honeypot=input.honeypot,
-                form_token_value=input.form_token,
-                idempotency_key=input.idempotency_key,
-                commenter_token_value=input.commenter_token,
-            )
-        except service_errors.UserError as error:
-            return AddCommentPayload(errors=[UserError.from_exception(error)])
+        posted = await comments.post_comment(
+            info.context.settings,
+            article_id=global_pk(input.article_id, "ArticlePage", "article_id"),
+            parent_id=global_pk(input.parent_id, "Comment", "parent_id"),
+            author_name=input.author_name,
+            author_email=input.author_email,
+            author_url=input.author_url,
+            body=input.body,
+            client_ip=_client_ip(info),
+            honeypot=input.honeypot,
+            form_token_value=input.form_token,
+            idempotency_key=input.idempotency_key,
+            commenter_token_value=input.commenter_token,
+        )
         return AddCommentPayload(status=CommentStatus(posted.status.value), comment=posted.comment,
                                  commenter_token=posted.commenter_token)
 
-    @strawberry.mutation(description="Approve, reject, mark as spam or remove a comment (moderator token required).")
+    @mutation(
+        permission_classes=[IsModerator],
+        description="Approve, reject, mark as spam or remove a comment (moderator token required).",
+    )
     async def moderate_comment(self, info: Info, id: strawberry.ID, action: ModerationAction) -> ModerateCommentPayload:
-        try:
-            await _require(info, Role.MODERATOR)
-            comment = await comments.moderate(_pk(id, "Comment", "id"), action.value)
-        except service_errors.UserError as error:
-            return ModerateCommentPayload(errors=[UserError.from_exception(error)])
+        comment = await comments.moderate(global_pk(id, "Comment", "id"), action.value)
         return ModerateCommentPayload(comment=comment)
 
 
@@ -211,14 +182,13 @@ class ModerationQuery:
     def comment_form_token(self, info: Info, article_id: strawberry.ID) -> str:
         return comments.form_token(info.context.settings, ids.from_global_id(article_id, {"ArticlePage"})[1])
 
-    @strawberry.field(description="Comments awaiting a decision (or with another status), oldest first. Moderators only.")
+    @strawberry.field(
+        description="Comments awaiting a decision (or with another status), oldest first. Moderators only.",
+        permission_classes=[IsModerator],
+    )
     async def comment_queue(
         self, info: Info, status: CommentStatus = CommentStatus.PENDING, first: int = 20, after: str | None = None
     ) -> ModerationCommentConnection:
-        try:
-            await _require(info, Role.MODERATOR)
-        except service_errors.UserError as error:  # a query has no payload: a coded error instead
-            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
         check_first(first, info.context.settings.max_page_size)
         after_id = None
         if after is not None:

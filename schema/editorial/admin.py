@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from schema.context import Info
-from schema.editorial.inputs import SiteSettingsInput, _actor, _errors, _page, _plain_id, _query_guard
+from schema.editorial.inputs import SiteSettingsInput, page_arg, plain_id, site_changes
 from schema.errors import BadInput, check_first
 from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
-from schema.moderation import UserError, _require
+from schema.payloads import UserError, mutation
+from schema.permissions import IsAdmin, IsEditor
 from schema.site import Site
 from service import auth, content, editorial, media, models, pages, redirects, webhooks
 from service import errors as service_errors
 from service.models import Role
+
 
 @strawberry.type(description="Where an old path leads.")
 class Redirect:
@@ -140,10 +141,10 @@ class ImagePayload:
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
 
 
-
 @strawberry.type
 class AdminMutation:
-    @strawberry.mutation(
+    @mutation(
+        permission_classes=[IsEditor],
         description="Upload an image (editor) as a GraphQL multipart request. Checked by content: JPEG, PNG, WebP "
         "or GIF, at most 10 MB and 40 megapixels. focalX/focalY (0..1) keep the subject in crops."
     )
@@ -151,104 +152,76 @@ class AdminMutation:
         self, info: Info, file: Upload, alt: str = "", title: str = "", credit: str = "",
         focal_x: float | None = None, focal_y: float | None = None,
     ) -> ImagePayload:
-        try:
-            await _actor(info, Role.EDITOR)
-            if not hasattr(file, "read"):
-                raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
-                                               service_errors.ErrorCode.INVALID, field="file")
-            data = await file.read(media.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
-            image = await media.add_image(
-                media.LocalStorage(info.context.settings.media_dir), data, title=title, alt=alt, credit=credit,
-                focal_x=focal_x, focal_y=focal_y,
-            )
-        except service_errors.UserError as error:
-            return ImagePayload(errors=_errors(error))
+        if not hasattr(file, "read"):
+            raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
+                                           service_errors.ErrorCode.INVALID, field="file")
+        data = await file.read(media.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
+        image = await media.add_image(
+            media.LocalStorage(info.context.settings.media_dir), data, title=title, alt=alt, credit=credit,
+            focal_x=focal_x, focal_y=focal_y,
+        )
         return ImagePayload(image=image)
 
-    @strawberry.mutation(description="Add a redirect from an old path to a page or a path (editor). Loops are refused.")
+    @mutation(
+        permission_classes=[IsEditor],
+        description="Add a redirect from an old path to a page or a path (editor). Loops are refused.",
+    )
     async def create_redirect(
         self, info: Info, old_path: str, target_path: str | None = None, target_page_id: strawberry.ID | None = None,
         is_permanent: bool = True,
     ) -> RedirectPayload:
-        try:
-            await _actor(info, Role.EDITOR)
-            page = await _page(target_page_id, "target_page_id") if target_page_id is not None else None
-            redirect = await redirects.add(old_path, target_path=target_path, page=page, is_permanent=is_permanent)
-        except service_errors.UserError as error:
-            return RedirectPayload(errors=_errors(error))
+        page = await page_arg(target_page_id, "target_page_id") if target_page_id is not None else None
+        redirect = await redirects.add(old_path, target_path=target_path, page=page, is_permanent=is_permanent)
         return RedirectPayload(redirect=redirect)
 
-    @strawberry.mutation(description="Delete a redirect (editor).")
+    @mutation(permission_classes=[IsEditor], description="Delete a redirect (editor).")
     async def delete_redirect(self, info: Info, id: strawberry.ID) -> RedirectPayload:
-        try:
-            await _actor(info, Role.EDITOR)
-            redirect = await redirects.delete(_plain_id(id, "id"))
-        except service_errors.UserError as error:
-            return RedirectPayload(errors=_errors(error))
+        redirect = await redirects.delete(plain_id(id, "id"))
         return RedirectPayload(redirect=redirect)
 
-    @strawberry.mutation(description="Register a webhook endpoint (admin). The secret is returned once.")
+    @mutation(
+        permission_classes=[IsAdmin],
+        description="Register a webhook endpoint (admin). The secret is returned once.",
+    )
     async def register_webhook(
         self, info: Info, url: str, events: list[WebhookEvent], secret: str | None = None
     ) -> WebhookPayload:
-        try:
-            await _actor(info, Role.ADMIN)
-            hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
-        except service_errors.UserError as error:
-            return WebhookPayload(errors=_errors(error))
+        hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
         return WebhookPayload(webhook=hook, secret=hook.secret)
 
-    @strawberry.mutation(description="Make an API token (admin); its secret is in the payload, once.")
+    @mutation(
+        permission_classes=[IsAdmin],
+        description="Make an API token (admin); its secret is in the payload, once.",
+    )
     async def create_api_token(
         self, info: Info, name: str, role: TokenRole, expires_in_days: int | None = None
     ) -> ApiTokenPayload:
-        try:
-            await _actor(info, Role.ADMIN)
-            if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-                raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
-            raw, token = await auth.create_token(
-                name=name, role=role, expires_in=timedelta(days=expires_in_days) if expires_in_days else None
-            )
-        except service_errors.UserError as error:
-            return ApiTokenPayload(errors=_errors(error))
+        if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+            raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
+        raw, token = await auth.create_token(
+            name=name, role=role, expires_in=timedelta(days=expires_in_days) if expires_in_days else None
+        )
         return ApiTokenPayload(token=token, secret=raw)
 
-    @strawberry.mutation(description="Revoke an API token (admin): it stops working at once.")
+    @mutation(permission_classes=[IsAdmin], description="Revoke an API token (admin): it stops working at once.")
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenPayload:
-        try:
-            await _actor(info, Role.ADMIN)
-            token_id = _plain_id(id, "id")
-            if not await auth.revoke_token(token_id):
-                raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
-        except service_errors.UserError as error:
-            return ApiTokenPayload(errors=_errors(error))
+        token_id = plain_id(id, "id")
+        if not await auth.revoke_token(token_id):
+            raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
         return ApiTokenPayload(token=await auth.token_by_id(token_id))
 
-    @strawberry.mutation(description="Change the site name, tagline, social links or comment policy (admin).")
+    @mutation(
+        permission_classes=[IsAdmin],
+        description="Change the site name, tagline, social links or comment policy (admin).",
+    )
     async def update_site_settings(self, info: Info, input: SiteSettingsInput) -> SiteSettingsPayload:
-        try:
-            await _actor(info, Role.ADMIN)
-            changes: dict[str, Any] = {}
-            for name in ("name", "tagline", "auto_approve_known_commenters"):
-                value = getattr(input, name)
-                if value is not strawberry.UNSET and value is not None:
-                    changes[name] = value
-            if input.social_links is not strawberry.UNSET and input.social_links is not None:
-                changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
-            await editorial.update_site_settings(changes)
-        except service_errors.UserError as error:
-            return SiteSettingsPayload(errors=_errors(error))
+        await editorial.update_site_settings(site_changes(input))
         return SiteSettingsPayload(site=await content.site_settings())
 
-    @strawberry.mutation(description="Remove a webhook endpoint and its delivery records (admin).")
+    @mutation(permission_classes=[IsAdmin], description="Remove a webhook endpoint and its delivery records (admin).")
     async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookPayload:
-        try:
-            await _actor(info, Role.ADMIN)
-            hook = await webhooks.delete(_plain_id(id, "id"))
-        except service_errors.UserError as error:
-            return WebhookPayload(errors=_errors(error))
+        hook = await webhooks.delete(plain_id(id, "id"))
         return WebhookPayload(webhook=hook)
-
 
 
 @strawberry.type
@@ -261,41 +234,28 @@ class AdminQuery:
             raise BadInput(error.message, "path") from None
         return Redirect(target=target.path, is_permanent=target.is_permanent) if target else None
 
-    @strawberry.field(description="Every stored redirect, newest first (editor).")
+    @strawberry.field(description="Every stored redirect, newest first (editor).", permission_classes=[IsEditor])
     async def redirects(self, info: Info, first: int = 50, after: int | None = None) -> list[RedirectRule]:
-        try:
-            await _require(info, Role.EDITOR)
-        except service_errors.UserError as error:
-            raise _query_guard(error) from None
         check_first(first, 100)
         return await redirects.listing(first, after)
 
-    @strawberry.field(description="API tokens, newest first, never their secrets (admin).")
+    @strawberry.field(
+        description="API tokens, newest first, never their secrets (admin).",
+        permission_classes=[IsAdmin],
+    )
     async def api_tokens(self, info: Info) -> list[ApiToken]:
-        try:
-            await _require(info, Role.ADMIN)
-        except service_errors.UserError as error:
-            raise _query_guard(error) from None
         return await auth.tokens()
 
     @strawberry.field(description="Authors, by name, with their ids (for CreateArticleInput.authorIds).")
     async def authors(self) -> list[MediaAuthor]:
         return await pages.authors()
 
-    @strawberry.field(description="The image library, newest first (editor).")
+    @strawberry.field(description="The image library, newest first (editor).", permission_classes=[IsEditor])
     async def images(self, info: Info, first: int = 20, before_id: int | None = None) -> list[MediaImage]:
-        try:
-            await _require(info, Role.EDITOR)
-        except service_errors.UserError as error:
-            raise _query_guard(error) from None
         check_first(first, 100)
         return await media.library(first, before_id)
 
-    @strawberry.field(description="Registered webhook endpoints (admin).")
+    @strawberry.field(description="Registered webhook endpoints (admin).", permission_classes=[IsAdmin])
     async def webhooks(self, info: Info) -> list[Webhook]:
-        try:
-            await _require(info, Role.ADMIN)
-        except service_errors.UserError as error:
-            raise _query_guard(error) from None
         return await webhooks.endpoints()
 

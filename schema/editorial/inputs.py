@@ -9,16 +9,14 @@ import strawberry
 from graphql import GraphQLError
 
 from schema import ids
-from schema.context import Info
 from schema.errors import camel
-from schema.moderation import UserError, _pk, _require
+from schema.moderation import global_pk
 from service import editorial, models, pages
 from service import errors as service_errors
 from service.errors import is_row_id
-from service.models import Role
 
 
-def _window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
+def window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
     """Window arguments for the service: UNSET (left out) becomes KEEP; times need a zone."""
     out = []
     for value, name in ((go_live_at, "go_live_at"), (expire_at, "expire_at")):
@@ -31,7 +29,7 @@ def _window_arguments(go_live_at: Any, expire_at: Any) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
-def _plain_id(value: str | None, field: str) -> int | None:
+def plain_id(value: str | None, field: str) -> int | None:
     if value is None:
         return None
     if not is_row_id(str(value)):
@@ -39,21 +37,16 @@ def _plain_id(value: str | None, field: str) -> int | None:
     return int(value)
 
 
-async def _page(value: str, field: str = "id") -> models.Page:
-    pk = _pk(value, set(ids.PAGE_TYPE_NAMES.values()), field)
+async def page_arg(value: str, field: str = "id") -> models.Page:
+    pk = global_pk(value, set(ids.PAGE_TYPE_NAMES.values()), field)
     page = await pages.page_by_id(pk)
     if page is None:
         raise service_errors.UserError("There is no such page.", service_errors.ErrorCode.NOT_FOUND, field=field)
     return page
 
 
-async def _actor(info: Info, role: Role) -> str:
-    await _require(info, role)
-    token = await info.context.token()
-    return token.name
-
-
-def _query_guard(error: service_errors.UserError) -> GraphQLError:
+def coded_error(error: service_errors.UserError) -> GraphQLError:
+    """A query has no payload: a user error becomes a top-level error carrying its code."""
     return GraphQLError(error.message, extensions={"code": error.code.value})
 
 
@@ -110,12 +103,12 @@ def _block(index: int, block: BodyBlockInput) -> dict:
             continue
         fields = {k: v for k, v in vars(value).items() if k != "id" and v is not None}
         if kind == "image":
-            fields = {"image_id": _plain_id(value.image_id, f"body.{index}"), "caption": value.caption or ""}
+            fields = {"image_id": plain_id(value.image_id, f"body.{index}"), "caption": value.caption or ""}
         return {"id": value.id, "type": kind, "value": fields}
     raise service_errors.UserError(f"Block {index + 1}: set one block type.", service_errors.ErrorCode.INVALID_BLOCK, field=f"body.{index}")
 
 
-def _article_changes(input: Any) -> dict:
+def article_changes(input: Any) -> dict:
     """Service-side content from an article input: only the fields the caller set."""
     changes: dict[str, Any] = {}
     plain = ("title", "slug", "headline", "summary", "source", "seo_title", "search_description", "comments_enabled")
@@ -126,28 +119,28 @@ def _article_changes(input: Any) -> dict:
     if (value := getattr(input, "published_at", strawberry.UNSET)) is not strawberry.UNSET:
         changes["published_at"] = value.isoformat() if value else None
     if (value := getattr(input, "section_id", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["section_id"] = _pk(value, {"SectionPage"}, "section_id")
+        changes["section_id"] = global_pk(value, {"SectionPage"}, "section_id")
     if (value := getattr(input, "tags", strawberry.UNSET)) not in (strawberry.UNSET, None):
         changes["tags"] = list(value)
     if (value := getattr(input, "author_ids", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["author_ids"] = [_plain_id(v, "author_ids") for v in value]
+        changes["author_ids"] = [plain_id(v, "author_ids") for v in value]
     if (value := getattr(input, "related_ids", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["related_ids"] = [_pk(v, {"ArticlePage"}, "related_ids") for v in value]
+        changes["related_ids"] = [global_pk(v, {"ArticlePage"}, "related_ids") for v in value]
     if (value := getattr(input, "hero_image_id", strawberry.UNSET)) is not strawberry.UNSET:
-        changes["hero_image_id"] = _plain_id(value, "hero_image_id")
+        changes["hero_image_id"] = plain_id(value, "hero_image_id")
     if (value := getattr(input, "body", strawberry.UNSET)) not in (strawberry.UNSET, None):
         changes["body"] = [_block(i, b) for i, b in enumerate(value)]
     return changes
 
 
-def _section_changes(input: Any) -> dict:
+def section_changes(input: Any) -> dict:
     changes: dict[str, Any] = {}
     for name in ("title", "slug", "description", "seo_title", "search_description"):
         value = getattr(input, name, strawberry.UNSET)
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value
     if (value := getattr(input, "parent_id", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["parent_id"] = _pk(value, {"HomePage", "SectionPage"}, "parent_id")
+        changes["parent_id"] = global_pk(value, {"HomePage", "SectionPage"}, "parent_id")
     return changes
 
 
@@ -227,6 +220,14 @@ class SiteSettingsInput:
     )
 
 
-def _errors(error: service_errors.UserError) -> list[UserError]:
-    return [UserError.from_exception(error)]
+def site_changes(input: SiteSettingsInput) -> dict:
+    """Service-side site settings from the input: only the fields the caller set."""
+    changes: dict[str, Any] = {}
+    for name in ("name", "tagline", "auto_approve_known_commenters"):
+        value = getattr(input, name)
+        if value is not strawberry.UNSET and value is not None:
+            changes[name] = value
+    if input.social_links is not strawberry.UNSET and input.social_links is not None:
+        changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
+    return changes
 

@@ -10,15 +10,17 @@ import strawberry
 from schema import ids
 from schema.context import Info
 from schema.editorial.inputs import (
-    CreateArticleInput, CreateSectionInput, UpdateArticleInput, UpdateSectionInput, _actor, _article_changes, _errors,
-    _page, _section_changes, _window_arguments,
+    CreateArticleInput, CreateSectionInput, UpdateArticleInput, UpdateSectionInput, article_changes, page_arg,
+    section_changes, window_arguments,
 )
 from schema.editorial.revisions import REVISION, PageStatus, Revision, draft_view
-from schema.moderation import UserError, _pk
+from schema.moderation import global_pk
 from schema.pages import ArticlePage, Page, SectionPage
+from schema.payloads import UserError, mutation
+from schema.permissions import IsEditor, IsPublisher, actor
 from service import editorial, models, pages
 from service import errors as service_errors
-from service.models import PageKind, Role
+from service.models import PageKind
 
 # -- payloads ---------------------------------------------------------------------------
 
@@ -73,86 +75,76 @@ class PreviewTokenPayload:
 
 async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: Any, base_revision_id: str | None):
     """updateArticle and updateSection: a new revision on top of `baseRevisionId` when given."""
-    by = await _actor(info, Role.EDITOR)
-    page = await _page(id)
+    by = await actor(info)
+    page = await page_arg(id)
     if page.kind != kind:
         noun = "an article" if kind == PageKind.ARTICLE else "a section"
         raise service_errors.UserError(f"That page is not {noun}.", service_errors.ErrorCode.INVALID, field="id")
-    base = _pk(base_revision_id, {REVISION}, "base_revision_id")
+    base = global_pk(base_revision_id, {REVISION}, "base_revision_id")
     revision = await editorial.update_page(page, changes_of(input), by, base, check_base=base_revision_id is not None)
     return await draft_view(info, page, revision.content), revision
 
 
 @strawberry.type
 class PageMutation:
-    @strawberry.mutation(description="Create an article as a draft (editor).")
+    @mutation(permission_classes=[IsEditor], description="Create an article as a draft (editor).")
     async def create_article(self, info: Info, input: CreateArticleInput) -> ArticlePayload:
-        try:
-            by = await _actor(info, Role.EDITOR)
-            changes = _article_changes(input)
-            changes.setdefault("comments_enabled", True)
-            page, revision = await editorial.create_article(changes, by)
-        except service_errors.UserError as error:
-            return ArticlePayload(errors=_errors(error))
+        by = await actor(info)
+        changes = article_changes(input)
+        changes.setdefault("comments_enabled", True)
+        page, revision = await editorial.create_article(changes, by)
         return ArticlePayload(article=await draft_view(info, page, revision.content), revision=revision)
 
-    @strawberry.mutation(
+    @mutation(
+        permission_classes=[IsEditor],
         description="Save a new draft of an article (editor). Pass the revision you edited as baseRevisionId: "
         "if someone saved since, nothing is stored and a CONFLICT error says so."
     )
     async def update_article(
         self, info: Info, id: strawberry.ID, input: UpdateArticleInput, base_revision_id: strawberry.ID | None = None
     ) -> ArticlePayload:
-        try:
-            article, revision = await _save_draft(info, id, PageKind.ARTICLE, _article_changes, input, base_revision_id)
-        except service_errors.UserError as error:
-            return ArticlePayload(errors=_errors(error))
+        article, revision = await _save_draft(info, id, PageKind.ARTICLE, article_changes, input, base_revision_id)
         return ArticlePayload(article=article, revision=revision)
 
-    @strawberry.mutation(description="Create a section as a draft (editor).")
+    @mutation(permission_classes=[IsEditor], description="Create a section as a draft (editor).")
     async def create_section(self, info: Info, input: CreateSectionInput) -> SectionPayload:
-        try:
-            by = await _actor(info, Role.EDITOR)
-            page, revision = await editorial.create_section(_section_changes(input), by)
-        except service_errors.UserError as error:
-            return SectionPayload(errors=_errors(error))
+        by = await actor(info)
+        page, revision = await editorial.create_section(section_changes(input), by)
         return SectionPayload(section=await draft_view(info, page, revision.content), revision=revision)
 
-    @strawberry.mutation(description="Save a new draft of a section (editor); baseRevisionId as for updateArticle.")
+    @mutation(
+        permission_classes=[IsEditor],
+        description="Save a new draft of a section (editor); baseRevisionId as for updateArticle.",
+    )
     async def update_section(
         self, info: Info, id: strawberry.ID, input: UpdateSectionInput, base_revision_id: strawberry.ID | None = None
     ) -> SectionPayload:
-        try:
-            section, revision = await _save_draft(info, id, PageKind.SECTION, _section_changes, input, base_revision_id)
-        except service_errors.UserError as error:
-            return SectionPayload(errors=_errors(error))
+        section, revision = await _save_draft(info, id, PageKind.SECTION, section_changes, input, base_revision_id)
         return SectionPayload(section=section, revision=revision)
 
-    @strawberry.mutation(description="Move a page and its subtree below another page (publisher); old paths redirect.")
+    @mutation(
+        permission_classes=[IsPublisher],
+        description="Move a page and its subtree below another page (publisher); old paths redirect.",
+    )
     async def move_page(self, info: Info, id: strawberry.ID, parent_id: strawberry.ID, position: int | None = None) -> PagePayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            page = await _page(id)
-            parent = await _page(parent_id, "parent_id")
-            if position is not None and not 0 <= position <= 10_000:
-                raise service_errors.UserError("position must be between 0 and 10000.", service_errors.ErrorCode.INVALID, field="position")
-            page = await editorial.move(page, parent, position, by)
-        except service_errors.UserError as error:
-            return PagePayload(errors=_errors(error))
+        by = await actor(info)
+        page = await page_arg(id)
+        parent = await page_arg(parent_id, "parent_id")
+        if position is not None and not 0 <= position <= 10_000:
+            raise service_errors.UserError("position must be between 0 and 10000.", service_errors.ErrorCode.INVALID, field="position")
+        page = await editorial.move(page, parent, position, by)
         return PagePayload(page=page, status=page)
 
-    @strawberry.mutation(description="Delete a page and everything below it (publisher).")
+    @mutation(permission_classes=[IsPublisher], description="Delete a page and everything below it (publisher).")
     async def delete_page(self, info: Info, id: strawberry.ID) -> DeletePagePayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            page = await _page(id)
-            subtree = await pages.subtree_kinds(page)
-            await editorial.delete(page, by)
-        except service_errors.UserError as error:
-            return DeletePagePayload(errors=_errors(error))
+        by = await actor(info)
+        page = await page_arg(id)
+        subtree = await pages.subtree_kinds(page)
+        await editorial.delete(page, by)
         return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[k], i)) for i, k in subtree])
 
-    @strawberry.mutation(
+    @mutation(
+        permission_classes=[IsPublisher],
         description="Publish a revision (the latest by default) of a page (publisher). The page keeps its "
         "go-live/expiry window unless `goLiveAt` or `expireAt` is passed (null clears that end). Below a "
         "section that is scheduled, expired or unpublished higher up, the page is published but readers see "
@@ -165,28 +157,26 @@ class PageMutation:
         expire_at: Annotated[datetime | None, strawberry.argument(
             description="New end of the page's window (in the future); omit to keep it, null to clear it.")] = strawberry.UNSET,
     ) -> PagePayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            page = await _page(id)
-            go, expire = _window_arguments(go_live_at, expire_at)
-            revision = await editorial.publish(page, _pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
-        except service_errors.UserError as error:
-            return PagePayload(errors=_errors(error))
+        by = await actor(info)
+        page = await page_arg(id)
+        go, expire = window_arguments(go_live_at, expire_at)
+        revision = await editorial.publish(page, global_pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
         page = await pages.page_by_id(page.id)
         return PagePayload(page=page, status=page, revision=revision)
 
-    @strawberry.mutation(description="Take a page and its subtree off the site (publisher); drafts are kept.")
+    @mutation(
+        permission_classes=[IsPublisher],
+        description="Take a page and its subtree off the site (publisher); drafts are kept.",
+    )
     async def unpublish_page(self, info: Info, id: strawberry.ID) -> PagePayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            page = await _page(id)
-            await editorial.unpublish(page, by)
-        except service_errors.UserError as error:
-            return PagePayload(errors=_errors(error))
+        by = await actor(info)
+        page = await page_arg(id)
+        await editorial.unpublish(page, by)
         page = await pages.page_by_id(page.id)
         return PagePayload(page=page, status=page)
 
-    @strawberry.mutation(
+    @mutation(
+        permission_classes=[IsPublisher],
         description="Show a page to readers only between goLiveAt and expireAt (publisher). An argument left out "
         "keeps that end of the page's window; an explicit null clears it (both null clears the schedule). A page "
         "not yet live publishes its latest revision for that window. A section's window sets the section's own "
@@ -199,35 +189,31 @@ class PageMutation:
         expire_at: Annotated[datetime | None, strawberry.argument(
             description="Readers stop seeing the page at this time (in the future); omit to keep, null to clear.")] = strawberry.UNSET,
     ) -> PagePayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            go, expire = _window_arguments(go_live_at, expire_at)
-            page = await editorial.schedule(await _page(id), go, expire, by)
-        except service_errors.UserError as error:
-            return PagePayload(errors=_errors(error))
+        by = await actor(info)
+        go, expire = window_arguments(go_live_at, expire_at)
+        page = await editorial.schedule(await page_arg(id), go, expire, by)
         return PagePayload(page=page, status=page)
 
-    @strawberry.mutation(description="Restore an earlier revision as the new draft (publisher); publish it to go live.")
+    @mutation(
+        permission_classes=[IsPublisher],
+        description="Restore an earlier revision as the new draft (publisher); publish it to go live.",
+    )
     async def revert_to_revision(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID) -> RevisionPayload:
-        try:
-            by = await _actor(info, Role.PUBLISHER)
-            revision = await editorial.revert(await _page(id), _pk(revision_id, {REVISION}, "revision_id"), by)
-        except service_errors.UserError as error:
-            return RevisionPayload(errors=_errors(error))
+        by = await actor(info)
+        revision = await editorial.revert(await page_arg(id), global_pk(revision_id, {REVISION}, "revision_id"), by)
         return RevisionPayload(revision=revision)
 
-    @strawberry.mutation(description="A short-lived signed token to preview a page's draft (editor).")
+    @mutation(
+        permission_classes=[IsEditor],
+        description="A short-lived signed token to preview a page's draft (editor).",
+    )
     async def create_preview_token(
         self, info: Info, page_id: strawberry.ID, revision_id: strawberry.ID | None = None
     ) -> PreviewTokenPayload:
-        try:
-            await _actor(info, Role.EDITOR)
-            page = await _page(page_id, "page_id")
-            rev = _pk(revision_id, {REVISION}, "revision_id")
-            if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
-                raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
-            token, expires = editorial.preview_token(info.context.settings.preview_secret, page.id, rev)
-        except service_errors.UserError as error:
-            return PreviewTokenPayload(errors=_errors(error))
+        page = await page_arg(page_id, "page_id")
+        rev = global_pk(revision_id, {REVISION}, "revision_id")
+        if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
+            raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
+        token, expires = editorial.preview_token(info.context.settings.preview_secret, page.id, rev)
         return PreviewTokenPayload(token=PreviewToken(token=token, expires_at=expires, url_path=page.url_path))
 

@@ -10,14 +10,15 @@ from strawberry.scalars import JSON
 
 from schema import ids
 from schema.context import Info
-from schema.editorial.inputs import _page, _query_guard
+from schema.editorial.inputs import coded_error, page_arg
 from schema.errors import BadInput, check_first
-from schema.moderation import _pk, _require
+from schema.moderation import global_pk
+from schema.permissions import IsEditor
 from schema.node import PageInfo
 from schema.pages import Page
 from service import content, editorial, models, pages, redirects
 from service import errors as service_errors
-from service.models import PageKind, Role
+from service.models import PageKind
 
 REVISION = "PageRevision"
 
@@ -131,18 +132,16 @@ async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:
     return page
 
 
-
 @strawberry.type
 class RevisionQuery:
-    @strawberry.field(description="Revisions of a page, newest first (editor).")
+    @strawberry.field(description="Revisions of a page, newest first (editor).", permission_classes=[IsEditor])
     async def revisions(
         self, info: Info, page_id: strawberry.ID, first: int = 20, after: str | None = None
     ) -> RevisionConnection:
         try:
-            await _require(info, Role.EDITOR)
-            page = await _page(page_id, "page_id")
+            page = await page_arg(page_id, "page_id")
         except service_errors.UserError as error:
-            raise _query_guard(error) from None
+            raise coded_error(error) from None
         check_first(first, 100)
         query = models.PageRevision.filter(page_id=page.id)
         total = await query.count()
@@ -167,32 +166,32 @@ class RevisionQuery:
             total_count=total,
         )
 
-    @strawberry.field(description="What changed from one revision of a page to another (editor).")
+    @strawberry.field(
+        description="What changed from one revision of a page to another (editor).",
+        permission_classes=[IsEditor],
+    )
     async def compare_revisions(
         self, info: Info, page_id: strawberry.ID, from_revision_id: strawberry.ID, to_revision_id: strawberry.ID
     ) -> list[RevisionChange]:
         try:
-            await _require(info, Role.EDITOR)
-            page = await _page(page_id, "page_id")
+            page = await page_arg(page_id, "page_id")
             found = {}
             for value, name in ((from_revision_id, "from_revision_id"), (to_revision_id, "to_revision_id")):
-                revision = await models.PageRevision.get_or_none(id=_pk(value, {REVISION}, name), page_id=page.id)
+                revision = await models.PageRevision.get_or_none(id=global_pk(value, {REVISION}, name), page_id=page.id)
                 if revision is None:
                     raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field=name)
                 found[name] = revision
         except service_errors.UserError as error:
-            raise _query_guard(error) from None
+            raise coded_error(error) from None
         return [RevisionChange(**c) for c in editorial.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
 
-    @strawberry.field(description="A page's workflow state, live or not (editor).")
+    @strawberry.field(description="A page's workflow state, live or not (editor).", permission_classes=[IsEditor])
     async def page_status(self, info: Info, id: strawberry.ID) -> PageStatus | None:
         try:
-            await _require(info, Role.EDITOR)
-            pk = _pk(id, set(ids.PAGE_TYPE_NAMES.values()), "id")
+            pk = global_pk(id, set(ids.PAGE_TYPE_NAMES.values()), "id")
         except service_errors.UserError as error:
-            raise _query_guard(error) from None
+            raise coded_error(error) from None
         return await pages.page_by_id(pk)
-
 
 
 async def preview(info: Info, token: str, *, url_path: str | None = None, page_pk: int | None = None) -> models.Page:
