@@ -134,7 +134,7 @@ def _client_ip(info: Info) -> str:
     return budget_key(client_address(request, info.context.settings.trusted_proxies))
 
 
-def global_pk(value: str | None, expected: str | set[str], field: str) -> int | None:
+def global_pk(value: str | None, expected: str | set[str], field: str, label: str | None = None) -> int | None:
     """The primary key in a global id of one of the expected types, or a NOT_FOUND UserError."""
     if value is None:
         return None
@@ -142,7 +142,7 @@ def global_pk(value: str | None, expected: str | set[str], field: str) -> int | 
     try:
         return ids.from_global_id(value, kinds)[1]
     except GraphQLError:
-        names = " or ".join(sorted(kinds))
+        names = label or " or ".join(sorted(kinds))
         raise service_errors.UserError(f"{camel(field)} is not the id of a {names}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
 
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
 from schema import ids
 from schema.errors import camel
@@ -43,11 +42,6 @@ async def page_arg(value: str, field: str = "id") -> models.Page:
     if page is None:
         raise service_errors.UserError("There is no such page.", service_errors.ErrorCode.NOT_FOUND, field=field)
     return page
-
-
-def coded_error(error: service_errors.UserError) -> GraphQLError:
-    """A query has no payload: a user error becomes a top-level error carrying its code."""
-    return GraphQLError(error.message, extensions={"code": error.code.value})
 
 
 # -- body and inputs ------------------------------------------------------------------

@@ -13,8 +13,7 @@ from schema.editorial.inputs import (
     CreateArticleInput, CreateSectionInput, UpdateArticleInput, UpdateSectionInput, article_changes, page_arg,
     section_changes, window_arguments,
 )
-from schema.editorial.revisions import REVISION, PageStatus, Revision, draft_view
-from schema.moderation import global_pk
+from schema.editorial.revisions import PageStatus, Revision, draft_view, revision_pk
 from schema.pages import ArticlePage, Page, SectionPage
 from schema.payloads import UserError, mutation
 from schema.permissions import IsEditor, IsPublisher, actor
@@ -80,7 +79,7 @@ async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: An
     if page.kind != kind:
         noun = "an article" if kind == PageKind.ARTICLE else "a section"
         raise service_errors.UserError(f"That page is not {noun}.", service_errors.ErrorCode.INVALID, field="id")
-    base = global_pk(base_revision_id, {REVISION}, "base_revision_id")
+    base = revision_pk(base_revision_id, "base_revision_id")
     revision = await editorial.update_page(page, changes_of(input), by, base, check_base=base_revision_id is not None)
     return await draft_view(info, page, revision.content), revision
 
@@ -160,7 +159,7 @@ class PageMutation:
         by = await actor(info)
         page = await page_arg(id)
         go, expire = window_arguments(go_live_at, expire_at)
-        revision = await editorial.publish(page, global_pk(revision_id, {REVISION}, "revision_id"), by, go_live_at=go, expire_at=expire)
+        revision = await editorial.publish(page, revision_pk(revision_id, "revision_id"), by, go_live_at=go, expire_at=expire)
         page = await pages.page_by_id(page.id)
         return PagePayload(page=page, status=page, revision=revision)
 
@@ -200,7 +199,7 @@ class PageMutation:
     )
     async def revert_to_revision(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID) -> RevisionPayload:
         by = await actor(info)
-        revision = await editorial.revert(await page_arg(id), global_pk(revision_id, {REVISION}, "revision_id"), by)
+        revision = await editorial.revert(await page_arg(id), revision_pk(revision_id, "revision_id"), by)
         return RevisionPayload(revision=revision)
 
     @mutation(
@@ -211,7 +210,7 @@ class PageMutation:
         self, info: Info, page_id: strawberry.ID, revision_id: strawberry.ID | None = None
     ) -> PreviewTokenPayload:
         page = await page_arg(page_id, "page_id")
-        rev = global_pk(revision_id, {REVISION}, "revision_id")
+        rev = revision_pk(revision_id, "revision_id")
         if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
             raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
         token, expires = editorial.preview_token(info.context.settings.preview_secret, page.id, rev)

@@ -10,8 +10,7 @@ from strawberry.scalars import JSON
 
 from schema import ids
 from schema.context import Info
-from schema.editorial.inputs import coded_error, page_arg
-from schema.errors import BadInput, check_first
+from schema.errors import BadInput, camel, check_first
 from schema.moderation import global_pk
 from schema.permissions import IsEditor
 from schema.node import PageInfo
@@ -20,7 +19,36 @@ from service import content, editorial, models, pages, redirects
 from service import errors as service_errors
 from service.models import PageKind
 
-REVISION = "PageRevision"
+REVISION = "Revision"
+# Revision ids were made as PageRevision:N before the type's name was used: still accepted.
+REVISION_TYPES = {REVISION, "PageRevision"}
+PAGE_TYPES = set(ids.PAGE_TYPE_NAMES.values())
+
+
+def revision_pk(value: str | None, field: str) -> int | None:
+    """The row id in a revision's global id (argument of a mutation), or a NOT_FOUND UserError."""
+    return global_pk(value, REVISION_TYPES, field, label=REVISION)
+
+
+def argument_pk(value: str, kinds: set[str], field: str, label: str) -> int:
+    """The row id in a query's global id argument; a malformed one is BAD_USER_INPUT naming the argument."""
+    try:
+        return ids.from_global_id(value, kinds)[1]
+    except BadInput:
+        raise BadInput(f"`{camel(field)}` is not the id of a {label}.", camel(field)) from None
+
+
+def not_found(message: str, field: str) -> GraphQLError:
+    """A query has no payload: what it names does not exist is a top-level NOT_FOUND."""
+    return GraphQLError(message, extensions={"code": service_errors.ErrorCode.NOT_FOUND.value, "argument": camel(field)})
+
+
+async def argument_page(value: str, field: str) -> models.Page:
+    """The page a query's global id argument names: BAD_USER_INPUT when malformed, else NOT_FOUND when missing."""
+    page = await pages.page_by_id(argument_pk(value, PAGE_TYPES, field, "page"))
+    if page is None:
+        raise not_found("There is no such page.", field)
+    return page
 
 # -- revisions --------------------------------------------------------------------------
 
@@ -138,10 +166,7 @@ class RevisionQuery:
     async def revisions(
         self, info: Info, page_id: strawberry.ID, first: int = 20, after: str | None = None
     ) -> RevisionConnection:
-        try:
-            page = await page_arg(page_id, "page_id")
-        except service_errors.UserError as error:
-            raise coded_error(error) from None
+        page = await argument_page(page_id, "page_id")
         check_first(first, 100)
         query = models.PageRevision.filter(page_id=page.id)
         total = await query.count()
@@ -173,25 +198,19 @@ class RevisionQuery:
     async def compare_revisions(
         self, info: Info, page_id: strawberry.ID, from_revision_id: strawberry.ID, to_revision_id: strawberry.ID
     ) -> list[RevisionChange]:
-        try:
-            page = await page_arg(page_id, "page_id")
-            found = {}
-            for value, name in ((from_revision_id, "from_revision_id"), (to_revision_id, "to_revision_id")):
-                revision = await models.PageRevision.get_or_none(id=global_pk(value, {REVISION}, name), page_id=page.id)
-                if revision is None:
-                    raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field=name)
-                found[name] = revision
-        except service_errors.UserError as error:
-            raise coded_error(error) from None
+        page = await argument_page(page_id, "page_id")
+        found = {}
+        for value, name in ((from_revision_id, "from_revision_id"), (to_revision_id, "to_revision_id")):
+            pk = argument_pk(value, REVISION_TYPES, name, REVISION)
+            revision = await models.PageRevision.get_or_none(id=pk, page_id=page.id)
+            if revision is None:
+                raise not_found("That revision does not belong to this page.", name)
+            found[name] = revision
         return [RevisionChange(**c) for c in editorial.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
 
     @strawberry.field(description="A page's workflow state, live or not (editor).", permission_classes=[IsEditor])
     async def page_status(self, info: Info, id: strawberry.ID) -> PageStatus | None:
-        try:
-            pk = global_pk(id, set(ids.PAGE_TYPE_NAMES.values()), "id")
-        except service_errors.UserError as error:
-            raise coded_error(error) from None
-        return await pages.page_by_id(pk)
+        return await pages.page_by_id(argument_pk(id, PAGE_TYPES, "id", "page"))
 
 
 async def preview(info: Info, token: str, *, url_path: str | None = None, page_pk: int | None = None) -> models.Page:
@@ -199,6 +218,8 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
     try:
         grant = editorial.read_preview_token(info.context.settings.preview_secret, token)
     except service_errors.UserError as error:
+        if error.code == service_errors.ErrorCode.INVALID:  # malformed or forged: a bad argument
+            raise BadInput(error.message, "previewToken") from None
         raise GraphQLError(error.message, extensions={"code": error.code.value, "argument": "previewToken"}) from None
     row = await pages.page_by_id(grant.page_id)
     if row is None:
