@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -24,18 +25,18 @@ from service.models import CommentStatus as Status
 
 @strawberry.enum(description="Where a comment stands in moderation.")
 class CommentStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    SPAM = "spam"
-    REMOVED = "removed"
+    PENDING = strawberry.enum_value("pending", description="Awaiting a moderator's decision; shown to its author only.")
+    APPROVED = strawberry.enum_value("approved", description="Public.")
+    SPAM = strawberry.enum_value("spam", description="Kept as spam; never shown.")
+    REMOVED = strawberry.enum_value("removed", description="Rejected or removed by a moderator; never shown.")
 
 
 @strawberry.enum(description="A moderator's decision on a comment.")
 class ModerationAction(Enum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    SPAM = "spam"
-    REMOVE = "remove"
+    APPROVE = strawberry.enum_value("approve", description="Publish the comment.")
+    REJECT = strawberry.enum_value("reject", description="Refuse a pending comment (it becomes REMOVED).")
+    SPAM = strawberry.enum_value("spam", description="Mark it as spam.")
+    REMOVE = strawberry.enum_value("remove", description="Take a comment down, published or not.")
 
 
 @strawberry.input(description="A reader's comment, or a reply with parentId.")
@@ -149,7 +150,11 @@ def global_pk(value: str | None, expected: str | set[str], field: str, label: st
 @strawberry.type
 class ModerationMutation:
     @mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
-    async def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentPayload:
+    async def add_comment(
+        self,
+        info: Info,
+        input: Annotated[AddCommentInput, strawberry.argument(description="The comment.")],
+    ) -> AddCommentPayload:
         posted = await comments.post_comment(
             info.context.settings,
             article_id=global_pk(input.article_id, "ArticlePage", "article_id"),
@@ -171,7 +176,12 @@ class ModerationMutation:
         permission_classes=[IsModerator],
         description="Approve, reject, mark as spam or remove a comment (moderator token required).",
     )
-    async def moderate_comment(self, info: Info, id: strawberry.ID, action: ModerationAction) -> ModerateCommentPayload:
+    async def moderate_comment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the comment.")],
+        action: Annotated[ModerationAction, strawberry.argument(description="The decision.")],
+    ) -> ModerateCommentPayload:
         comment = await comments.moderate(global_pk(id, "Comment", "id"), action.value)
         return ModerateCommentPayload(comment=comment)
 
@@ -179,7 +189,11 @@ class ModerationMutation:
 @strawberry.type
 class ModerationQuery:
     @strawberry.field(description="A signed stamp to send back as AddCommentInput.formToken (minimum time to submit).")
-    def comment_form_token(self, info: Info, article_id: strawberry.ID) -> str:
+    def comment_form_token(
+        self,
+        info: Info,
+        article_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the article the form is for.")],
+    ) -> str:
         return comments.form_token(info.context.settings, ids.from_global_id(article_id, {"ArticlePage"})[1])
 
     @strawberry.field(
@@ -187,7 +201,11 @@ class ModerationQuery:
         permission_classes=[IsModerator],
     )
     async def comment_queue(
-        self, info: Info, status: CommentStatus = CommentStatus.PENDING, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[CommentStatus, strawberry.argument(description="Which comments to list.")] = CommentStatus.PENDING,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the comment to continue after.")] = None,
     ) -> ModerationCommentConnection:
         check_first(first, info.context.settings.max_page_size)
         after_id = None
@@ -210,7 +228,11 @@ class Subscription:
         description="Comments on one article as they are approved. NOT_FOUND when readers cannot see the "
         "article (a draft, or below an embargoed or expired section); nothing is delivered while they cannot."
     )
-    async def comment_added(self, info: Info, article_id: strawberry.ID) -> AsyncGenerator[Comment, None]:
+    async def comment_added(
+        self,
+        info: Info,
+        article_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the article.")],
+    ) -> AsyncGenerator[Comment, None]:
         _, pk = ids.from_global_id(article_id, {"ArticlePage"})
         if pk not in await content.pages_by_ids([pk]):
             raise GraphQLError("There is no such article.", extensions={"code": service_errors.ErrorCode.NOT_FOUND.value})

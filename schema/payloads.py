@@ -9,7 +9,8 @@ refusal (schema.permissions.Denied) is answered the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.extensions import FieldExtension
@@ -21,7 +22,37 @@ from schema.errors import camel
 from schema.permissions import Denied
 from service import errors as service_errors
 
-ErrorCode = strawberry.enum(service_errors.ErrorCode, name="ErrorCode", description="What went wrong, for programs.")
+E = TypeVar("E", bound=type[Enum])
+
+
+def describe_values(enum: E, **descriptions: str) -> E:
+    """Describe the values of an enum made from a service enum (which cannot hold strawberry.enum_value)."""
+    for value in enum.__strawberry_definition__.values:
+        value.description = descriptions[value.name]
+    return enum
+
+
+ErrorCode = describe_values(
+    strawberry.enum(service_errors.ErrorCode, name="ErrorCode", description="What went wrong, for programs."),
+    REQUIRED="A required field is empty.",
+    INVALID="A value is malformed or not allowed (the message says why).",
+    TOO_LONG="A value is longer than allowed.",
+    NOT_FOUND="An id or path names nothing, or nothing the caller may see.",
+    DUPLICATE="The same thing exists already (slug, comment, path).",
+    INVALID_BLOCK="A body block is malformed.",
+    INVALID_PARENT="The page or comment cannot go below that parent.",
+    INVALID_EMAIL="Not an email address.",
+    INVALID_URL="Not an acceptable http(s) URL.",
+    COMMENTS_CLOSED="The article takes no comments.",
+    RATE_LIMITED="Too many attempts: wait retryAfter seconds.",
+    SPAM="Refused as spam.",
+    UNAUTHENTICATED="No valid token: send Authorization: Bearer <token>.",
+    PERMISSION_DENIED="The token's role is too small.",
+    CONFLICT="Someone saved since the revision the edit started from.",
+    EXPIRED="A token or link has expired.",
+    TOO_LARGE="A file is too large.",
+    UNSUPPORTED_MEDIA="A file is not a supported image type.",
+)
 
 
 @strawberry.type(description="A mistake the caller can fix; nothing was stored.")

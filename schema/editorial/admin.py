@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -14,7 +15,7 @@ from schema.editorial.inputs import SiteSettingsInput, page_arg, plain_id, site_
 from schema.errors import BadInput, check_first
 from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
-from schema.payloads import UserError, mutation
+from schema.payloads import UserError, describe_values, mutation
 from schema.permissions import IsAdmin, IsEditor
 from schema.site import Site
 from service import auth, content, editorial, media, models, pages, redirects, webhooks
@@ -55,10 +56,10 @@ class RedirectPayload:
 
 @strawberry.enum(description="Events a webhook can subscribe to.")
 class WebhookEvent(Enum):
-    PAGE_PUBLISHED = "page.published"
-    PAGE_UNPUBLISHED = "page.unpublished"
-    PAGE_DELETED = "page.deleted"
-    COMMENT_APPROVED = "comment.approved"
+    PAGE_PUBLISHED = strawberry.enum_value("page.published", description="A page went live, or a new revision of it did.")
+    PAGE_UNPUBLISHED = strawberry.enum_value("page.unpublished", description="A page was taken off the site.")
+    PAGE_DELETED = strawberry.enum_value("page.deleted", description="A page was deleted.")
+    COMMENT_APPROVED = strawberry.enum_value("comment.approved", description="A comment became public.")
 
 
 @strawberry.type(description="An attempt record for one event sent to one endpoint.")
@@ -87,7 +88,10 @@ class Webhook:
         return strawberry.ID(str(self.id))
 
     @strawberry.field(description="Its deliveries, newest first.")
-    async def deliveries(self, first: int = 20) -> list[WebhookDelivery]:
+    async def deliveries(
+        self,
+        first: Annotated[int, strawberry.argument(description="How many, 0 to 100.")] = 20,
+    ) -> list[WebhookDelivery]:
         check_first(first, 100)
         return await models.WebhookDelivery.filter(webhook_id=self.id).order_by("-id").limit(first)
 
@@ -101,7 +105,14 @@ class WebhookPayload:
 
 
 
-TokenRole = strawberry.enum(Role, name="TokenRole", description="What a token may do; each role includes the ones before it.")
+TokenRole = describe_values(
+    strawberry.enum(Role, name="TokenRole", description="What a token may do; each role includes the ones before it."),
+    READER="Reads what anonymous readers read.",
+    MODERATOR="Moderates comments.",
+    EDITOR="Creates and edits drafts, previews, redirects and uploads.",
+    PUBLISHER="Publishes, unpublishes, schedules, moves, deletes and reverts pages.",
+    ADMIN="Manages API tokens, webhooks and site settings.",
+)
 
 
 @strawberry.type(description="An API token, as admins see it: never its secret.")
@@ -149,8 +160,14 @@ class AdminMutation:
         "or GIF, at most 10 MB and 40 megapixels. focalX/focalY (0..1) keep the subject in crops."
     )
     async def upload_image(
-        self, info: Info, file: Upload, alt: str = "", title: str = "", credit: str = "",
-        focal_x: float | None = None, focal_y: float | None = None,
+        self,
+        info: Info,
+        file: Annotated[Upload, strawberry.argument(description="The image file (multipart upload).")],
+        alt: Annotated[str, strawberry.argument(description="Alternative text for readers who cannot see it.")] = "",
+        title: Annotated[str, strawberry.argument(description="Title in the library.")] = "",
+        credit: Annotated[str, strawberry.argument(description="Photographer or agency credit.")] = "",
+        focal_x: Annotated[float | None, strawberry.argument(description="Horizontal position of the subject, 0 (left) to 1 (right).")] = None,
+        focal_y: Annotated[float | None, strawberry.argument(description="Vertical position of the subject, 0 (top) to 1 (bottom).")] = None,
     ) -> ImagePayload:
         if not hasattr(file, "read"):
             raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
@@ -167,15 +184,23 @@ class AdminMutation:
         description="Add a redirect from an old path to a page or a path (editor). Loops are refused.",
     )
     async def create_redirect(
-        self, info: Info, old_path: str, target_path: str | None = None, target_page_id: strawberry.ID | None = None,
-        is_permanent: bool = True,
+        self,
+        info: Info,
+        old_path: Annotated[str, strawberry.argument(description="The path that should redirect.")],
+        target_path: Annotated[str | None, strawberry.argument(description="Where it leads: a site path (or give targetPageId).")] = None,
+        target_page_id: Annotated[strawberry.ID | None, strawberry.argument(description="Where it leads: a page's global id, followed when the page moves.")] = None,
+        is_permanent: Annotated[bool, strawberry.argument(description="Answer 301 (true) or 302 (false).")] = True,
     ) -> RedirectPayload:
         page = await page_arg(target_page_id, "target_page_id") if target_page_id is not None else None
         redirect = await redirects.add(old_path, target_path=target_path, page=page, is_permanent=is_permanent)
         return RedirectPayload(redirect=redirect)
 
     @mutation(permission_classes=[IsEditor], description="Delete a redirect (editor).")
-    async def delete_redirect(self, info: Info, id: strawberry.ID) -> RedirectPayload:
+    async def delete_redirect(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Id of the redirect (RedirectRule.id).")],
+    ) -> RedirectPayload:
         redirect = await redirects.delete(plain_id(id, "id"))
         return RedirectPayload(redirect=redirect)
 
@@ -184,7 +209,11 @@ class AdminMutation:
         description="Register a webhook endpoint (admin). The secret is returned once.",
     )
     async def register_webhook(
-        self, info: Info, url: str, events: list[WebhookEvent], secret: str | None = None
+        self,
+        info: Info,
+        url: Annotated[str, strawberry.argument(description="Public http(s) URL the events are POSTed to.")],
+        events: Annotated[list[WebhookEvent], strawberry.argument(description="The events to send.")],
+        secret: Annotated[str | None, strawberry.argument(description="HMAC secret; one is generated when left out.")] = None,
     ) -> WebhookPayload:
         hook = await webhooks.register(url, [e.value for e in events], secret, info.context.settings.webhook_allow_private)
         return WebhookPayload(webhook=hook, secret=hook.secret)
@@ -194,7 +223,11 @@ class AdminMutation:
         description="Make an API token (admin); its secret is in the payload, once.",
     )
     async def create_api_token(
-        self, info: Info, name: str, role: TokenRole, expires_in_days: int | None = None
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="What the token is for, 1 to 100 characters.")],
+        role: Annotated[TokenRole, strawberry.argument(description="What it may do.")],
+        expires_in_days: Annotated[int | None, strawberry.argument(description="Days until it stops working, 1 to 3650; never when left out.")] = None,
     ) -> ApiTokenPayload:
         if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
             raise service_errors.UserError("expiresInDays is 1 to 3650.", service_errors.ErrorCode.INVALID, field="expires_in_days")
@@ -204,7 +237,11 @@ class AdminMutation:
         return ApiTokenPayload(token=token, secret=raw)
 
     @mutation(permission_classes=[IsAdmin], description="Revoke an API token (admin): it stops working at once.")
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenPayload:
+    async def revoke_api_token(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Id of the token (ApiToken.id).")],
+    ) -> ApiTokenPayload:
         token_id = plain_id(id, "id")
         if not await auth.revoke_token(token_id):
             raise service_errors.UserError("No active token with that id.", service_errors.ErrorCode.NOT_FOUND, field="id")
@@ -214,12 +251,20 @@ class AdminMutation:
         permission_classes=[IsAdmin],
         description="Change the site name, tagline, social links or comment policy (admin).",
     )
-    async def update_site_settings(self, info: Info, input: SiteSettingsInput) -> SiteSettingsPayload:
+    async def update_site_settings(
+        self,
+        info: Info,
+        input: Annotated[SiteSettingsInput, strawberry.argument(description="The settings to change.")],
+    ) -> SiteSettingsPayload:
         await editorial.update_site_settings(site_changes(input))
         return SiteSettingsPayload(site=await content.site_settings())
 
     @mutation(permission_classes=[IsAdmin], description="Remove a webhook endpoint and its delivery records (admin).")
-    async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookPayload:
+    async def delete_webhook(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Id of the webhook (Webhook.id).")],
+    ) -> WebhookPayload:
         hook = await webhooks.delete(plain_id(id, "id"))
         return WebhookPayload(webhook=hook)
 
@@ -227,7 +272,10 @@ class AdminMutation:
 @strawberry.type
 class AdminQuery:
     @strawberry.field(description="Where an old path leads, chains followed; null when it does not redirect.")
-    async def redirect(self, path: str) -> Redirect | None:
+    async def redirect(
+        self,
+        path: Annotated[str, strawberry.argument(description="The old path, such as /world-news/old-story/.")],
+    ) -> Redirect | None:
         try:
             target = await redirects.resolve(path)
         except service_errors.UserError as error:
@@ -235,7 +283,12 @@ class AdminQuery:
         return Redirect(target=target.path, is_permanent=target.is_permanent) if target else None
 
     @strawberry.field(description="Every stored redirect, newest first (editor).", permission_classes=[IsEditor])
-    async def redirects(self, info: Info, first: int = 50, after: int | None = None) -> list[RedirectRule]:
+    async def redirects(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 50,
+        after: Annotated[int | None, strawberry.argument(description="Id of the last redirect seen: older ones follow.")] = None,
+    ) -> list[RedirectRule]:
         check_first(first, 100)
         return await redirects.listing(first, after)
 
@@ -251,7 +304,12 @@ class AdminQuery:
         return await pages.authors()
 
     @strawberry.field(description="The image library, newest first (editor).", permission_classes=[IsEditor])
-    async def images(self, info: Info, first: int = 20, before_id: int | None = None) -> list[MediaImage]:
+    async def images(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        before_id: Annotated[int | None, strawberry.argument(description="Id of the last image seen: older ones follow.")] = None,
+    ) -> list[MediaImage]:
         check_first(first, 100)
         return await media.library(first, before_id)
 

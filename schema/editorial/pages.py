@@ -87,7 +87,11 @@ async def _save_draft(info: Info, id: str, kind: PageKind, changes_of, input: An
 @strawberry.type
 class PageMutation:
     @mutation(permission_classes=[IsEditor], description="Create an article as a draft (editor).")
-    async def create_article(self, info: Info, input: CreateArticleInput) -> ArticlePayload:
+    async def create_article(
+        self,
+        info: Info,
+        input: Annotated[CreateArticleInput, strawberry.argument(description="The new article.")],
+    ) -> ArticlePayload:
         by = await actor(info)
         changes = article_changes(input)
         changes.setdefault("comments_enabled", True)
@@ -100,13 +104,21 @@ class PageMutation:
         "if someone saved since, nothing is stored and a CONFLICT error says so."
     )
     async def update_article(
-        self, info: Info, id: strawberry.ID, input: UpdateArticleInput, base_revision_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the article.")],
+        input: Annotated[UpdateArticleInput, strawberry.argument(description="The fields to change.")],
+        base_revision_id: Annotated[strawberry.ID | None, strawberry.argument(description="The revision the edit started from.")] = None,
     ) -> ArticlePayload:
         article, revision = await _save_draft(info, id, PageKind.ARTICLE, article_changes, input, base_revision_id)
         return ArticlePayload(article=article, revision=revision)
 
     @mutation(permission_classes=[IsEditor], description="Create a section as a draft (editor).")
-    async def create_section(self, info: Info, input: CreateSectionInput) -> SectionPayload:
+    async def create_section(
+        self,
+        info: Info,
+        input: Annotated[CreateSectionInput, strawberry.argument(description="The new section.")],
+    ) -> SectionPayload:
         by = await actor(info)
         page, revision = await editorial.create_section(section_changes(input), by)
         return SectionPayload(section=await draft_view(info, page, revision.content), revision=revision)
@@ -116,7 +128,11 @@ class PageMutation:
         description="Save a new draft of a section (editor); baseRevisionId as for updateArticle.",
     )
     async def update_section(
-        self, info: Info, id: strawberry.ID, input: UpdateSectionInput, base_revision_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the section.")],
+        input: Annotated[UpdateSectionInput, strawberry.argument(description="The fields to change.")],
+        base_revision_id: Annotated[strawberry.ID | None, strawberry.argument(description="The revision the edit started from.")] = None,
     ) -> SectionPayload:
         section, revision = await _save_draft(info, id, PageKind.SECTION, section_changes, input, base_revision_id)
         return SectionPayload(section=section, revision=revision)
@@ -125,7 +141,13 @@ class PageMutation:
         permission_classes=[IsPublisher],
         description="Move a page and its subtree below another page (publisher); old paths redirect.",
     )
-    async def move_page(self, info: Info, id: strawberry.ID, parent_id: strawberry.ID, position: int | None = None) -> PagePayload:
+    async def move_page(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page to move.")],
+        parent_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the new parent (home page or section).")],
+        position: Annotated[int | None, strawberry.argument(description="Place among the new parent's children, 0 to 10000; last when left out.")] = None,
+    ) -> PagePayload:
         by = await actor(info)
         page = await page_arg(id)
         parent = await page_arg(parent_id, "parent_id")
@@ -135,7 +157,11 @@ class PageMutation:
         return PagePayload(page=page, status=page)
 
     @mutation(permission_classes=[IsPublisher], description="Delete a page and everything below it (publisher).")
-    async def delete_page(self, info: Info, id: strawberry.ID) -> DeletePagePayload:
+    async def delete_page(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+    ) -> DeletePagePayload:
         by = await actor(info)
         page = await page_arg(id)
         subtree = await pages.subtree_kinds(page)
@@ -150,11 +176,12 @@ class PageMutation:
         "it only when, and while, every section above it is visible."
     )
     async def publish_page(
-        self, info: Info, id: strawberry.ID, revision_id: strawberry.ID | None = None,
-        go_live_at: Annotated[datetime | None, strawberry.argument(
-            description="New start of the page's window; omit to keep it, null to clear it.")] = strawberry.UNSET,
-        expire_at: Annotated[datetime | None, strawberry.argument(
-            description="New end of the page's window (in the future); omit to keep it, null to clear it.")] = strawberry.UNSET,
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        revision_id: Annotated[strawberry.ID | None, strawberry.argument(description="The revision to publish; the latest when left out.")] = None,
+        go_live_at: Annotated[datetime | None, strawberry.argument(             description="New start of the page's window; omit to keep it, null to clear it.")] = strawberry.UNSET,
+        expire_at: Annotated[datetime | None, strawberry.argument(             description="New end of the page's window (in the future); omit to keep it, null to clear it.")] = strawberry.UNSET,
     ) -> PagePayload:
         by = await actor(info)
         page = await page_arg(id)
@@ -167,7 +194,11 @@ class PageMutation:
         permission_classes=[IsPublisher],
         description="Take a page and its subtree off the site (publisher); drafts are kept.",
     )
-    async def unpublish_page(self, info: Info, id: strawberry.ID) -> PagePayload:
+    async def unpublish_page(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+    ) -> PagePayload:
         by = await actor(info)
         page = await page_arg(id)
         await editorial.unpublish(page, by)
@@ -182,11 +213,11 @@ class PageMutation:
         "schedule only: pages below it keep theirs, and readers see them only inside both."
     )
     async def schedule_page(
-        self, info: Info, id: strawberry.ID,
-        go_live_at: Annotated[datetime | None, strawberry.argument(
-            description="Readers see the page from this time; omit to keep, null to clear.")] = strawberry.UNSET,
-        expire_at: Annotated[datetime | None, strawberry.argument(
-            description="Readers stop seeing the page at this time (in the future); omit to keep, null to clear.")] = strawberry.UNSET,
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        go_live_at: Annotated[datetime | None, strawberry.argument(             description="Readers see the page from this time; omit to keep, null to clear.")] = strawberry.UNSET,
+        expire_at: Annotated[datetime | None, strawberry.argument(             description="Readers stop seeing the page at this time (in the future); omit to keep, null to clear.")] = strawberry.UNSET,
     ) -> PagePayload:
         by = await actor(info)
         go, expire = window_arguments(go_live_at, expire_at)
@@ -197,7 +228,12 @@ class PageMutation:
         permission_classes=[IsPublisher],
         description="Restore an earlier revision as the new draft (publisher); publish it to go live.",
     )
-    async def revert_to_revision(self, info: Info, id: strawberry.ID, revision_id: strawberry.ID) -> RevisionPayload:
+    async def revert_to_revision(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        revision_id: Annotated[strawberry.ID, strawberry.argument(description="The revision to restore.")],
+    ) -> RevisionPayload:
         by = await actor(info)
         revision = await editorial.revert(await page_arg(id), revision_pk(revision_id, "revision_id"), by)
         return RevisionPayload(revision=revision)
@@ -207,7 +243,10 @@ class PageMutation:
         description="A short-lived signed token to preview a page's draft (editor).",
     )
     async def create_preview_token(
-        self, info: Info, page_id: strawberry.ID, revision_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        page_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        revision_id: Annotated[strawberry.ID | None, strawberry.argument(description="A revision to preview; the latest when left out.")] = None,
     ) -> PreviewTokenPayload:
         page = await page_arg(page_id, "page_id")
         rev = revision_pk(revision_id, "revision_id")

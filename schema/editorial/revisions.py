@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
@@ -164,7 +166,11 @@ async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:
 class RevisionQuery:
     @strawberry.field(description="Revisions of a page, newest first (editor).", permission_classes=[IsEditor])
     async def revisions(
-        self, info: Info, page_id: strawberry.ID, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        page_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the revision to continue after.")] = None,
     ) -> RevisionConnection:
         page = await argument_page(page_id, "page_id")
         check_first(first, 100)
@@ -196,7 +202,11 @@ class RevisionQuery:
         permission_classes=[IsEditor],
     )
     async def compare_revisions(
-        self, info: Info, page_id: strawberry.ID, from_revision_id: strawberry.ID, to_revision_id: strawberry.ID
+        self,
+        info: Info,
+        page_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        from_revision_id: Annotated[strawberry.ID, strawberry.argument(description="The older revision's id.")],
+        to_revision_id: Annotated[strawberry.ID, strawberry.argument(description="The newer revision's id.")],
     ) -> list[RevisionChange]:
         page = await argument_page(page_id, "page_id")
         found = {}
@@ -209,7 +219,11 @@ class RevisionQuery:
         return [RevisionChange(**c) for c in editorial.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
 
     @strawberry.field(description="A page's workflow state, live or not (editor).", permission_classes=[IsEditor])
-    async def page_status(self, info: Info, id: strawberry.ID) -> PageStatus | None:
+    async def page_status(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+    ) -> PageStatus | None:
         return await pages.page_by_id(argument_pk(id, PAGE_TYPES, "id", "page"))
 
 
