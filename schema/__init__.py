@@ -15,8 +15,7 @@ from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
-from schema.moderation import MODERATION_TYPES, ModerationQuery, Subscription
-from schema.moderation import Mutation as ModerationMutation
+from schema.moderation import MODERATION_TYPES, ModerationMutation, ModerationQuery, Subscription
 from schema.runtime import direct, executor
 from schema.runtime.graphql_internals import core_schema
 from schema.site import Site

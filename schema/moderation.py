@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -15,43 +16,28 @@ from schema.comments import Comment
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
 from schema.node import Connection
-from service import auth, comments, content, events, paging, threads
+from schema.payloads import ErrorCode, UserError, mutation  # noqa: F401 (ErrorCode, UserError: re-exported)
+from schema.permissions import IsModerator
+from service import comments, content, events, paging, threads
 from service import errors as service_errors
 from service.http import budget_key, client_address
 from service.models import CommentStatus as Status
-from service.models import Role
-
-ErrorCode = strawberry.enum(service_errors.ErrorCode, name="ErrorCode", description="What went wrong, for programs.")
 
 
 @strawberry.enum(description="Where a comment stands in moderation.")
 class CommentStatus(Enum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    SPAM = "spam"
-    REMOVED = "removed"
+    PENDING = strawberry.enum_value("pending", description="Awaiting a moderator's decision; shown to its author only.")
+    APPROVED = strawberry.enum_value("approved", description="Public.")
+    SPAM = strawberry.enum_value("spam", description="Kept as spam; never shown.")
+    REMOVED = strawberry.enum_value("removed", description="Rejected or removed by a moderator; never shown.")
 
 
 @strawberry.enum(description="A moderator's decision on a comment.")
 class ModerationAction(Enum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    SPAM = "spam"
-    REMOVE = "remove"
-
-
-@strawberry.type(description="A mistake the caller can fix; nothing was stored.")
-class UserError:
-    field: str | None = strawberry.field(description="The input field at fault (camelCase), if one is.")
-    code: ErrorCode = strawberry.field(description="Machine-readable reason.")
-    message: str = strawberry.field(description="Human-readable explanation, safe to show.")
-    retry_after: int | None = strawberry.field(
-        default=None, description="With RATE_LIMITED: seconds to wait before trying again."
-    )
-
-    @classmethod
-    def from_exception(cls, error: service_errors.UserError) -> UserError:
-        return cls(field=camel(error.field), code=error.code, message=error.message, retry_after=error.retry_after)
+    APPROVE = strawberry.enum_value("approve", description="Publish the comment.")
+    REJECT = strawberry.enum_value("reject", description="Refuse a pending comment (it becomes REMOVED).")
+    SPAM = strawberry.enum_value("spam", description="Mark it as spam.")
+    REMOVE = strawberry.enum_value("remove", description="Take a comment down, published or not.")
 
 
 @strawberry.input(description="A reader's comment, or a reply with parentId.")
@@ -141,7 +127,7 @@ def _client_ip(info: Info) -> str:
     return budget_key(client_address(request, info.context.settings.trusted_proxies))
 
 
-def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:
+def global_pk(value: str | None, expected: str | set[str], field: str, label: str | None = None) -> int | None:
     """The primary key in a global id of one of the expected types, or a NOT_FOUND UserError."""
     if value is None:
         return None
@@ -149,68 +135,70 @@ def _pk(value: str | None, expected: str | set[str], field: str) -> int | None:
     try:
         return ids.from_global_id(value, kinds)[1]
     except GraphQLError:
-        names = " or ".join(sorted(kinds))
+        names = label or " or ".join(sorted(kinds))
         raise service_errors.UserError(f"{camel(field)} is not the id of a {names}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
 
 
-async def _require(info: Info, role: Role) -> None:
-    token = await info.context.token()
-    if token is None:
-        raise service_errors.UserError(
-            "Authentication required: send Authorization: Bearer <token>.", service_errors.ErrorCode.UNAUTHENTICATED
-        )
-    if not auth.allows(token.role, role):
-        raise service_errors.UserError(f"This needs the {role.value} role.", service_errors.ErrorCode.PERMISSION_DENIED)
-
-
 @strawberry.type
-class Mutation:
-    @strawberry.mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
-    async def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentPayload:
-        try:
-            posted = await comments.post_comment(
-                info.context.settings,
-                article_id=_pk(input.article_id, "ArticlePage", "article_id"),
-                parent_id=_pk(input.parent_id, "Comment", "parent_id"),
-                author_name=input.author_name,
-                author_email=input.author_email,
-                author_url=input.author_url,
-                body=input.body,
-                client_ip=_client_ip(info),
-                honeypot=input.honeypot,
-                form_token_value=input.form_token,
-                idempotency_key=input.idempotency_key,
-                commenter_token_value=input.commenter_token,
-            )
-        except service_errors.UserError as error:
-            return AddCommentPayload(errors=[UserError.from_exception(error)])
+class ModerationMutation:
+    @mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
+    async def add_comment(
+        self,
+        info: Info,
+        input: Annotated[AddCommentInput, strawberry.argument(description="The comment.")],
+    ) -> AddCommentPayload:
+        posted = await comments.post_comment(
+            info.context.settings,
+            article_id=global_pk(input.article_id, "ArticlePage", "article_id"),
+            parent_id=global_pk(input.parent_id, "Comment", "parent_id"),
+            author_name=input.author_name,
+            author_email=input.author_email,
+            author_url=input.author_url,
+            body=input.body,
+            client_ip=_client_ip(info),
+            honeypot=input.honeypot,
+            form_token_value=input.form_token,
+            idempotency_key=input.idempotency_key,
+            commenter_token_value=input.commenter_token,
+        )
         return AddCommentPayload(status=CommentStatus(posted.status.value), comment=posted.comment,
                                  commenter_token=posted.commenter_token)
 
-    @strawberry.mutation(description="Approve, reject, mark as spam or remove a comment (moderator token required).")
-    async def moderate_comment(self, info: Info, id: strawberry.ID, action: ModerationAction) -> ModerateCommentPayload:
-        try:
-            await _require(info, Role.MODERATOR)
-            comment = await comments.moderate(_pk(id, "Comment", "id"), action.value)
-        except service_errors.UserError as error:
-            return ModerateCommentPayload(errors=[UserError.from_exception(error)])
+    @mutation(
+        permission_classes=[IsModerator],
+        description="Approve, reject, mark as spam or remove a comment (moderator token required).",
+    )
+    async def moderate_comment(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the comment.")],
+        action: Annotated[ModerationAction, strawberry.argument(description="The decision.")],
+    ) -> ModerateCommentPayload:
+        comment = await comments.moderate(global_pk(id, "Comment", "id"), action.value)
         return ModerateCommentPayload(comment=comment)
 
 
 @strawberry.type
 class ModerationQuery:
     @strawberry.field(description="A signed stamp to send back as AddCommentInput.formToken (minimum time to submit).")
-    def comment_form_token(self, info: Info, article_id: strawberry.ID) -> str:
+    def comment_form_token(
+        self,
+        info: Info,
+        article_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the article the form is for.")],
+    ) -> str:
         return comments.form_token(info.context.settings, ids.from_global_id(article_id, {"ArticlePage"})[1])
 
-    @strawberry.field(description="Comments awaiting a decision (or with another status), oldest first. Moderators only.")
+    @strawberry.field(
+        description="Comments awaiting a decision (or with another status), oldest first. Moderators only.",
+        permission_classes=[IsModerator],
+    )
     async def comment_queue(
-        self, info: Info, status: CommentStatus = CommentStatus.PENDING, first: int = 20, after: str | None = None
+        self,
+        info: Info,
+        status: Annotated[CommentStatus, strawberry.argument(description="Which comments to list.")] = CommentStatus.PENDING,
+        first: Annotated[int, strawberry.argument(description="Page size.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the comment to continue after.")] = None,
     ) -> ModerationCommentConnection:
-        try:
-            await _require(info, Role.MODERATOR)
-        except service_errors.UserError as error:  # a query has no payload: a coded error instead
-            raise GraphQLError(error.message, extensions={"code": error.code.value}) from None
         check_first(first, info.context.settings.max_page_size)
         after_id = None
         if after is not None:
@@ -229,7 +217,11 @@ class Subscription:
         description="Comments on one article as they are approved. NOT_FOUND when readers cannot see the "
         "article (a draft, or below an embargoed or expired section); nothing is delivered while they cannot."
     )
-    async def comment_added(self, info: Info, article_id: strawberry.ID) -> AsyncGenerator[Comment, None]:
+    async def comment_added(
+        self,
+        info: Info,
+        article_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the article.")],
+    ) -> AsyncGenerator[Comment, None]:
         _, pk = ids.from_global_id(article_id, {"ArticlePage"})
         if pk not in await content.pages_by_ids([pk]):
             raise GraphQLError("There is no such article.", extensions={"code": service_errors.ErrorCode.NOT_FOUND.value})

@@ -49,3 +49,13 @@ async def authenticate(raw: str) -> models.ApiToken | None:
 
 async def revoke_token(token_id: int) -> bool:
     return bool(await models.ApiToken.filter(id=token_id, revoked_at=None).update(revoked_at=now()))
+
+
+async def tokens() -> list[models.ApiToken]:
+    """Every API token, newest first (the hashes only: secrets are never stored)."""
+    return await models.ApiToken.all().order_by("-id")
+
+
+async def token_by_id(token_id: int) -> models.ApiToken | None:
+    """One API token by id, or None."""
+    return await models.ApiToken.get_or_none(id=token_id)

@@ -307,3 +307,11 @@ async def serve(storage: Storage, wanted: Wanted, charge=None) -> tuple[bytes, s
         data = await asyncio.to_thread(_render, storage.read(image.file), wanted.width, wanted.height, wanted.fill, ext, focal)
         storage.save(key, data)
     return data, CONTENT_TYPES[ext]
+
+
+async def library(first: int, before_id: int | None = None) -> list[models.Image]:
+    """The image library, newest first, images older than `before_id` when given."""
+    query = models.Image.all()
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(first)

@@ -266,3 +266,29 @@ async def move_page(page: models.Page, new_parent: models.Page, position: int | 
         for pos, page_id in enumerate(order):
             await models.Page.filter(id=page_id).update(position=pos)
     return await models.Page.get(id=page.id)
+
+
+async def page_by_id(page_id: int) -> models.Page | None:
+    """Any page by id, live or not (for editors), or None."""
+    return await models.Page.get_or_none(id=page_id)
+
+
+async def subtree_kinds(page: models.Page) -> list[tuple[int, PageKind]]:
+    """(id, kind) of the page and every page below it."""
+    rows = await models.Page.filter(path__startswith=page.path).values_list("id", "kind")
+    return [(pk, PageKind(kind)) for pk, kind in rows]
+
+
+async def tags_by_slugs(slugs: Sequence[str]) -> dict[str, models.Tag]:
+    """The stored tags among `slugs`, by slug."""
+    return {t.slug: t for t in await models.Tag.filter(slug__in=list(slugs))}
+
+
+async def authors_by_ids(author_ids: Sequence[int]) -> dict[int, models.Author]:
+    """The stored authors among `author_ids`, by id."""
+    return {a.id: a for a in await models.Author.filter(id__in=list(author_ids))}
+
+
+async def authors() -> list[models.Author]:
+    """Every author, by name."""
+    return await models.Author.all().order_by("name", "id")

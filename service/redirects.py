@@ -118,3 +118,20 @@ async def record_move(page_id: int, old_url: str, new_url: str, old_subtree: lis
         await models.Redirect.create(old_path=moved_old_path, page_id=moved_id, is_permanent=True, automatic=True)
     new_paths = await models.Page.filter(id__in=[pid for pid, _ in old_subtree]).values_list("url_path", flat=True)
     await models.Redirect.filter(old_path__in=list(new_paths)).delete()
+
+
+async def listing(first: int, before_id: int | None = None) -> list[models.Redirect]:
+    """Stored redirects, newest first, those older than `before_id` when given."""
+    query = models.Redirect.all()
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(first)
+
+
+async def delete(redirect_id: int) -> models.Redirect:
+    """Delete one redirect; the row as it was, or a NOT_FOUND UserError."""
+    redirect = await models.Redirect.get_or_none(id=redirect_id)
+    if redirect is None:
+        raise UserError("There is no such redirect.", ErrorCode.NOT_FOUND, field="id")
+    await redirect.delete()
+    return redirect

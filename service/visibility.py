@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from service import db, models
+from service import db
 from service.clock import now
 from service.models import PageKind
 

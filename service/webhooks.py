@@ -239,3 +239,17 @@ async def run_forever(allow_private: tuple[str, ...] = (), idle_seconds: float =
             task.cancel()
         await asyncio.gather(*lanes.values(), return_exceptions=True)
         await client.aclose()
+
+
+async def endpoints() -> list[models.Webhook]:
+    """Registered endpoints, oldest first."""
+    return await models.Webhook.all().order_by("id")
+
+
+async def delete(webhook_id: int) -> models.Webhook:
+    """Remove an endpoint and its delivery records; the row as it was, or a NOT_FOUND UserError."""
+    hook = await models.Webhook.get_or_none(id=webhook_id)
+    if hook is None:
+        raise UserError("There is no such webhook.", ErrorCode.NOT_FOUND, field="id")
+    await hook.delete()
+    return hook

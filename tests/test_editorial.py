@@ -7,6 +7,7 @@ rename (redirect) -> schedule -> unpublish -> revert -> delete, plus every role 
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -548,3 +549,71 @@ async def test_hostile_ids_and_text_are_clear_errors(desk):
         assert response.status_code == 400 and "NUL" in response.text
     not_a_file = await desk('mutation { uploadImage(file: "abc", alt: "x") { errors { code field } } }', {}, "editor")
     assert not_a_file.get("errors") or not_a_file["data"]["uploadImage"]["errors"][0]["field"] == "file"
+
+
+PREVIEW = "query($p: String!, $t: String) { page(urlPath: $p, previewToken: $t) { title } }"
+
+
+async def test_a_malformed_or_forged_preview_token_is_bad_user_input(desk):
+    path = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
+    article_id = await _section_id(desk, path)
+    token = (await desk.data("mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token } } }",
+                             {"id": article_id}, "editor"))["createPreviewToken"]["token"]["token"]
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    for bad in ("not-a-token", "", forged):
+        body = await desk(PREVIEW, {"p": path, "t": bad})
+        assert body["data"]["page"] is None
+        assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "previewToken"}, bad
+    node = await desk("query($id: ID!, $t: String) { node(id: $id, previewToken: $t) { id } }", {"id": article_id, "t": "x.y"})
+    assert node["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_malformed_ids_in_editor_queries_are_bad_user_input_and_unknown_ones_not_found(desk):
+    article_id = await _section_id(desk, "/world-news/valdessa-korvany-leaders-meet-portaven-summit/")
+    unknown_page = base64.b64encode(b"ArticlePage:999999").decode()
+    cases = [
+        ("query($id: ID!) { pageStatus(id: $id) { live } }", {"id": "garbage"}, "BAD_USER_INPUT", "id"),
+        ("query($id: ID!) { revisions(pageId: $id) { totalCount } }", {"id": "garbage"}, "BAD_USER_INPUT", "pageId"),
+        ("query($id: ID!) { revisions(pageId: $id) { totalCount } }", {"id": unknown_page}, "NOT_FOUND", "pageId"),
+        ("query($id: ID!, $r: ID!) { compareRevisions(pageId: $id, fromRevisionId: $r, toRevisionId: $r) { field } }",
+         {"id": article_id, "r": "garbage"}, "BAD_USER_INPUT", "fromRevisionId"),
+        ("query($id: ID!, $r: ID!) { compareRevisions(pageId: $id, fromRevisionId: $r, toRevisionId: $r) { field } }",
+         {"id": article_id, "r": base64.b64encode(b"Revision:999999").decode()}, "NOT_FOUND", "fromRevisionId"),
+    ]
+    for query, variables, code, argument in cases:
+        error = (await desk(query, variables, "editor"))["errors"][0]
+        assert (error["extensions"]["code"], error["extensions"].get("argument")) == (code, argument), (query, variables)
+    assert (await desk("query { pageStatus(id: \"garbage\") { live } }"))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_revision_ids_say_revision_and_old_page_revision_ids_still_work(desk):
+    section_id, author_id = await _section_id(desk), await _author_id(desk)
+    created = (await desk.data(CREATE, {"input": _draft_input(section_id, author_id)}, "editor"))["createArticle"]
+    article_id, rev1 = created["article"]["id"], created["revision"]
+    kind, _, number = base64.b64decode(rev1["id"]).decode().partition(":")
+    assert kind == "Revision" and number.isdigit()
+    old_rev1 = base64.b64encode(f"PageRevision:{number}".encode()).decode()
+
+    # An id made before the rename is still a revision id everywhere one is taken.
+    updated = (await desk.data(UPDATE, {"id": article_id, "input": {"summary": "New"}, "base": old_rev1}, "editor"))["updateArticle"]
+    assert updated["errors"] == [] and updated["revision"]["number"] == 2
+    rev2 = updated["revision"]["id"]
+    assert base64.b64decode(rev2).decode().startswith("Revision:")
+    stale = (await desk.data(UPDATE, {"id": article_id, "input": {"summary": "Again"}, "base": old_rev1}, "editor"))["updateArticle"]
+    assert stale["errors"][0]["code"] == "CONFLICT"
+    changes = await desk.data(
+        "query($id: ID!, $a: ID!, $b: ID!) { compareRevisions(pageId: $id, fromRevisionId: $a, toRevisionId: $b) { field } }",
+        {"id": article_id, "a": old_rev1, "b": rev2}, "editor",
+    )
+    assert [c["field"] for c in changes["compareRevisions"]] == ["summary"]
+    published = (await desk.data(PUBLISH, {"id": article_id, "rev": old_rev1}, "publisher"))["publishPage"]
+    assert published["errors"] == [] and published["revision"]["number"] == 1
+    preview = (await desk.data("mutation($id: ID!, $r: ID) { createPreviewToken(pageId: $id, revisionId: $r) { errors { code } } }",
+                               {"id": article_id, "r": old_rev1}, "editor"))["createPreviewToken"]
+    assert preview["errors"] == []
+    listed = await desk.data("query($id: ID!) { revisions(pageId: $id) { edges { node { id number } } } }", {"id": article_id}, "editor")
+    assert {base64.b64decode(e["node"]["id"]).decode().split(":")[0] for e in listed["revisions"]["edges"]} == {"Revision"}
+    # A wrong kind of id is still refused, naming the type the API uses.
+    wrong = (await desk.data(PUBLISH, {"id": article_id, "rev": article_id}, "publisher"))["publishPage"]
+    assert wrong["errors"][0]["code"] == "NOT_FOUND" and "Revision" in wrong["errors"][0]["message"]
+    assert "PageRevision" not in wrong["errors"][0]["message"]

@@ -329,7 +329,7 @@ async def test_preview_tokens_signed_with_the_development_secret_count_only_in_d
         app = await make_client(env=env, **({} if env == "test" else {"secret_key": "k" * 32}))
         refused = (await post(app, query, {"t": forged})).json()
         assert refused["data"]["page"] is None
-        assert refused["errors"][0]["extensions"] == {"code": "INVALID", "argument": "previewToken"}
+        assert refused["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "previewToken"}
     test_env = await make_client(env="test")
     made = (await post(test_env, "mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token } errors { code field } } }",
                        {"id": page}, Authorization=f"Bearer {raw}")).json()["data"]["createPreviewToken"]

@@ -1,0 +1,259 @@
+"""Revisions, page workflow status, draft views and previews (editors)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.scalars import JSON
+
+from schema import ids
+from schema.context import Info
+from schema.errors import BadInput, camel, check_first
+from schema.moderation import global_pk
+from schema.permissions import IsEditor
+from schema.node import PageInfo
+from schema.pages import Page
+from service import clock, content, drafts, models, pages, paging, previews, redirects
+from service import errors as service_errors
+from service.models import PageKind
+
+REVISION = "Revision"
+# Revision ids were made as PageRevision:N before the type's name was used: still accepted.
+REVISION_TYPES = {REVISION, "PageRevision"}
+PAGE_TYPES = set(ids.PAGE_TYPE_NAMES.values())
+
+
+def revision_pk(value: str | None, field: str) -> int | None:
+    """The row id in a revision's global id (argument of a mutation), or a NOT_FOUND UserError."""
+    return global_pk(value, REVISION_TYPES, field, label=REVISION)
+
+
+def argument_pk(value: str, kinds: set[str], field: str, label: str) -> int:
+    """The row id in a query's global id argument; a malformed one is BAD_USER_INPUT naming the argument."""
+    try:
+        return ids.from_global_id(value, kinds)[1]
+    except BadInput:
+        raise BadInput(f"`{camel(field)}` is not the id of a {label}.", camel(field)) from None
+
+
+def not_found(message: str, field: str) -> GraphQLError:
+    """A query has no payload: what it names does not exist is a top-level NOT_FOUND."""
+    return GraphQLError(message, extensions={"code": service_errors.ErrorCode.NOT_FOUND.value, "argument": camel(field)})
+
+
+async def argument_page(value: str, field: str) -> models.Page:
+    """The page a query's global id argument names: BAD_USER_INPUT when malformed, else NOT_FOUND when missing."""
+    page = await pages.page_by_id(argument_pk(value, PAGE_TYPES, field, "page"))
+    if page is None:
+        raise not_found("There is no such page.", field)
+    return page
+
+# -- revisions --------------------------------------------------------------------------
+
+
+@strawberry.type(description="One change between two revisions.")
+class RevisionChange:
+    field: str = strawberry.field(description="The content field (snake_case), or body.N for a block.")
+    change: str = strawberry.field(description="changed, added, removed or reordered.")
+    before: JSON | None = strawberry.field(description="The old value.")
+    after: JSON | None = strawberry.field(description="The new value.")
+
+
+@strawberry.type(description="A saved version of a page's content. Editors only.")
+class Revision:
+    number: int = strawberry.field(description="1 for the first save of the page, then 2, 3 ...")
+    created_at: datetime = strawberry.field(description="When it was saved.")
+    created_by: str = strawberry.field(description="Name of the token that saved it.")
+    message: str = strawberry.field(description="What the save was (Created, Reverted to revision 2 ...).")
+
+    @strawberry.field(description="Global id; pass it as baseRevisionId, revisionId or to compareRevisions.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.to_global_id(REVISION, self.id))
+
+    @strawberry.field(description="The full content as saved (snake_case keys).")
+    def content(self) -> JSON:
+        return self.content
+
+    @strawberry.field(description="Whether this is the page's newest revision.")
+    async def is_latest(self) -> bool:
+        page = await _page_of(self)
+        return page.latest_revision_id == self.id
+
+    @strawberry.field(description="Whether readers see this revision now.")
+    async def is_live(self) -> bool:
+        page = await _page_of(self)
+        return page.live and page.live_revision_id == self.id
+
+    @strawberry.field(description="What changed since the previous revision (everything for the first).")
+    async def changes(self) -> list[RevisionChange]:
+        if "_previous" in self.__dict__:  # read with the list by `revisions`
+            previous = self.__dict__["_previous"]
+        else:
+            row = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
+            previous = row.content if row else {}
+        return [RevisionChange(**c) for c in drafts.compare(previous, self.content)]
+
+    @strawberry.field(description="The page as this revision would show it (preview).")
+    async def page(self, info: Info) -> Page:
+        return await draft_view(info, await _page_of(self), self.content)
+
+
+async def _page_of(revision: models.PageRevision) -> models.Page:
+    """The revision's page: attached by `revisions` for a whole list, else read."""
+    page = revision.__dict__.get("_page")
+    return page if page is not None else await models.Page.get(id=revision.page_id)
+
+
+@strawberry.type(description="A revision and its cursor.")
+class RevisionEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue.")
+    node: Revision = strawberry.field(description="The revision.")
+
+
+@strawberry.type(description="Revisions of a page, newest first.")
+class RevisionConnection:
+    edges: list[RevisionEdge] = strawberry.field(description="The revisions on this page.")
+    page_info: PageInfo = strawberry.field(description="Pagination state.")
+    total_count: int = strawberry.field(description="All revisions of the page.")
+
+
+@strawberry.type(description="Where a page stands in the workflow. Editors only.")
+class PageStatus:
+    live: bool = strawberry.field(description="Published (readers see it inside its schedule window).")
+    has_unpublished_changes: bool = strawberry.field(description="A draft newer than the live version exists.")
+    go_live_at: datetime | None = strawberry.field(description="Readers see the page from this time.")
+    expire_at: datetime | None = strawberry.field(description="Readers stop seeing the page at this time.")
+    url_path: str = strawberry.field(description="Current URL path.")
+
+    @strawberry.field(
+        description="Whether a reader would see the page right now: it and every ancestor published, and inside "
+        "all their windows (an article in a section scheduled for tomorrow is live but not visible)."
+    )
+    def visible(self) -> bool:
+        return content.is_public(self.__dict__, clock.now())
+
+    @strawberry.field(description="The newest revision (the draft).")
+    async def latest_revision(self) -> Revision | None:
+        return await models.PageRevision.get_or_none(id=self.latest_revision_id) if self.latest_revision_id else None
+
+    @strawberry.field(description="The revision readers see.")
+    async def live_revision(self) -> Revision | None:
+        return await models.PageRevision.get_or_none(id=self.live_revision_id) if self.live_revision_id else None
+
+    @strawberry.field(description="Global id of the page.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(ids.global_id(self))
+
+
+async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:
+    """The page with a revision's content, its tags and authors primed for this request."""
+    page = await previews.page_with_content(row, data)
+    if row.kind == PageKind.ARTICLE:
+        loaders = info.context.loaders
+        known = await pages.tags_by_slugs(data.get("tags", []))
+        tags = [known.get(slug) or models.Tag(slug=slug, name=slug.replace("-", " ").title()) for slug in data.get("tags", [])]
+        authors = await pages.authors_by_ids(data.get("author_ids", []))
+        loaders.tags_by_article_id.prime(row.id, tags, force=True)
+        loaders.authors_by_article_id.prime(row.id, [authors[i] for i in data.get("author_ids", []) if i in authors], force=True)
+    return page
+
+
+@strawberry.type
+class RevisionQuery:
+    @strawberry.field(description="Revisions of a page, newest first (editor).", permission_classes=[IsEditor])
+    async def revisions(
+        self,
+        info: Info,
+        page_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the revision to continue after.")] = None,
+    ) -> RevisionConnection:
+        page = await argument_page(page_id, "page_id")
+        check_first(first, 100)
+        query = models.PageRevision.filter(page_id=page.id)
+        total = await query.count()
+        if after is not None:
+            try:
+                number = paging.number_cursor(after, "r")
+            except service_errors.UserError as error:
+                raise BadInput.from_user_error(error) from None
+            query = query.filter(number__lt=number)
+        # One more than the page holds tells hasNextPage, one more again is the last one's
+        # predecessor: with the page row, every revision's fields come without further reads.
+        rows = await query.order_by("-number").limit(first + 2)
+        for newer, older in zip(rows, rows[1:] + [None]):
+            newer.__dict__["_page"] = page
+            if older is not None or len(rows) < first + 2:
+                newer.__dict__["_previous"] = older.content if older is not None else {}
+        rows = rows[: first + 1]
+        cursors = [paging.encode_cursor("r", r.number) for r in rows[:first]]
+        return RevisionConnection(
+            edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],
+            page_info=PageInfo.of(cursors, len(rows) > first, after is not None),
+            total_count=total,
+        )
+
+    @strawberry.field(
+        description="What changed from one revision of a page to another (editor).",
+        permission_classes=[IsEditor],
+    )
+    async def compare_revisions(
+        self,
+        info: Info,
+        page_id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        from_revision_id: Annotated[strawberry.ID, strawberry.argument(description="The older revision's id.")],
+        to_revision_id: Annotated[strawberry.ID, strawberry.argument(description="The newer revision's id.")],
+    ) -> list[RevisionChange]:
+        page = await argument_page(page_id, "page_id")
+        found = {}
+        for value, name in ((from_revision_id, "from_revision_id"), (to_revision_id, "to_revision_id")):
+            pk = argument_pk(value, REVISION_TYPES, name, REVISION)
+            revision = await models.PageRevision.get_or_none(id=pk, page_id=page.id)
+            if revision is None:
+                raise not_found("That revision does not belong to this page.", name)
+            found[name] = revision
+        return [RevisionChange(**c) for c in drafts.compare(found["from_revision_id"].content, found["to_revision_id"].content)]
+
+    @strawberry.field(description="A page's workflow state, live or not (editor).", permission_classes=[IsEditor])
+    async def page_status(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+    ) -> PageStatus | None:
+        return await pages.page_by_id(argument_pk(id, PAGE_TYPES, "id", "page"))
+
+
+async def preview(info: Info, token: str, *, url_path: str | None = None, page_pk: int | None = None) -> models.Page:
+    """The draft a preview token grants, checked against the page asked for."""
+    try:
+        grant = previews.read_preview_token(info.context.settings.preview_secret, token)
+    except service_errors.UserError as error:
+        if error.code == service_errors.ErrorCode.INVALID:  # malformed or forged: a bad argument
+            raise BadInput(error.message, "previewToken") from None
+        raise GraphQLError(error.message, extensions={"code": error.code.value, "argument": "previewToken"}) from None
+    row = await pages.page_by_id(grant.page_id)
+    if row is None:
+        raise GraphQLError("The previewed page no longer exists.", extensions={"code": "NOT_FOUND", "argument": "previewToken"})
+    revision = None
+    if grant.revision_id is not None:
+        revision = await models.PageRevision.get_or_none(id=grant.revision_id, page_id=row.id)
+    elif row.latest_revision_id is not None:
+        revision = await models.PageRevision.get_or_none(id=row.latest_revision_id)
+    data = revision.content if revision else await drafts.snapshot(row)
+    if url_path is not None:
+        try:
+            wanted = redirects.normalise(url_path) if url_path != "/" else "/"
+        except service_errors.UserError as error:
+            raise BadInput(error.message, "urlPath") from None
+        parent_url = row.url_path[: -len(row.slug) - 1] if row.kind != PageKind.HOME else ""
+        if wanted not in (row.url_path, f"{parent_url}{data.get('slug', row.slug)}/"):
+            raise GraphQLError("This preview token is for another page.", extensions={"code": "PERMISSION_DENIED", "argument": "previewToken"})
+    if page_pk is not None and page_pk != row.id:
+        raise GraphQLError("This preview token is for another page.", extensions={"code": "PERMISSION_DENIED", "argument": "previewToken"})
+    info.context.preview_until = grant.expires  # the draft's images: their URLs carry a grant for <img>
+    return await draft_view(info, row, data)
+
