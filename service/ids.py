@@ -11,9 +11,9 @@ PAGE_TYPE_NAMES = {
     models.PageKind.SECTION: "SectionPage",
     models.PageKind.ARTICLE: "ArticlePage",
 }
-# The prefix of a revision's global id (the GraphQL type is Revision; its ids have
-# said PageRevision since the API began, and clients keep them).
-REVISION_TYPE_NAME = "PageRevision"
+# The prefix of a revision's global id, the GraphQL type's name. Ids made before
+# issue 10 said PageRevision; schema/editorial/revisions.py still accepts them.
+REVISION_TYPE_NAME = "Revision"
 
 
 def to_global_id(type_name: str, pk: int) -> str:

@@ -19,9 +19,10 @@ from schema.node import PageInfo
 from schema.pages import Page
 from service import clock, content, drafts, models, pages, paging, previews, redirects
 from service import errors as service_errors
+from service.ids import REVISION_TYPE_NAME
 from service.models import PageKind
 
-REVISION = "Revision"
+REVISION = REVISION_TYPE_NAME  # what clients see; old ids said "PageRevision"
 # Revision ids were made as PageRevision:N before the type's name was used: still accepted.
 REVISION_TYPES = {REVISION, "PageRevision"}
 PAGE_TYPES = set(ids.PAGE_TYPE_NAMES.values())
