@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from service import content, models
+from service import content, models, revisions, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -37,6 +37,15 @@ async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[li
     return [await content.related_articles(article, limit) for article, limit in keys]
 
 
+async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.WebhookDelivery]]:
+    """Keys are (webhook id, first): one statement per distinct `first` in the batch."""
+    found: dict[tuple[int, int], list] = {}
+    for first in {first for _, first in keys}:
+        by_hook = await webhooks.deliveries_by_webhook_ids([pk for pk, f in keys if f == first], first)
+        found.update({(pk, first): rows for pk, rows in by_hook.items()})
+    return [found.get(key, []) for key in keys]
+
+
 @dataclass
 class Loaders:
     page_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.pages_by_ids)))
@@ -58,3 +67,13 @@ class Loaders:
     related: DataLoader = field(
         default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
     )
+    # Editorial reads (editors see pages in any state, so these are not the public loaders above).
+    revision_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.revisions_by_ids)))
+    editable_page_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.pages_by_ids)))
+    previous_content_by_revision_id: DataLoader = field(
+        default_factory=lambda: DataLoader(_by_key(revisions.previous_contents, dict))
+    )
+    redirect_target_by_page_id: DataLoader = field(
+        default_factory=lambda: DataLoader(_by_key(revisions.redirect_targets, str))
+    )
+    deliveries_by_webhook_id: DataLoader = field(default_factory=lambda: DataLoader(load_deliveries))
