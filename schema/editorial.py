@@ -28,7 +28,7 @@ from schema.media import Author as MediaAuthor
 from schema.media import Image as MediaImage
 from schema.site import Site
 from schema.pages import ArticlePage, Page, SectionPage
-from service import content, editorial, media, models, redirects, webhooks
+from service import content, editorial, media, models, redirects, revisions, webhooks
 from service import errors as service_errors
 from service.models import PageKind, Role
 
@@ -253,33 +253,23 @@ class Revision:
         return self.content
 
     @strawberry.field(description="Whether this is the page's newest revision.")
-    async def is_latest(self) -> bool:
-        page = await _page_of(self)
+    async def is_latest(self, info: Info) -> bool:
+        page = await info.context.loaders.editable_page_by_id.load(self.page_id)
         return page.latest_revision_id == self.id
 
     @strawberry.field(description="Whether readers see this revision now.")
-    async def is_live(self) -> bool:
-        page = await _page_of(self)
+    async def is_live(self, info: Info) -> bool:
+        page = await info.context.loaders.editable_page_by_id.load(self.page_id)
         return page.live and page.live_revision_id == self.id
 
     @strawberry.field(description="What changed since the previous revision (everything for the first).")
-    async def changes(self) -> list[RevisionChange]:
-        if "_previous" in self.__dict__:  # read with the list by `revisions`
-            previous = self.__dict__["_previous"]
-        else:
-            row = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
-            previous = row.content if row else {}
+    async def changes(self, info: Info) -> list[RevisionChange]:
+        previous = await info.context.loaders.previous_content_by_revision_id.load(self.id)
         return [RevisionChange(**c) for c in editorial.compare(previous, self.content)]
 
     @strawberry.field(description="The page as this revision would show it (preview).")
     async def page(self, info: Info) -> Page:
-        return await draft_view(info, await _page_of(self), self.content)
-
-
-async def _page_of(revision: models.PageRevision) -> models.Page:
-    """The revision's page: attached by `revisions` for a whole list, else read."""
-    page = revision.__dict__.get("_page")
-    return page if page is not None else await models.Page.get(id=revision.page_id)
+        return await draft_view(info, await info.context.loaders.editable_page_by_id.load(self.page_id), self.content)
 
 
 @strawberry.type(description="A revision and its cursor.")
@@ -311,12 +301,12 @@ class PageStatus:
         return content.is_public(self.__dict__, editorial.now())
 
     @strawberry.field(description="The newest revision (the draft).")
-    async def latest_revision(self) -> Revision | None:
-        return await models.PageRevision.get_or_none(id=self.latest_revision_id) if self.latest_revision_id else None
+    async def latest_revision(self, info: Info) -> Revision | None:
+        return await info.context.loaders.revision_by_id.load(self.latest_revision_id) if self.latest_revision_id else None
 
     @strawberry.field(description="The revision readers see.")
-    async def live_revision(self) -> Revision | None:
-        return await models.PageRevision.get_or_none(id=self.live_revision_id) if self.live_revision_id else None
+    async def live_revision(self, info: Info) -> Revision | None:
+        return await info.context.loaders.revision_by_id.load(self.live_revision_id) if self.live_revision_id else None
 
     @strawberry.field(description="Global id of the page.")
     def id(self) -> strawberry.ID:
@@ -405,10 +395,9 @@ class RedirectRule:
         return strawberry.ID(str(self.id))
 
     @strawberry.field(description="Where it points now (a page's current path when it points at a page).")
-    async def target(self) -> str:
+    async def target(self, info: Info) -> str:
         if self.page_id is not None:
-            page = await models.Page.get_or_none(id=self.page_id)
-            return page.url_path if page else ""
+            return await info.context.loaders.redirect_target_by_page_id.load(self.page_id)
         return self.target_path
 
 
@@ -452,9 +441,9 @@ class Webhook:
         return strawberry.ID(str(self.id))
 
     @strawberry.field(description="Its deliveries, newest first.")
-    async def deliveries(self, first: int = 20) -> list[WebhookDelivery]:
+    async def deliveries(self, info: Info, first: int = 20) -> list[WebhookDelivery]:
         check_first(first, 100)
-        return await models.WebhookDelivery.filter(webhook_id=self.id).order_by("-id").limit(first)
+        return await info.context.loaders.deliveries_by_webhook_id.load((self.id, first))
 
 
 @strawberry.type(description="The result of registerWebhook; the secret is shown here only.")
@@ -837,27 +826,18 @@ class EditorialQuery:
         except service_errors.UserError as error:
             raise _query_guard(error) from None
         check_first(first, 100)
-        query = models.PageRevision.filter(page_id=page.id)
-        total = await query.count()
-        if after is not None:
-            try:
-                number = content.number_cursor(after, "r")
-            except service_errors.UserError as error:
-                raise BadInput.from_user_error(error) from None
-            query = query.filter(number__lt=number)
-        # One more than the page holds tells hasNextPage, one more again is the last one's
-        # predecessor: with the page row, every revision's fields come without further reads.
-        rows = await query.order_by("-number").limit(first + 2)
-        for newer, older in zip(rows, rows[1:] + [None]):
-            newer.__dict__["_page"] = page
-            if older is not None or len(rows) < first + 2:
-                newer.__dict__["_previous"] = older.content if older is not None else {}
-        rows = rows[: first + 1]
-        cursors = [content.encode_cursor("r", r.number) for r in rows[:first]]
+        try:
+            found = await revisions.page_revisions(page.id, first, after)
+        except service_errors.UserError as error:
+            raise BadInput.from_user_error(error) from None
+        loaders = info.context.loaders
+        loaders.editable_page_by_id.prime(page.id, page)  # read above: isLatest, isLive need no more
+        for revision_id, previous in found.previous.items():
+            loaders.previous_content_by_revision_id.prime(revision_id, previous)
         return RevisionConnection(
-            edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],
-            page_info=PageInfo.of(cursors, len(rows) > first, after is not None),
-            total_count=total,
+            edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(found.cursors, found.items)],
+            page_info=PageInfo.of(found.cursors, found.has_next, after is not None),
+            total_count=found.total,
         )
 
     @strawberry.field(description="What changed from one revision of a page to another (editor).")

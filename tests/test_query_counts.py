@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service import auth, comments, editorial, events, ids, models, pages, webhooks
+from service import auth, comments, editorial, events, ids, models, pages, redirects, webhooks
 from service.models import CommentStatus
 
 # The bounds we promise (see README): single digits for the article page.
@@ -502,3 +502,61 @@ async def test_every_operation_reads_a_fixed_number_of_statements(name, client, 
     print(f"{name}: {small} -> {large} statements")
     assert small == large, f"{name}: statements grew with the data, {small} -> {large}:\n" + "\n".join(sql_counter.statements)
     assert large <= BOUND[name], f"{name}: {large} statements, bound {BOUND[name]}"
+
+
+# Editorial fields no operation file selects: lists of revisions, redirects, webhooks and
+# articles whose every item asks for a relation.
+EDITORIAL_LISTS = """
+query($pageId: ID!) {
+  pageStatus(id: $pageId) {
+    latestRevision { id isLatest isLive changes { field change } }
+    liveRevision { id isLatest isLive changes { field } }
+  }
+  revisions(pageId: $pageId, first: 20) { totalCount edges { node { id isLatest isLive changes { field } } } }
+  later: revisions(pageId: $pageId, first: 2, after: "cjo0") { edges { node { number changes { field } } } }
+  redirects(first: 50) { id oldPath target }
+  webhooks { id url deliveries(first: 3) { deliveryId event status } }
+  articles(first: 20) { edges { node { id related(first: 3) { id title section { title } } } } }
+}
+"""
+LISTS_BOUND = 14
+
+
+async def editorial_lists(size: int) -> tuple[dict[str, str], str]:
+    """A page with `size` + 1 revisions, `size` redirects to pages, webhooks with deliveries, tagged articles."""
+    site = Site(None, size)
+    section = await site.section()
+    page = await site.published(section, "History", saves=size, tags=["shared"])
+    await editorial.update_page(page, {"summary": "unpublished draft"}, "desk")
+    for n in range(size):
+        other = await site.published(section, f"Other {n}", tags=["shared"])
+        await redirects.add(f"/old/{n}/", page=other)
+        hook = await webhooks.register(f"http://8.8.8.{n + 1}:9/hooks", ["page.published"])
+        for d in range(size):
+            await models.WebhookDelivery.create(webhook=hook, delivery_id=f"{n}-{d}", event="page.published", payload={},
+                                                next_attempt_at=T0)
+    raw, _ = await auth.create_token(name="lists", role=models.Role.ADMIN)
+    return {"Authorization": f"Bearer {raw}"}, ids.global_id(page)
+
+
+async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_counter):
+    from conftest import truncate
+
+    counts = []
+    for size in (SMALL, LARGE):
+        await truncate()
+        headers, page_id = await editorial_lists(size)
+        await client.post("/graphql", json={"query": "{ site { name } }"})
+        sql_counter.reset()
+        data = check((await client.post("/graphql", json={"query": EDITORIAL_LISTS, "variables": {"pageId": page_id}},
+                                        headers=headers)).json())
+        counts.append(sql_counter.count)
+        assert len(data["revisions"]["edges"]) == size + 1 and len(data["redirects"]) == size
+        assert data["pageStatus"]["latestRevision"]["isLatest"] and not data["pageStatus"]["latestRevision"]["isLive"]
+        assert data["pageStatus"]["liveRevision"]["isLive"] and data["pageStatus"]["latestRevision"]["changes"]
+        assert [len(w["deliveries"]) for w in data["webhooks"]] == [min(size, 3)] * size
+        assert all(r["target"].startswith("/news/other-") for r in data["redirects"])
+        assert all(a["node"]["related"] for a in data["articles"]["edges"])
+    print(f"editorial lists: {counts[0]} -> {counts[1]} statements")
+    assert counts[0] == counts[1], f"statements grew with the data: {counts}\n" + "\n".join(sql_counter.statements)
+    assert counts[1] <= LISTS_BOUND, counts
