@@ -33,8 +33,15 @@ def load_now(loader: DataLoader, key):
 
 
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
-    # Ranking is per article: one query per (article, limit), none repeated in a request.
-    return [await content.related_articles(article, limit) for article, limit in keys]
+    # One article (its page): the cached ranking. Several (a list asking each for its
+    # related): one batch per distinct limit, two statements each.
+    if len(keys) == 1:
+        return [await content.related_articles(*keys[0])]
+    found: dict[tuple[int, int], tuple] = {}
+    for limit in {limit for _, limit in keys}:
+        ranked = await revisions.related_articles([article for article, n in keys if n == limit], limit)
+        found.update({(pk, limit): value for pk, value in ranked.items()})
+    return [found[(article.id, limit)] for article, limit in keys]
 
 
 async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.WebhookDelivery]]:
