@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from service import content, models, related, threads
+from service import content, models, related, revisions, threads, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -33,8 +33,24 @@ def load_now(loader: DataLoader, key):
 
 
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
-    # Ranking is per article: one query per (article, limit), none repeated in a request.
-    return [await related.related_articles(article, limit) for article, limit in keys]
+    # One article (its page): the cached ranking. Several (a list asking each for its
+    # related): one batch per distinct limit, two statements each.
+    if len(keys) == 1:
+        return [await related.related_articles(*keys[0])]
+    found: dict[tuple[int, int], tuple] = {}
+    for limit in {limit for _, limit in keys}:
+        ranked = await related.related_articles_for_many([article for article, n in keys if n == limit], limit)
+        found.update({(pk, limit): value for pk, value in ranked.items()})
+    return [found[(article.id, limit)] for article, limit in keys]
+
+
+async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.WebhookDelivery]]:
+    """Keys are (webhook id, first): one statement per distinct `first` in the batch."""
+    found: dict[tuple[int, int], list] = {}
+    for first in {first for _, first in keys}:
+        by_hook = await webhooks.deliveries_by_webhook_ids([pk for pk, f in keys if f == first], first)
+        found.update({(pk, first): rows for pk, rows in by_hook.items()})
+    return [found.get(key, []) for key in keys]
 
 
 @dataclass
@@ -58,3 +74,13 @@ class Loaders:
     related: DataLoader = field(
         default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
     )
+    # Editorial reads (editors see pages in any state, so these are not the public loaders above).
+    revision_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.revisions_by_ids)))
+    editable_page_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.pages_by_ids)))
+    previous_content_by_revision_id: DataLoader = field(
+        default_factory=lambda: DataLoader(_by_key(revisions.previous_contents, dict))
+    )
+    redirect_target_by_page_id: DataLoader = field(
+        default_factory=lambda: DataLoader(_by_key(revisions.redirect_targets, str))
+    )
+    deliveries_by_webhook_id: DataLoader = field(default_factory=lambda: DataLoader(load_deliveries))

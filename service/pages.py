@@ -260,11 +260,12 @@ async def move_page(page: models.Page, new_parent: models.Page, position: int | 
             )
             await models.Page.filter(id=page.id).update(parent_id=new_parent.id)
             await visibility.refresh(page.id)  # below another section: its window and state now apply
-        siblings = await models.Page.filter(parent_id=new_parent.id).exclude(id=page.id).order_by("position", "id").values_list("id", flat=True)
+        siblings = await models.Page.filter(parent_id=new_parent.id).exclude(id=page.id).order_by("position", "id").values_list("id", "position")
         index = len(siblings) if position is None else max(0, min(position, len(siblings)))
-        order = list(siblings[:index]) + [page.id] + list(siblings[index:])
-        for pos, page_id in enumerate(order):
-            await models.Page.filter(id=page_id).update(position=pos)
+        order = list(siblings[:index]) + [(page.id, None)] + list(siblings[index:])
+        # One UPDATE for every sibling whose place changes, however many siblings there are.
+        moved = [models.Page(id=pk, position=pos) for pos, (pk, was) in enumerate(order) if pos != was]
+        await models.Page.bulk_update(moved, fields=["position"])
     return await models.Page.get(id=page.id)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from service import content, models
+from collections.abc import Sequence
+
+from service import content, db, models, visibility
 from service.clock import now
 
 
@@ -78,3 +80,61 @@ async def _rank_related(article: models.Page, limit: int) -> tuple[list[dict], l
     )
     parents = [{k[3:]: row.pop(k) for k in list(row) if k.startswith("s__")} for row in rows]
     return rows, parents
+
+
+async def related_articles_for_many(articles: Sequence[models.Page], limit: int) -> dict[int, tuple[list[models.Page], list[models.Page]]]:
+    """related_articles for many articles at once: two statements, however many.
+
+    The same ranking (editor's picks in order, then most shared tags, then same section,
+    newest first), each article's list cut by a window function instead of a LIMIT.
+    Returns, per article id, the related articles and their parent pages.
+    """
+    if not articles or limit <= 0:
+        return {article.id: ([], []) for article in articles}
+    params: list = []
+    values = []
+    for article in articles:
+        params += [article.id, article.parent_id]
+        values.append(f"(CAST(${len(params) - 1} AS INTEGER), CAST(${len(params)} AS INTEGER))")
+    params += [limit, True, now()]
+    cut, live, at = (f"${len(params) - 2}", f"${len(params) - 1}", f"${len(params)}")
+    tagged = visibility.visible("t2", live, at, "live")
+    rows = await db.read(
+        f"""
+        WITH a(id, parent_id) AS (VALUES {", ".join(values)}),
+        u AS (
+            SELECT a.id AS src, r.related_id AS id, {MANUAL_RANK} - r.position AS score, 0 AS same, NULL AS at
+                FROM a JOIN article_relation r ON r.article_id = a.id
+            UNION ALL
+            SELECT a.id, t2.article_id, COUNT(*), MAX(CASE WHEN t2.section_id = a.parent_id THEN 1 ELSE 0 END), MAX(t2.published_at)
+                FROM a JOIN article_tag t1 ON t1.article_id = a.id JOIN article_tag t2 ON t2.tag_id = t1.tag_id AND {tagged}
+                GROUP BY a.id, a.parent_id, t2.article_id
+            UNION ALL
+            SELECT a.id, recent.id, 0, 1, recent.published_at FROM a JOIN (
+                SELECT p.id, p.parent_id, p.published_at,
+                       ROW_NUMBER() OVER (PARTITION BY p.parent_id ORDER BY p.published_at DESC, p.id DESC) AS n
+                FROM page p WHERE p.parent_id IN (SELECT parent_id FROM a) AND p.kind = 'article' AND {visibility.visible("p", live, at)}
+            ) recent ON recent.parent_id = a.parent_id AND recent.n <= {cut} + 1
+        ),
+        top AS (SELECT src, id, MAX(score) AS score, MAX(same) AS same, MAX(at) AS at FROM u WHERE id <> src GROUP BY src, id),
+        ranked AS (
+            SELECT top.*, ROW_NUMBER() OVER (PARTITION BY top.src ORDER BY score DESC, same DESC, at DESC, id DESC) AS n,
+                   (SELECT COUNT(*) FROM article_relation r WHERE r.article_id = top.src) AS picks
+            FROM top
+        )
+        SELECT ranked.src AS src, p.id AS id, p.parent_id AS parent_id FROM ranked JOIN page p ON p.id = ranked.id
+        WHERE ranked.n <= {cut} + ranked.picks AND p.kind = 'article' AND {visibility.visible("p", live, at)}
+        ORDER BY ranked.src, ranked.score DESC, ranked.same DESC, ranked.at DESC, ranked.id DESC
+        """,
+        *params,
+    )
+    chosen: dict[int, list[tuple[int, int]]] = {article.id: [] for article in articles}
+    for row in rows:
+        if len(chosen[row["src"]]) < limit:
+            chosen[row["src"]].append((row["id"], row["parent_id"]))
+    wanted = sorted({pk for pairs in chosen.values() for pair in pairs for pk in pair})
+    found = await content.pages_by_ids(wanted) if wanted else {}
+    return {
+        src: ([found[pk] for pk, _ in pairs if pk in found], [found[parent] for _, parent in pairs if parent in found])
+        for src, pairs in chosen.items()
+    }

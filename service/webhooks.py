@@ -253,3 +253,24 @@ async def delete(webhook_id: int) -> models.Webhook:
         raise UserError("There is no such webhook.", ErrorCode.NOT_FOUND, field="id")
     await hook.delete()
     return hook
+
+
+async def deliveries_by_webhook_ids(webhook_ids: list[int], first: int) -> dict[int, list[models.WebhookDelivery]]:
+    """Each endpoint's newest `first` deliveries, newest first, in one statement."""
+    if not webhook_ids:
+        return {}
+    wanted = ", ".join(str(int(pk)) for pk in webhook_ids)  # ints only: raw() takes no parameters
+    rows = await models.WebhookDelivery.raw(
+        f"""
+        SELECT * FROM webhook_delivery WHERE id IN (
+            SELECT ranked.id FROM (
+                SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.webhook_id ORDER BY d.id DESC) AS n
+                FROM webhook_delivery d WHERE d.webhook_id IN ({wanted})
+            ) ranked WHERE ranked.n <= {int(first)}
+        ) ORDER BY id DESC
+        """
+    )
+    found: dict[int, list[models.WebhookDelivery]] = {pk: [] for pk in webhook_ids}
+    for row in rows:
+        found[row.webhook_id].append(row)
+    return found

@@ -18,7 +18,7 @@ from schema.media import Image as MediaImage
 from schema.payloads import UserError, describe_values, mutation
 from schema.permissions import IsAdmin, IsEditor
 from schema.site import Site
-from service import auth, clock, content, media, models, pages, redirects, site, webhooks
+from service import auth, clock, content, media, pages, redirects, site, webhooks
 from service import errors as service_errors
 from service.models import Role
 
@@ -41,10 +41,9 @@ class RedirectRule:
         return strawberry.ID(str(self.id))
 
     @strawberry.field(description="Where it points now (a page's current path when it points at a page).")
-    async def target(self) -> str:
+    async def target(self, info: Info) -> str:
         if self.page_id is not None:
-            page = await models.Page.get_or_none(id=self.page_id)
-            return page.url_path if page else ""
+            return await info.context.loaders.redirect_target_by_page_id.load(self.page_id)
         return self.target_path
 
 
@@ -90,10 +89,11 @@ class Webhook:
     @strawberry.field(description="Its deliveries, newest first.")
     async def deliveries(
         self,
+        info: Info,
         first: Annotated[int, strawberry.argument(description="How many, 0 to 100.")] = 20,
     ) -> list[WebhookDelivery]:
         check_first(first, 100)
-        return await models.WebhookDelivery.filter(webhook_id=self.id).order_by("-id").limit(first)
+        return await info.context.loaders.deliveries_by_webhook_id.load((self.id, first))
 
 
 @strawberry.type(description="The result of registerWebhook; the secret is shown here only.")

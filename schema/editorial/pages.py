@@ -17,7 +17,7 @@ from schema.editorial.revisions import PageStatus, Revision, draft_view, revisio
 from schema.pages import ArticlePage, Page, SectionPage
 from schema.payloads import UserError, mutation
 from schema.permissions import IsEditor, IsPublisher, actor
-from service import drafts, models, pages, previews, publishing
+from service import drafts, pages, previews, publishing, revisions
 from service import errors as service_errors
 from service.models import PageKind
 
@@ -250,8 +250,8 @@ class PageMutation:
     ) -> PreviewTokenPayload:
         page = await page_arg(page_id, "page_id")
         rev = revision_pk(revision_id, "revision_id")
-        if rev is not None and not await models.PageRevision.exists(id=rev, page_id=page.id):
-            raise service_errors.UserError("That revision does not belong to this page.", service_errors.ErrorCode.NOT_FOUND, field="revision_id")
+        if rev is not None:
+            await revisions.require_revision_of_page(page.id, rev, field="revision_id")
         token, expires = previews.preview_token(info.context.settings.preview_secret, page.id, rev)
         return PreviewTokenPayload(token=PreviewToken(token=token, expires_at=expires, url_path=page.url_path))
 

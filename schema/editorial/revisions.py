@@ -15,9 +15,9 @@ from schema.context import Info
 from schema.errors import BadInput, camel, check_first
 from schema.moderation import global_pk
 from schema.permissions import IsEditor
-from schema.node import PageInfo
+from schema.node import Connection
 from schema.pages import Page
-from service import clock, content, drafts, models, pages, paging, previews, redirects
+from service import clock, content, drafts, models, pages, previews, redirects, revisions
 from service import errors as service_errors
 from service.ids import REVISION_TYPE_NAME
 from service.models import PageKind
@@ -80,45 +80,27 @@ class Revision:
         return self.content
 
     @strawberry.field(description="Whether this is the page's newest revision.")
-    async def is_latest(self) -> bool:
-        page = await _page_of(self)
+    async def is_latest(self, info: Info) -> bool:
+        page = await info.context.loaders.editable_page_by_id.load(self.page_id)
         return page.latest_revision_id == self.id
 
     @strawberry.field(description="Whether readers see this revision now.")
-    async def is_live(self) -> bool:
-        page = await _page_of(self)
+    async def is_live(self, info: Info) -> bool:
+        page = await info.context.loaders.editable_page_by_id.load(self.page_id)
         return page.live and page.live_revision_id == self.id
 
     @strawberry.field(description="What changed since the previous revision (everything for the first).")
-    async def changes(self) -> list[RevisionChange]:
-        if "_previous" in self.__dict__:  # read with the list by `revisions`
-            previous = self.__dict__["_previous"]
-        else:
-            row = await models.PageRevision.filter(page_id=self.page_id, number__lt=self.number).order_by("-number").first()
-            previous = row.content if row else {}
+    async def changes(self, info: Info) -> list[RevisionChange]:
+        previous = await info.context.loaders.previous_content_by_revision_id.load(self.id)
         return [RevisionChange(**c) for c in drafts.compare(previous, self.content)]
 
     @strawberry.field(description="The page as this revision would show it (preview).")
     async def page(self, info: Info) -> Page:
-        return await draft_view(info, await _page_of(self), self.content)
-
-
-async def _page_of(revision: models.PageRevision) -> models.Page:
-    """The revision's page: attached by `revisions` for a whole list, else read."""
-    page = revision.__dict__.get("_page")
-    return page if page is not None else await models.Page.get(id=revision.page_id)
-
-
-@strawberry.type(description="A revision and its cursor.")
-class RevisionEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue.")
-    node: Revision = strawberry.field(description="The revision.")
+        return await draft_view(info, await info.context.loaders.editable_page_by_id.load(self.page_id), self.content)
 
 
 @strawberry.type(description="Revisions of a page, newest first.")
-class RevisionConnection:
-    edges: list[RevisionEdge] = strawberry.field(description="The revisions on this page.")
-    page_info: PageInfo = strawberry.field(description="Pagination state.")
+class RevisionConnection(Connection[Revision]):
     total_count: int = strawberry.field(description="All revisions of the page.")
 
 
@@ -138,12 +120,12 @@ class PageStatus:
         return content.is_public(self.__dict__, clock.now())
 
     @strawberry.field(description="The newest revision (the draft).")
-    async def latest_revision(self) -> Revision | None:
-        return await models.PageRevision.get_or_none(id=self.latest_revision_id) if self.latest_revision_id else None
+    async def latest_revision(self, info: Info) -> Revision | None:
+        return await info.context.loaders.revision_by_id.load(self.latest_revision_id) if self.latest_revision_id else None
 
     @strawberry.field(description="The revision readers see.")
-    async def live_revision(self) -> Revision | None:
-        return await models.PageRevision.get_or_none(id=self.live_revision_id) if self.live_revision_id else None
+    async def live_revision(self, info: Info) -> Revision | None:
+        return await info.context.loaders.revision_by_id.load(self.live_revision_id) if self.live_revision_id else None
 
     @strawberry.field(description="Global id of the page.")
     def id(self) -> strawberry.ID:
@@ -175,28 +157,15 @@ class RevisionQuery:
     ) -> RevisionConnection:
         page = await argument_page(page_id, "page_id")
         check_first(first, 100)
-        query = models.PageRevision.filter(page_id=page.id)
-        total = await query.count()
-        if after is not None:
-            try:
-                number = paging.number_cursor(after, "r")
-            except service_errors.UserError as error:
-                raise BadInput.from_user_error(error) from None
-            query = query.filter(number__lt=number)
-        # One more than the page holds tells hasNextPage, one more again is the last one's
-        # predecessor: with the page row, every revision's fields come without further reads.
-        rows = await query.order_by("-number").limit(first + 2)
-        for newer, older in zip(rows, rows[1:] + [None]):
-            newer.__dict__["_page"] = page
-            if older is not None or len(rows) < first + 2:
-                newer.__dict__["_previous"] = older.content if older is not None else {}
-        rows = rows[: first + 1]
-        cursors = [paging.encode_cursor("r", r.number) for r in rows[:first]]
-        return RevisionConnection(
-            edges=[RevisionEdge(cursor=c, node=r) for c, r in zip(cursors, rows)],
-            page_info=PageInfo.of(cursors, len(rows) > first, after is not None),
-            total_count=total,
-        )
+        try:
+            found = await revisions.page_revisions(page.id, first, after)
+        except service_errors.UserError as error:
+            raise BadInput.from_user_error(error) from None
+        loaders = info.context.loaders
+        loaders.editable_page_by_id.prime(page.id, page)  # read above: isLatest, isLive need no more
+        for revision_id, previous in found.previous.items():
+            loaders.previous_content_by_revision_id.prime(revision_id, previous)
+        return RevisionConnection.of(found.cursors, found.items, found.has_next, after is not None, total_count=found.total)
 
     @strawberry.field(
         description="What changed from one revision of a page to another (editor).",
@@ -213,7 +182,7 @@ class RevisionQuery:
         found = {}
         for value, name in ((from_revision_id, "from_revision_id"), (to_revision_id, "to_revision_id")):
             pk = argument_pk(value, REVISION_TYPES, name, REVISION)
-            revision = await models.PageRevision.get_or_none(id=pk, page_id=page.id)
+            revision = await revisions.revision_of_page(page.id, pk)
             if revision is None:
                 raise not_found("That revision does not belong to this page.", name)
             found[name] = revision
@@ -241,9 +210,9 @@ async def preview(info: Info, token: str, *, url_path: str | None = None, page_p
         raise GraphQLError("The previewed page no longer exists.", extensions={"code": "NOT_FOUND", "argument": "previewToken"})
     revision = None
     if grant.revision_id is not None:
-        revision = await models.PageRevision.get_or_none(id=grant.revision_id, page_id=row.id)
+        revision = await revisions.revision_of_page(row.id, grant.revision_id)
     elif row.latest_revision_id is not None:
-        revision = await models.PageRevision.get_or_none(id=row.latest_revision_id)
+        revision = await revisions.revision_of_page(row.id, row.latest_revision_id)
     data = revision.content if revision else await drafts.snapshot(row)
     if url_path is not None:
         try:
