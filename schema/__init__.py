@@ -33,7 +33,7 @@ class Query(EditorialQuery, ModerationQuery):
     async def page(
         self,
         info: Info,
-        url_path: str,
+        url_path: Annotated[str, strawberry.argument(description="The page's path: `/`, `/world-news/`, `/world-news/some-article/`.")],
         preview_token: Annotated[str | None, strawberry.argument(description="A token from createPreviewToken.")] = None,
     ) -> Page | None:
         if len(url_path) > 1024:
@@ -49,7 +49,7 @@ class Query(EditorialQuery, ModerationQuery):
     async def node(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id, as `id` fields return it.")],
         preview_token: Annotated[str | None, strawberry.argument(description="A token from createPreviewToken.")] = None,
     ) -> Node | None:
         type_name, pk = ids.from_global_id(id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -14,9 +15,9 @@ from service.errors import UserError
 
 @strawberry.enum(description="File format of a rendition.")
 class ImageFormat(Enum):
-    JPG = "jpg"
-    PNG = "png"
-    WEBP = "webp"
+    JPG = strawberry.enum_value("jpg", description="JPEG: photographs, smallest for most pictures.")
+    PNG = strawberry.enum_value("png", description="PNG: lossless, for graphics and transparency.")
+    WEBP = strawberry.enum_value("webp", description="WebP: smaller than JPEG at the same quality, in every current browser.")
 
 
 @strawberry.type(description="A resized version of an image.")
@@ -67,8 +68,14 @@ class Image:
         "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1280, "
         "1600 and 1920. Images known by URL only return the original."
     )
-    def rendition(self, info: Info, width: int, height: int | None = None, fill: bool = False,
-                  format: ImageFormat | None = None) -> Rendition:
+    def rendition(
+        self,
+        info: Info,
+        width: Annotated[int, strawberry.argument(description="Width in pixels: one of the allowed sizes.")],
+        height: Annotated[int | None, strawberry.argument(description="Height in pixels; with `fill`, the exact height of the crop.")] = None,
+        fill: Annotated[bool, strawberry.argument(description="Crop to exactly width x height around the focal point instead of fitting inside.")] = False,
+        format: Annotated[ImageFormat | None, strawberry.argument(description="File format; the original's when left out.")] = None,
+    ) -> Rendition:
         try:
             made = media.rendition(self, width, height, fill, format.value if format else None,
                                    secret=info.context.settings.secret_key)
@@ -77,7 +84,12 @@ class Image:
         return Rendition(url=_granted(made.url, info), width=made.width, height=made.height)
 
     @strawberry.field(description="An HTML srcset of renditions at these widths (allowed sizes only), for <img srcset>.")
-    def src_set(self, info: Info, widths: list[int], format: ImageFormat | None = None) -> str:
+    def src_set(
+        self,
+        info: Info,
+        widths: Annotated[list[int], strawberry.argument(description="1 to 10 widths, each one of the allowed sizes.")],
+        format: Annotated[ImageFormat | None, strawberry.argument(description="File format; the original's when left out.")] = None,
+    ) -> str:
         if not widths or len(widths) > 10:
             raise BadInput("Give 1 to 10 widths.", "widths")
         parts = []

@@ -211,7 +211,7 @@ class ModerationQuery:
         return ModerationCommentConnection.of(cursors, rows, has_next, after is not None)
 
 
-@strawberry.type
+@strawberry.type(description="Live updates, over graphql-transport-ws on /graphql.")
 class Subscription:
     @strawberry.subscription(
         description="Comments on one article as they are approved. NOT_FOUND when readers cannot see the "

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from typing import Annotated
+
 import strawberry
 
 from schema import blocks as block_types
@@ -97,7 +99,12 @@ class SectionPage(Page):
     is_type_of = _is_kind(PageKind.SECTION)
 
     @strawberry.field(description="Articles of this section and its sub-sections, newest first.")
-    async def articles(self, info: Info, first: int = 10, after: str | None = None) -> ArticleConnection:
+    async def articles(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 10,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the article to continue after.")] = None,
+    ) -> ArticleConnection:
         return await article_connection(info, listing.ArticleFilter(section_path=self.path), first, after)
 
 
@@ -145,7 +152,9 @@ class ArticlePage(Page):
         description="Related articles: the editor's picks first, then automatic matches "
         "(most shared tags, then same section, newest first). Never this article, never a duplicate."
     )
-    async def related(self, info: Info, first: int = 4) -> list[ArticlePage]:
+    async def related(
+        self, info: Info, first: Annotated[int, strawberry.argument(description="How many, 0 to 20.")] = 4
+    ) -> list[ArticlePage]:
         check_first(first, 20)
         loaders = info.context.loaders
         related, sections = await loaders.related.load((self, first))
@@ -154,7 +163,12 @@ class ArticlePage(Page):
         return related
 
     @strawberry.field(description="Approved top-level comments, oldest first, each with its approved replies.")
-    async def comments(self, info: Info, first: int = 20, after: str | None = None) -> CommentConnection:
+    async def comments(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Top-level comments per page, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="Cursor of the comment to continue after.")] = None,
+    ) -> CommentConnection:
         check_first(first, info.context.settings.max_page_size)
         try:
             thread = await threads.comment_thread(self.id, first, after)
