@@ -19,6 +19,7 @@ from strawberry.types.field import StrawberryField
 
 from schema.context import Info
 from schema.errors import camel
+from schema.loaders import Loaders
 from schema.permissions import Denied
 from service import errors as service_errors
 
@@ -78,6 +79,9 @@ class UserErrorsInPayload(FieldExtension):
         self.payload = field.type
 
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        # Mutations run one after another: each starts with empty loaders, so what it and its
+        # payload read is never a row cached before an earlier mutation of the document changed it.
+        info.context.loaders = Loaders()
         try:
             return await next_(source, info, **kwargs)
         except service_errors.UserError as error:

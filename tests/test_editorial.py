@@ -617,3 +617,20 @@ async def test_revision_ids_say_revision_and_old_page_revision_ids_still_work(de
     wrong = (await desk.data(PUBLISH, {"id": article_id, "rev": article_id}, "publisher"))["publishPage"]
     assert wrong["errors"][0]["code"] == "NOT_FOUND" and "Revision" in wrong["errors"][0]["message"]
     assert "PageRevision" not in wrong["errors"][0]["message"]
+
+
+async def test_each_mutation_of_a_document_reads_what_the_ones_before_it_wrote(desk):
+    # Loaders cache rows for a request; a second mutation must not see the page row its
+    # predecessor's payload read before the second one changed it.
+    section_id, author_id = await _section_id(desk), await _author_id(desk)
+    created = (await desk.data(CREATE, {"input": _draft_input(section_id, author_id)}, "editor"))["createArticle"]
+    twice = await desk.data(
+        """mutation Twice($id: ID!) {
+          a: updateArticle(id: $id, input: {summary: "One"}) { revision { number isLatest } errors { code } }
+          b: updateArticle(id: $id, input: {summary: "Two"}) { revision { number isLatest } errors { code } }
+        }""",
+        {"id": created["article"]["id"]},
+        "editor",
+    )
+    assert twice["a"] == {"revision": {"number": 2, "isLatest": True}, "errors": []}
+    assert twice["b"] == {"revision": {"number": 3, "isLatest": True}, "errors": []}
