@@ -82,3 +82,26 @@ def test_serving_installs_no_test_tools():
     assert "pip install --quiet -e .\n" in serve_stamp and "[test]" not in serve_stamp
     assert '-e ".[test]"' in test_stamp
     assert re.search(r"^serve: install$", makefile, re.M) and re.search(r"^test: install-test$", makefile, re.M)
+
+
+def test_the_readmes_settings_table_states_the_one_default_of_each_setting():
+    """Each default lives once, in the Settings dataclass; the README table must say the same
+    (its value read by the variable's own parser), so the two cannot drift apart."""
+    from service.settings import FROM_ENV
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    parsers = {variable: (name, parse) for variable, name, parse in FROM_ENV}
+    defaults, checked = Settings(), []
+    for cells in re.findall(r"^\| (`[A-Z_]+`(?: / `[A-Z_]+`)*) \| ((?:`[^`]*`)(?: / `[^`]*`)*) \|", readme, re.M):
+        variables = re.findall(r"`([A-Z_]+)`", cells[0])
+        values = re.findall(r"`([^`]*)`", cells[1])
+        if len(variables) != len(values):
+            continue
+        first = variables[0]
+        for variable, documented in zip(variables, values):
+            if variable.startswith("_"):  # `MASTHEAD_MAX_DEPTH` / `_ALIASES`: the first one's prefix
+                variable = first[: first.rindex("_")] + variable
+            name, parse = parsers[variable]
+            assert parse(documented) == getattr(defaults, name), f"README says {variable} defaults to {documented!r}"
+            checked.append(variable)
+    assert len(checked) >= 25, checked  # the table's literal defaults were all found
