@@ -4,6 +4,7 @@ and schema/ translating without querying the ORM itself."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,42 @@ def test_schema_never_queries_the_orm_itself():
                 # row.delete(), not redirects.delete(...) (a service function)
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{method}()")
     assert not found, "ORM calls in schema/ (move them into service/):\n" + "\n".join(found)
+
+
+README = ROOT / "README.md"
+CODE = re.compile(r"^[A-Z][A-Z_]{3,}$")
+
+
+def _codes_in_code() -> dict[str, str]:
+    """Every error code the code can answer: the ErrorCode enum, and each literal given as a
+    `code` (a dict value under "code", `extensions["code"] = ...`, a `code` argument)."""
+    from service.errors import ErrorCode
+
+    found = {code.value: "service/errors.py" for code in ErrorCode}
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            literals = []
+            if isinstance(node, ast.Dict):
+                literals += [v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and k.value == "code"]
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+                key = node.targets[0].slice
+                if isinstance(key, ast.Constant) and key.value == "code":
+                    literals.append(node.value)
+            elif isinstance(node, ast.Call):
+                literals += [kw.value for kw in node.keywords if kw.arg == "code"]
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in {"_error", "coded"} and len(node.args) > 1:
+                    literals.append(node.args[1])
+            for literal in literals:
+                if isinstance(literal, ast.Constant) and isinstance(literal.value, str) and CODE.match(literal.value):
+                    found.setdefault(literal.value, path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_error_code_is_listed_in_the_readme():
+    section = README.read_text().split("### Errors, codes and permissions", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"`([A-Z][A-Z_]{3,})`", section))
+    codes = _codes_in_code()
+    assert len(codes) > 20, codes  # the scan found the codes (the enum alone has 17)
+    missing = {code: where for code, where in codes.items() if code not in listed and not code.startswith("INVALID_")}
+    assert not missing, f"error codes the README's table does not list: {missing}"
