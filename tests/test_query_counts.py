@@ -554,7 +554,9 @@ async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_cou
     from conftest import truncate
 
     counts, statements = [], []
-    for size in (SMALL, LARGE):
+    # Two, not one: a single article's related list takes the cached path of the article page
+    # (tested on its own), whose count depends on what the cache already holds.
+    for size in (2, LARGE):
         await truncate()
         headers, page_id = await editorial_lists(size)
         await client.post("/graphql", json={"query": "{ site { name } }"})
@@ -566,7 +568,9 @@ async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_cou
         assert len(data["revisions"]["edges"]) == size + 1 and len(data["redirects"]) == size
         assert data["pageStatus"]["latestRevision"]["isLatest"] and not data["pageStatus"]["latestRevision"]["isLive"]
         assert data["pageStatus"]["liveRevision"]["isLive"] and data["pageStatus"]["latestRevision"]["changes"]
-        assert [len(w["deliveries"]) for w in data["webhooks"]] == [min(size, 3)] * size
+        held = {hook.id: await models.WebhookDelivery.filter(webhook_id=hook.id).count() for hook in await models.Webhook.all()}
+        assert [len(w["deliveries"]) for w in data["webhooks"]] == [min(held[int(w["id"])], 3) for w in data["webhooks"]]
+        assert len(data["webhooks"]) == size and all(held.values())
         assert all(r["target"].startswith("/news/other-") for r in data["redirects"])
         assert all(a["node"]["related"] for a in data["articles"]["edges"])
         for edge in data["articles"]["edges"]:  # ranked in a batch as one article's page ranks them
