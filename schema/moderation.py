@@ -14,9 +14,9 @@ from graphql import GraphQLError
 from schema import ids
 from schema.comments import Comment
 from schema.context import Info
-from schema.errors import BadInput, camel, check_first
+from schema.errors import BadInput, check_first
 from schema.node import Connection
-from schema.payloads import ErrorCode, UserError, mutation  # noqa: F401 (ErrorCode, UserError: re-exported)
+from schema.payloads import UserError, mutation
 from schema.permissions import IsModerator
 from service import comments, content, events, paging, threads
 from service import errors as service_errors
@@ -127,18 +127,6 @@ def _client_ip(info: Info) -> str:
     return budget_key(client_address(request, info.context.settings.trusted_proxies))
 
 
-def global_pk(value: str | None, expected: str | set[str], field: str, label: str | None = None) -> int | None:
-    """The primary key in a global id of one of the expected types, or a NOT_FOUND UserError."""
-    if value is None:
-        return None
-    kinds = {expected} if isinstance(expected, str) else expected
-    try:
-        return ids.from_global_id(value, kinds)[1]
-    except GraphQLError:
-        names = label or " or ".join(sorted(kinds))
-        raise service_errors.UserError(f"{camel(field)} is not the id of a {names}.", service_errors.ErrorCode.NOT_FOUND, field=field) from None
-
-
 @strawberry.type
 class ModerationMutation:
     @mutation(description="Post a reader's comment. Mistakes come back in `errors`; nothing is stored then.")
@@ -149,8 +137,8 @@ class ModerationMutation:
     ) -> AddCommentPayload:
         posted = await comments.post_comment(
             info.context.settings,
-            article_id=global_pk(input.article_id, "ArticlePage", "article_id"),
-            parent_id=global_pk(input.parent_id, "Comment", "parent_id"),
+            article_id=ids.global_pk(input.article_id, "ArticlePage", "article_id"),
+            parent_id=ids.global_pk(input.parent_id, "Comment", "parent_id"),
             author_name=input.author_name,
             author_email=input.author_email,
             author_url=input.author_url,
@@ -174,7 +162,7 @@ class ModerationMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the comment.")],
         action: Annotated[ModerationAction, strawberry.argument(description="The decision.")],
     ) -> ModerateCommentPayload:
-        comment = await comments.moderate(global_pk(id, "Comment", "id"), action.value)
+        comment = await comments.moderate(ids.global_pk(id, "Comment", "id"), action.value)
         return ModerateCommentPayload(comment=comment)
 
 

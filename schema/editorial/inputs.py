@@ -9,7 +9,6 @@ import strawberry
 
 from schema import ids
 from schema.errors import camel
-from schema.moderation import global_pk
 from service import models, pages, publishing
 from service import errors as service_errors
 from service.errors import is_row_id
@@ -37,7 +36,7 @@ def plain_id(value: str | None, field: str) -> int | None:
 
 
 async def page_arg(value: str, field: str = "id") -> models.Page:
-    pk = global_pk(value, set(ids.PAGE_TYPE_NAMES.values()), field)
+    pk = ids.global_pk(value, set(ids.PAGE_TYPE_NAMES.values()), field)
     page = await pages.page_by_id(pk)
     if page is None:
         raise service_errors.UserError("There is no such page.", service_errors.ErrorCode.NOT_FOUND, field=field)
@@ -113,13 +112,13 @@ def article_changes(input: Any) -> dict:
     if (value := getattr(input, "published_at", strawberry.UNSET)) is not strawberry.UNSET:
         changes["published_at"] = value.isoformat() if value else None
     if (value := getattr(input, "section_id", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["section_id"] = global_pk(value, {"SectionPage"}, "section_id")
+        changes["section_id"] = ids.global_pk(value, {"SectionPage"}, "section_id")
     if (value := getattr(input, "tags", strawberry.UNSET)) not in (strawberry.UNSET, None):
         changes["tags"] = list(value)
     if (value := getattr(input, "author_ids", strawberry.UNSET)) not in (strawberry.UNSET, None):
         changes["author_ids"] = [plain_id(v, "author_ids") for v in value]
     if (value := getattr(input, "related_ids", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["related_ids"] = [global_pk(v, {"ArticlePage"}, "related_ids") for v in value]
+        changes["related_ids"] = [ids.global_pk(v, {"ArticlePage"}, "related_ids") for v in value]
     if (value := getattr(input, "hero_image_id", strawberry.UNSET)) is not strawberry.UNSET:
         changes["hero_image_id"] = plain_id(value, "hero_image_id")
     if (value := getattr(input, "body", strawberry.UNSET)) not in (strawberry.UNSET, None):
@@ -134,7 +133,7 @@ def section_changes(input: Any) -> dict:
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value
     if (value := getattr(input, "parent_id", strawberry.UNSET)) not in (strawberry.UNSET, None):
-        changes["parent_id"] = global_pk(value, {"HomePage", "SectionPage"}, "parent_id")
+        changes["parent_id"] = ids.global_pk(value, {"HomePage", "SectionPage"}, "parent_id")
     return changes
 
 

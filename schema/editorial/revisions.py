@@ -13,7 +13,6 @@ from strawberry.scalars import JSON
 from schema import ids
 from schema.context import Info
 from schema.errors import BadInput, camel, check_first
-from schema.moderation import global_pk
 from schema.permissions import IsEditor
 from schema.node import Connection
 from schema.pages import Page
@@ -30,7 +29,7 @@ PAGE_TYPES = set(ids.PAGE_TYPE_NAMES.values())
 
 def revision_pk(value: str | None, field: str) -> int | None:
     """The row id in a revision's global id (argument of a mutation), or a NOT_FOUND UserError."""
-    return global_pk(value, REVISION_TYPES, field, label=REVISION)
+    return ids.global_pk(value, REVISION_TYPES, field, label=REVISION)
 
 
 def argument_pk(value: str, kinds: set[str], field: str, label: str) -> int:
