@@ -6,7 +6,14 @@
   `application/json` (always 200 for GraphQL errors) for older clients.
 - Methods and media types: GET runs queries only (a mutation is 405); POST takes
   JSON, or multipart uploads with a preflight header (CSRF); anything a plain
-  HTML form can send is 415.
+  HTML form can send is 415. A GET that carries a query, extensions or a
+  documentId gets a GraphQL answer whatever its Accept; a bare one from a
+  browser gets GraphiQL.
+- Persisted operations: a hash instead of the document, as the `persistedQuery`
+  extension (Apollo) or `documentId=sha256:<hex>` (GraphQL over HTTP). Apollo's
+  automatic persisted queries register a document sent with its hash once it
+  has passed the guard (never under MASTHEAD_TRUSTED_DOCUMENTS=only; at most
+  MASTHEAD_APQ_MAX_DOCUMENTS of them, service/operations.py).
 - Limits: variables size, array batching (off unless configured), a deadline per
   request, and the per-client cost budget (429 with Retry-After). Every request
   pays a point at the door, before its body is read: a client whose budget is
@@ -64,6 +71,13 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 UNAVAILABLE_MESSAGE = "The database is not reachable right now; try again shortly."
 
 
+REGISTER_POINTS = 10  # storing a client's document (an automatic persisted query) is a write
+
+
+class PersistedProblem(Exception):
+    """A persisted-operation request that makes no sense (a malformed hash, a hash that is not the document's)."""
+
+
 class UnknownOperation(Exception):
     def __init__(self, digest: str) -> None:
         super().__init__(digest)
@@ -112,6 +126,9 @@ class MastheadGraphQL(GraphQL):
             # The client's mistake: one line, never the body (it can hold personal data).
             log.info("client error [%s] HTTP %d", state.request_id, error.status_code)
             response = PlainTextResponse(error.reason, status_code=int(error.status_code))
+        except PersistedProblem as error:
+            response = JSONResponse({"errors": [{"message": str(error), "extensions": {"code": "BAD_REQUEST"}}]},
+                                    status_code=HTTPStatus.BAD_REQUEST)
         except UnknownOperation as error:
             # Apollo's persisted-query protocol: the client may send the whole document instead.
             response = JSONResponse({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
@@ -171,6 +188,8 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "POST a JSON body (Content-Type: application/json).")
         try:
             data = await super().parse_http_body(request)
+            if request.method == "GET" and "documentId" in request.query_params:
+                self._document_id(data, request.query_params["documentId"])
         except MultiPartException as error:
             # python-multipart refuses a part over its limit, or a malformed body: the client's fault.
             status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if "exceeded maximum size" in str(error) else HTTPStatus.BAD_REQUEST
@@ -191,17 +210,50 @@ class MastheadGraphQL(GraphQL):
                 raise HTTPException(*refused)
         return data
 
+    @staticmethod
+    def _document_id(item, document_id: str) -> None:
+        """GraphQL over HTTP's persisted documents: `documentId=sha256:<hex>`, read as Apollo's extension."""
+        digest = document_id.removeprefix("sha256:")
+        if not (document_id.startswith("sha256:") and operations.is_hash(digest)):
+            raise PersistedProblem("documentId must be sha256: followed by 64 lower-case hex digits.")
+        if item.query is not None or (item.extensions or {}).get("persistedQuery") is not None:
+            raise PersistedProblem("Send documentId alone: without a query or a persistedQuery extension.")
+        item.extensions = {**(item.extensions or {}), "persistedQuery": {"version": 1, "sha256Hash": digest}}
+
+    @property
+    def _automatic(self) -> bool:
+        """Whether clients may register documents (Apollo's automatic persisted queries)."""
+        return self.settings.trusted_documents != "only" and self.settings.apq_max_documents > 0
+
     async def _persisted(self, item) -> None:
-        """A request that sends only a registered operation's hash (the persistedQuery extension)."""
+        """A request that sends an operation's hash (the persistedQuery extension), with its document or alone."""
         persisted = (item.extensions or {}).get("persistedQuery")
-        if item.query is not None or not isinstance(persisted, dict):
+        if persisted is None:
             return
+        if not isinstance(persisted, dict) or persisted.get("version", 1) != 1:
+            raise PersistedProblem("extensions.persistedQuery must be an object with version 1 and sha256Hash.")
         digest = persisted.get("sha256Hash")
         if not operations.is_hash(digest):
-            raise HTTPException(HTTPStatus.BAD_REQUEST, "persistedQuery.sha256Hash must be 64 lower-case hex digits.")
-        item.query = await operations.lookup(digest)
+            raise PersistedProblem("persistedQuery.sha256Hash must be 64 lower-case hex digits.")
         if item.query is None:
-            raise UnknownOperation(digest)
+            # Where clients register documents, an unknown hash is asked again: another worker may just have stored it.
+            item.query = await operations.lookup(digest, negative=not self._automatic)
+            if item.query is None:
+                raise UnknownOperation(digest)
+        elif operations.sha256(item.query) != digest:
+            raise PersistedProblem("persistedQuery.sha256Hash is not the SHA-256 of the query; nothing was stored.")
+        elif self._automatic:
+            item.register = digest  # stored once the guard has let it run (execute_single)
+
+    async def _register(self, request, item, result: ExecutionResult) -> None:
+        """Store the document a client sent with its hash, when it ran (a refused one is never stored)."""
+        digest = getattr(item, "register", None)
+        if digest is None or (result.errors and result.data is None and all(not e.path for e in result.errors)):
+            return
+        if await operations.remember(digest, item.query, self.settings.apq_max_documents):
+            client = _state(request).client
+            if client:
+                await self.budget.charge(client, REGISTER_POINTS)
 
     def _validate_batch_request(self, request_data, protocol="http") -> None:
         if not all(isinstance(item, dict) for item in request_data):
@@ -214,10 +266,12 @@ class MastheadGraphQL(GraphQL):
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         try:
-            return await within(
+            result = await within(
                 super().execute_single(request, request_adapter, sub_response, context, root_value, request_data),
                 self.settings.execution_timeout,
             )
+            await self._register(request, request_data, result)
+            return result
         except TimeoutError:
             _state(request).status = HTTPStatus.GATEWAY_TIMEOUT
             return ExecutionResult(data=None, errors=[GraphQLError(
@@ -229,6 +283,13 @@ class MastheadGraphQL(GraphQL):
                 _state(request).allow = "POST"
                 raise HTTPException(HTTPStatus.METHOD_NOT_ALLOWED, "Mutations need POST.") from None
             raise
+
+    def should_render_graphql_ide(self, request) -> bool:
+        # Only a bare GET gets GraphiQL: one that carries an operation gets its answer, whatever it accepts.
+        params = request.query_params
+        if any(params.get(name) is not None for name in ("query", "extensions", "documentId")):
+            return False
+        return super().should_render_graphql_ide(request)
 
     async def get_context(self, request, response) -> Context:
         return Context(request=request, response=response, settings=self.settings, budget=self.budget)

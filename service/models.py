@@ -330,6 +330,8 @@ class PersistedOperation(Model):
     name = fields.CharField(max_length=255, default="")
     body = fields.TextField()
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Registered by a client's automatic persisted query, not by the frontend's build (never trusted).
+    automatic = fields.BooleanField(default=False)
 
     class Meta:
         table = "persisted_operation"

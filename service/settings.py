@@ -75,6 +75,7 @@ class Settings:
     introspection: bool | None = None  # None: on in development, off in production (editors keep it)
     graphiql: bool | None = None  # None: on in development, off in production
     trusted_documents: str = "off"  # "off", or "only": anonymous clients may send registered operations only
+    apq_max_documents: int = 10_000  # documents clients may register (automatic persisted queries); 0: none
     rate_burst_seconds: float = 10.0  # a client may spend this many seconds of its budget at once
     rate_limit_delay: float = 1.0  # seconds a client over its budget waits for its 429 (at most its Retry-After)
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
@@ -197,6 +198,7 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_INTROSPECTION", "introspection", _flag),
     ("MASTHEAD_GRAPHIQL", "graphiql", _flag),
     ("MASTHEAD_TRUSTED_DOCUMENTS", "trusted_documents", _choice("MASTHEAD_TRUSTED_DOCUMENTS", ("off", "only"))),
+    ("MASTHEAD_APQ_MAX_DOCUMENTS", "apq_max_documents", int),
     ("MASTHEAD_RATE_LIMIT_DELAY", "rate_limit_delay", float),
     ("MASTHEAD_RATE_BURST_SECONDS", "rate_burst_seconds", float),
     ("MASTHEAD_WS_TOKEN_RECHECK", "ws_token_recheck", float),
