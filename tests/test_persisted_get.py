@@ -67,6 +67,8 @@ async def test_a_hash_that_is_not_the_documents_is_refused_and_nothing_stored(de
     refused = await get(demo_site, query=SITE, extensions=apq(wrong))
     assert refused.status_code == 400 and code(refused) == "BAD_REQUEST"
     assert "SHA-256" in refused.json()["errors"][0]["message"]
+    posted = await demo_site.post("/graphql", json={"query": SITE, "extensions": json.loads(apq(wrong))})
+    assert posted.status_code == 400 and code(posted) == "BAD_REQUEST"
     assert not await models.PersistedOperation.exists(sha256=wrong)
     assert code(await get(demo_site, extensions=apq(wrong))) == "PERSISTED_QUERY_NOT_FOUND"
 
