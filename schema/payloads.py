@@ -22,6 +22,7 @@ from schema.errors import camel
 from schema.loaders import Loaders
 from schema.permissions import Denied
 from service import errors as service_errors
+from service.http import RequestState
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -79,9 +80,13 @@ class UserErrorsInPayload(FieldExtension):
         self.payload = field.type
 
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        # Mutations run one after another: each starts with empty loaders, so what it and its
-        # payload read is never a row cached before an earlier mutation of the document changed it.
-        info.context.loaders = Loaders()
+        # Mutations of a document run one after another: each starts with empty loaders, so what it
+        # and its payload read is never a row cached before an earlier mutation changed it. Not in
+        # an HTTP batch: its items run concurrently on one context (their order is undefined anyway),
+        # and fresh loaders would drop what a sibling primed (a preview's draft tags).
+        state = RequestState.of(info.context.request)
+        if state is None or not state.batch:
+            info.context.loaders = Loaders()
         try:
             return await next_(source, info, **kwargs)
         except service_errors.UserError as error:
