@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["fixtures_app", "fixtures_cli", "fixtures_sql", "fixtures_server"]
+pytest_plugins = ["fixtures_app", "fixtures_cli", "fixtures_sql", "fixtures_server", "fixtures_varnish"]
 pytest.register_assert_rewrite(*pytest_plugins)  # they are imported below, before pytest loads them as plugins
 
 from fixtures_app import (  # noqa: E402, F401 - helpers tests import from conftest

@@ -147,6 +147,11 @@ sub vcl_backend_response {
             set beresp.grace = std.duration(beresp.http.X-Masthead-SWR, 0s);
         }
     }
+    if (beresp.ttl <= 0s && beresp.grace > 0s) {
+        # s-maxage=0 (e.g. capped at a go-live that is due): Varnish never looks up an
+        # object whose TTL is 0, so keep it 1 ms, for stale-if-error alone.
+        set beresp.ttl = 0.001s;
+    }
     return (deliver);
 }
 
