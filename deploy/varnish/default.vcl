@@ -31,7 +31,7 @@ sub vcl_recv {
         if (client.ip !~ masthead_purgers) {
             return (synth(403, "Forbidden"));
         }
-        if (!req.http.xkey-purge) {
+        if (req.http.xkey-purge !~ "[^ ,]") {
             return (synth(400, "xkey-purge header required"));
         }
         set req.http.X-Purged = xkey.purge(req.http.xkey-purge);
