@@ -145,3 +145,129 @@ def test_a_server_error_does_not_replace_the_stale_copy(stub_backend, varnish):
     stub_backend.responses["/graphql"] = (503, {"Content-Type": "application/json"}, '{"errors": []}')
     served = httpx.get(url)
     assert served.status_code == 200 and served.json() == {"data": {"n": 1}}
+
+
+# --- A real uvicorn running the app behind Varnish --------------------------------------
+# These need the other parts of issue 11: the view's Cache-Control/Surrogate-Key headers
+# (all but test_credentials_and_posts_pass_to_the_app) and the service's PURGE to
+# MASTHEAD_VARNISH_URLS (the publish test).
+
+READ = "query Read($path: String!) { page(urlPath: $path) { id title } }"
+
+
+@pytest.fixture
+def app_behind_varnish(scratch_database, varnish):
+    """start(kind, env) -> (server, edge): `masthead serve --seed-demo` with Varnish in front,
+    the app told to purge that Varnish."""
+    servers: list[Server] = []
+
+    async def start(kind: str, env: dict | None = None):
+        url = await scratch_database(kind, migrated=False)
+        edge_port = free_port()
+        server = Server(url, "--seed-demo", env={"MASTHEAD_VARNISH_URLS": f"http://127.0.0.1:{edge_port}", **(env or {})})
+        servers.append(server)
+        server.wait()
+        return server, varnish(server.port, port=edge_port), url
+
+    yield start
+    for server in servers:
+        server.stop()
+        server.log.close()
+
+
+def gql_get(edge, document: str, variables: dict | None = None, **params) -> httpx.Response:
+    params = {"query": document, **({"variables": json.dumps(variables)} if variables else {}), **params}
+    return httpx.get(f"{edge.base}/graphql", params=params, headers={"Accept": "application/json"}, timeout=30)
+
+
+def admin_token(database_url: str) -> str:
+    return run_cli("token", "create", "--role", "admin", "--name", "desk", database_url=database_url).stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_credentials_and_posts_pass_to_the_app(kind, app_behind_varnish, contract):
+    server, edge, url = await app_behind_varnish(kind)
+    token = admin_token(url)
+    for response in (
+        httpx.post(f"{edge.base}/graphql", json={"query": contract["HomePage"]}),
+        httpx.get(f"{edge.base}/graphql", params={"query": contract["HomePage"]}, headers={"Authorization": f"Bearer {token}"}),
+    ):
+        assert response.status_code == 200 and response.json()["data"]["articles"]["totalCount"] == 30
+        assert response.headers["x-edge-cache"] == "PASS"
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_a_persisted_get_is_a_miss_then_a_hit(kind, app_behind_varnish, contract):
+    server, edge, _ = await app_behind_varnish(kind)
+    document = contract["HomePage"]
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    extensions = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest}})
+    # Apollo's link: the hash alone (unknown, not stored), then the document with it (registers).
+    assert httpx.get(f"{edge.base}/graphql", params={"extensions": extensions}).json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert gql_get(edge, document, extensions=extensions).status_code == 200
+    first = httpx.get(f"{edge.base}/graphql", params={"extensions": extensions}, headers={"Accept": "application/json"})
+    assert first.status_code == 200 and first.headers["x-edge-cache"] == "MISS"
+    assert "s-maxage=" in first.headers["cache-control"] and first.headers["surrogate-key"]
+    second = httpx.get(f"{edge.base}/graphql", params={"extensions": extensions}, headers={"Accept": "application/json"})
+    assert second.headers["x-edge-cache"] == "HIT" and "age" in second.headers and second.content == first.content
+    by_id = {"documentId": f"sha256:{digest}"}
+    assert httpx.get(f"{edge.base}/graphql", params=by_id, headers={"Accept": "application/json"}).headers["x-edge-cache"] == "MISS"
+    again = httpx.get(f"{edge.base}/graphql", params=by_id, headers={"Accept": "application/json"})
+    assert again.headers["x-edge-cache"] == "HIT" and again.json() == first.json()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_a_publish_purges_exactly_the_pages_that_showed_the_article(kind, app_behind_varnish, contract):
+    server, edge, url = await app_behind_varnish(kind)
+    token = admin_token(url)
+    home = gql_get(edge, contract["HomePage"]).json()["data"]
+    article = home["articles"]["edges"][0]["node"]
+    section_url = article["section"]["url"]
+    # Another article of another section, read alone (no lists): its response shows only itself.
+    other = next(edge["node"] for edge in home["articles"]["edges"] if edge["node"]["section"]["url"] != section_url)
+    pages = {
+        "article": (contract["ArticlePage"], {"urlPath": article["url"]}),
+        "home": (contract["HomePage"], None),
+        "section": (contract["SectionPage"], {"urlPath": section_url}),
+        "read": (READ, {"path": article["url"]}),
+        "untouched": (READ, {"path": other["url"]}),
+    }
+    for document, variables in pages.values():
+        gql_get(edge, document, variables)
+    assert all(gql_get(edge, *page).headers["x-edge-cache"] == "HIT" for page in pages.values())
+
+    def call(document: str, variables: dict) -> dict:
+        response = httpx.post(f"{edge.base}/graphql", json={"query": document, "variables": variables},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert response.headers["x-edge-cache"] == "PASS"
+        return response.json()["data"]
+
+    title = "Harbour deal signed at dawn"
+    update = "mutation($id: ID!, $t: String!) { updateArticle(id: $id, input: {title: $t}) { errors { code } } }"
+    assert call(update, {"id": article["id"], "t": title})["updateArticle"]["errors"] == []
+    publish = "mutation($id: ID!) { publishPage(id: $id) { errors { code } } }"
+    assert call(publish, {"id": article["id"]})["publishPage"]["errors"] == []
+
+    # The purge is sent after the commit; wait for it to land (bounded), then every page
+    # that showed the article is fresh and the untouched one is still the cached copy.
+    deadline = time.monotonic() + 10
+    while gql_get(edge, *pages["read"]).json()["data"]["page"]["title"] != title:
+        assert time.monotonic() < deadline, "Varnish was not purged"
+        time.sleep(0.05)
+    assert gql_get(edge, *pages["article"]).json()["data"]["page"]["title"] == title
+    assert gql_get(edge, *pages["home"]).json()["data"]["articles"]["edges"][0]["node"]["title"] == title
+    section = gql_get(edge, *pages["section"]).json()["data"]["page"]
+    assert title in json.dumps(section)
+    untouched = gql_get(edge, *pages["untouched"])
+    assert untouched.headers["x-edge-cache"] == "HIT" and untouched.json()["data"]["page"]["title"] == other["title"]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_a_stopped_backend_still_serves_stale(kind, app_behind_varnish, contract):
+    """s-maxage=0: each copy is stale at once, so a read after the stop is served by stale-if-error."""
+    server, edge, _ = await app_behind_varnish(kind, {"MASTHEAD_CACHE_SHARED_MAX_AGE": "0"})
+    first = gql_get(edge, contract["HomePage"])
+    assert first.status_code == 200 and "stale-if-error=" in first.headers["cache-control"]
+    server.stop()
+    stale = gql_get(edge, contract["HomePage"])
+    assert stale.status_code == 200 and stale.json() == first.json() and stale.headers["x-edge-cache"] == "HIT"
