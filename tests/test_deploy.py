@@ -24,11 +24,12 @@ def compose() -> dict:
 
 def test_compose_runs_the_app_against_a_healthy_postgres():
     services = compose()["services"]
-    assert set(services) == {"app", "postgres"}
-    assert services["app"]["build"] == "."
-    assert services["app"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert set(services) == {"app", "app-2", "postgres", "redis", "varnish"}
+    for app in ("app", "app-2"):
+        assert services[app]["build"] == "."
+        assert services[app]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "/readyz" in " ".join(services[app]["healthcheck"]["test"])
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
-    assert "/readyz" in " ".join(services["app"]["healthcheck"]["test"])
 
 
 def test_compose_environment_is_what_settings_read():
@@ -51,6 +52,33 @@ def test_compose_environment_is_what_settings_read():
     credentials = connection["credentials"]
     assert (credentials["host"], credentials["port"], credentials["user"], credentials["database"]) == ("postgres", 5432, pg["POSTGRES_USER"], pg["POSTGRES_DB"])
     assert credentials["server_settings"] == {"statement_timeout": "5000"} and credentials["timeout"] == 3
+
+
+def test_compose_puts_varnish_in_front_of_two_app_replicas_sharing_redis():
+    services = compose()["services"]
+    app, second, varnish = services["app"], services["app-2"], services["varnish"]
+    # Two replicas of one definition; the second starts once the first has migrated.
+    same = lambda service: {k: v for k, v in service.items() if k not in ("depends_on", "ports")}  # noqa: E731
+    assert same(second) == same(app) and second["depends_on"]["postgres"] == app["depends_on"]["postgres"]
+    assert second["depends_on"]["app"]["condition"] == "service_healthy" and "ports" not in second
+    settings = Settings.from_env({k: str(v) for k, v in app["environment"].items()})
+    # Redis: the service exists, is healthy before the apps start, and is what they use.
+    redis = urlsplit(settings.redis_url)
+    assert (redis.scheme, redis.hostname, redis.port) == ("redis", "redis", 6379)
+    assert "redis-cli" in services["redis"]["healthcheck"]["test"] and app["depends_on"]["redis"]["condition"] == "service_healthy"
+    # Varnish: published, runs the shipped VCL, in front of both replicas on the port they serve.
+    command = varnish["command"]
+    assert command[command.index("-f") + 1] == "/etc/varnish/default.vcl" and "./deploy/varnish:/etc/varnish:ro" in varnish["volumes"]
+    listen = command[command.index("-a") + 1].rsplit(":", 1)[1]
+    assert any(str(port).endswith(f":{listen}") for port in varnish["ports"])
+    assert {name: varnish["depends_on"][name]["condition"] for name in ("app", "app-2")} == {"app": "service_healthy", "app-2": "service_healthy"}
+    backends = (ROOT / "deploy" / "varnish" / "backends.vcl").read_text()
+    for name in ("app", "app-2"):
+        assert re.search(r'\.host = "%s";\s*\.port = "%d";' % (name, settings.port), backends)
+        assert f'"{name}";' in backends.split("acl masthead_purgers", 1)[1]  # the replicas may purge
+    # The apps purge that Varnish, and believe its X-Forwarded-For (its fixed address) alone.
+    assert app["environment"]["MASTHEAD_VARNISH_URLS"] == f"http://varnish:{listen}"
+    assert settings.trusted_proxies == (varnish["networks"]["masthead"]["ipv4_address"],)
 
 
 def test_dockerfile_serves_on_the_port_it_exposes_and_migrates_on_start():
