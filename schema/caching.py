@@ -95,6 +95,13 @@ def held(loader: Any, key: Any) -> Any:
     return future.result()
 
 
+def may_share(context: Any) -> bool:
+    """Whether the answer being built could be cached (worth reading what only its keys need)."""
+    request = getattr(context, "request", None)
+    scope = getattr(request, "scope", None) or {}
+    return scope.get("type") == "http" and "authorization" not in request.headers and context.surrogate.shared
+
+
 def attach(request: Any, surrogate: Surrogate) -> None:
     scope = getattr(request, "scope", None)
     if scope is not None:

@@ -16,7 +16,7 @@ from typing import Annotated
 import strawberry
 
 from schema import blocks as block_types
-from schema.caching import held
+from schema.caching import held, may_share
 from schema.comments import CommentConnection
 from schema.context import Info
 from schema.errors import BadInput, check_first
@@ -201,9 +201,11 @@ class ArticlePage(Page):
         loaders = info.context.loaders
         # A newly published article sharing a tag or the section may join the list: key it by both.
         info.context.surrogate.add(f"articles:s:{self.parent_id}")
-        tags = loaders.tags_by_article_id.load(self.id)  # the same batch as the page's own `tags`
+        # The article's tags name the lists too; read in the same batch as the page's own `tags`.
+        tags = loaders.tags_by_article_id.load(self.id) if may_share(info.context) else None
         related, sections = await loaders.related.load((self, first))
-        await tags
+        if tags is not None:
+            await tags
         info.context.surrogate.pages(related)
         for section in sections:  # read with the articles: their cards show the section
             loaders.page_by_id.prime(section.id, section)

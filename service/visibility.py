@@ -24,6 +24,10 @@ from service import db
 from service.clock import now
 from service.models import PageKind
 
+# (content version, next change): the next scheduled boundary, valid until it passes
+# or the content version moves (every publish, schedule or move bumps it).
+_next: list = [None]
+
 # One level of the tree below its (already current) parents.
 _LEVEL = """
 UPDATE page SET
@@ -66,6 +70,7 @@ def is_public(row: dict, at: datetime | None = None) -> bool:
 
 async def refresh(page_id: int) -> None:
     """Recompute the effective columns of a page and its whole subtree, parents first."""
+    _next[0] = None  # a window or the tree changes here: next_change asks again (other processes see the version move)
     rows = await db.fetch("SELECT path, depth, kind, parent_id FROM page WHERE id = $1", page_id)
     if not rows:
         return
@@ -88,10 +93,6 @@ async def public_ids(path: str, at: datetime | None = None) -> set[int]:
     )
     return {row["id"] for row in rows}
 
-
-# (content version, next change): the next scheduled boundary, valid until it passes
-# or the content version moves (every publish, schedule or move bumps it).
-_next: list = [None]
 # Effective windows are made of the pages' own go_live_at/expire_at, so the earliest
 # future one of those (indexed) is never later than the next change of any public_from/until.
 _NEXT_CHANGE = (
