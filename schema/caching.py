@@ -185,7 +185,8 @@ async def offer(request: Any, response: Response, state: Any, settings: Settings
     if keys:
         headers["Surrogate-Key"] = " ".join(keys)
         headers["Cache-Tag"] = ",".join(keys)
-    if matches(request.headers.get("if-none-match", ""), headers["ETag"]):
+    # Conditional GETs only: a POST always runs (RFC 9110 would have it answer 412 instead of 304).
+    if request.method == "GET" and matches(request.headers.get("if-none-match", ""), headers["ETag"]):
         not_modified = Response(status_code=304, headers=headers)
         request_id = response.headers.get("X-Request-Id")
         if request_id is not None:

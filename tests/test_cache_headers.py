@@ -173,6 +173,8 @@ async def test_etag_and_304(client, contract):
             assert again.headers[name] == first.headers[name]
     other = await get(client, contract["HomePage"], **{"If-None-Match": '"other", W/"another"'})
     assert other.status_code == 200 and other.json() == first.json()
+    by_post = await client.post("/graphql", json={"query": contract["HomePage"]}, headers={"If-None-Match": "*"})
+    assert by_post.status_code == 200 and by_post.json() == first.json()  # a POST always runs
     same = await get(client, contract["HomePage"])
     assert same.headers["ETag"] == tag  # the same bytes, the same validator
 
