@@ -39,8 +39,11 @@ class Query(EditorialQuery, ModerationQuery):
         if len(url_path) > 1024:
             raise BadInput("`urlPath` is longer than 1024 characters.", "urlPath")
         if preview_token is not None:
+            info.context.surrogate.private()
             return await editorial.preview(info, preview_token, url_path=url_path)
-        return await content.page_by_url_path(url_path)
+        page = await content.page_by_url_path(url_path)
+        info.context.surrogate.page(page)
+        return page
 
     @strawberry.field(
         description="Any page or comment by its global id; null when it does not exist or is not public. "
@@ -53,6 +56,8 @@ class Query(EditorialQuery, ModerationQuery):
         preview_token: Annotated[str | None, strawberry.argument(description="A token from createPreviewToken.")] = None,
     ) -> Node | None:
         type_name, pk = ids.from_global_id(id)
+        if preview_token is not None:
+            info.context.surrogate.private()
         if preview_token is not None and type_name != "Comment":
             return await editorial.preview(info, preview_token, page_pk=pk)
         loaders = info.context.loaders
@@ -64,12 +69,16 @@ class Query(EditorialQuery, ModerationQuery):
         return page
 
     @strawberry.field(description="Site name, tagline and social links.")
-    async def site(self) -> Site:
+    async def site(self, info: Info) -> Site:
+        info.context.surrogate.add("site")
         return await content.site_settings()
 
     @strawberry.field(description="Top-level sections, in menu order.")
-    async def sections(self) -> list[SectionPage]:
-        return await content.top_sections()
+    async def sections(self, info: Info) -> list[SectionPage]:
+        found = await content.top_sections()
+        info.context.surrogate.add("sections")
+        info.context.surrogate.pages(found)
+        return found
 
     @strawberry.field(description="Live articles, newest first (by relevance when `search` is given), with filters.")
     async def articles(

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from strawberry.types import Info as _Info
 
+from schema.caching import Surrogate
 from schema.loaders import Loaders
 from service import auth, media, models
 from service.models import Role
@@ -36,6 +37,11 @@ class Context:
     preview_until: int | None = None  # set while resolving a preview: its images' URLs carry a grant
     prepaid: int = 0  # a WebSocket operation's point paid at its door (schema.sockets)
     _token: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def surrogate(self) -> Surrogate:
+        """What this request's answer is built from (surrogate keys, schema/caching.py); its loaders record it."""
+        return self.loaders.surrogate
 
     def bearer(self) -> str | None:
         """The token secret the caller presents (header, or a socket's connection_init payload), or None."""

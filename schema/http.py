@@ -43,7 +43,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from schema import schema as graphql_schema
+from schema import caching, schema as graphql_schema
 from schema.context import Context
 from schema.errors import deliberate, log_coded
 from schema.requests import preflighted, refusal
@@ -145,7 +145,7 @@ class MastheadGraphQL(GraphQL):
                     status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         finally:
             await request.close()  # a multipart request's uploaded files are temporary files
-        return self._finish(request, response, state)
+        return await caching.offer(request, self._finish(request, response, state), state, self.settings)
 
     async def door(self, request: Request) -> Response | None:
         """Take one point from the caller's address before anything else; a 429 when none is left.
@@ -292,7 +292,9 @@ class MastheadGraphQL(GraphQL):
         return super().should_render_graphql_ide(request)
 
     async def get_context(self, request, response) -> Context:
-        return Context(request=request, response=response, settings=self.settings, budget=self.budget)
+        context = Context(request=request, response=response, settings=self.settings, budget=self.budget)
+        caching.attach(request, context.surrogate)
+        return context
 
     async def on_ws_connect(self, context: Context):
         if context.bearer() is not None and await context.token() is None:
@@ -320,6 +322,9 @@ class MastheadGraphQL(GraphQL):
         if not_executed and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             response.pop("data", None)  # GraphQL over HTTP: a request that never executed has no data entry
         if errors:
+            surrogate = caching.of(request)
+            if surrogate is not None:
+                surrogate.private()  # an answer with errors is never shared
             response["errors"] = [self.shown(error, state) for error in errors]
             log_coded(state.request_id, (shown["extensions"].get("code", "BAD_USER_INPUT") for shown in response["errors"]))
         return response
@@ -354,6 +359,7 @@ class MastheadGraphQL(GraphQL):
 
     def _finish(self, request: Request, response: Response, state: RequestState) -> Response:
         response.headers["X-Request-Id"] = state.request_id
+        caching.private(response)  # until caching.offer finds it may be shared
         if state.batch:  # items fare differently: each carries its own errors, the batch is 200
             state.retry_after, state.not_executed = None, False
         if state.retry_after is not None:

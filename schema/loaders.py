@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from schema.caching import Surrogate
 from service import content, models, related, revisions, threads, webhooks
 
 
@@ -44,6 +45,37 @@ async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[li
     return [found[(article.id, limit)] for article, limit in keys]
 
 
+class PageLoader(DataLoader):
+    """Public pages by id, each one recorded as a surrogate key when loaded or primed (`pages` for one not found)."""
+
+    def __init__(self, surrogate: Surrogate) -> None:
+        async def load(keys: Sequence[int]) -> list[models.Page | None]:
+            found = await content.pages_by_ids(list(keys))
+            pages = [found.get(key) for key in keys]
+            surrogate.add(*(f"p:{key}" for key in keys))  # a page not public yet: its publish purges p:<id>
+            surrogate.pages(page for page in pages if page is not None)
+            return pages
+
+        super().__init__(load)
+        self.surrogate = surrogate
+
+    def prime_many(self, data, force: bool = False) -> None:
+        self.surrogate.pages(data.values())
+        super().prime_many(data, force)
+
+
+def _recording(fetch, record):
+    """A fetch(keys) -> {key: value} that records what it found: record(key, value) for each."""
+
+    async def load(keys: list) -> dict:
+        found = await fetch(keys)
+        for key, value in found.items():
+            record(key, value)
+        return found
+
+    return load
+
+
 async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.WebhookDelivery]]:
     """Keys are (webhook id, first): one statement per distinct `first` in the batch."""
     found: dict[tuple[int, int], list] = {}
@@ -55,22 +87,18 @@ async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.W
 
 @dataclass
 class Loaders:
-    page_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.pages_by_ids)))
-    navigation_children: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(content.navigation_children, list))
-    )
-    authors_by_article_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(content.authors_by_article_ids, list))
-    )
-    tags_by_article_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(content.tags_by_article_ids, list))
-    )
+    # What the request read, as surrogate keys (schema/caching.py): the public loaders record it.
+    surrogate: Surrogate = field(default_factory=Surrogate)
+    page_by_id: DataLoader = field(init=False)
+    navigation_children: DataLoader = field(init=False)
+    authors_by_article_id: DataLoader = field(init=False)
+    tags_by_article_id: DataLoader = field(init=False)
+    comment_by_id: DataLoader = field(init=False)
     body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
     image_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.images_by_ids)))
     replies_by_comment_id: DataLoader = field(
         default_factory=lambda: DataLoader(_by_key(threads.replies_by_comment_ids, list))
     )
-    comment_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(threads.comments_by_ids)))
     related: DataLoader = field(
         default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
     )
@@ -84,3 +112,29 @@ class Loaders:
         default_factory=lambda: DataLoader(_by_key(revisions.redirect_targets, str))
     )
     deliveries_by_webhook_id: DataLoader = field(default_factory=lambda: DataLoader(load_deliveries))
+
+    def __post_init__(self) -> None:
+        surrogate = self.surrogate
+
+        def children(parent_id: int, pages: list) -> None:
+            surrogate.add("sections")  # navigation: a section published or moved anywhere purges it
+            surrogate.pages(pages)
+
+        def people(kind: str):
+            return lambda article_id, found: surrogate.add(*(f"{kind}:{item.id}" for item in found))
+
+        self.page_by_id = PageLoader(surrogate)
+        self.navigation_children = DataLoader(
+            _by_key(_recording(content.navigation_children, children), list))
+        self.authors_by_article_id = DataLoader(
+            _by_key(_recording(content.authors_by_article_ids, people("author")), list))
+        self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
+        self.comment_by_id = DataLoader(_by_key(self._comments))
+
+    async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
+        found = await threads.comments_by_ids(ids)
+        # A comment belongs to its article's thread; one not approved (yet) could be any article's.
+        self.surrogate.add(*(f"c:{comment.article_id}" for comment in found.values()))
+        if len(found) < len(ids):
+            self.surrogate.add("pages")
+        return found

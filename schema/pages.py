@@ -16,6 +16,7 @@ from typing import Annotated
 import strawberry
 
 from schema import blocks as block_types
+from schema.caching import held, may_share
 from schema.comments import CommentConnection
 from schema.context import Info
 from schema.errors import BadInput, check_first
@@ -77,15 +78,56 @@ def _is_kind(kind: PageKind):
     return classmethod(is_type_of)
 
 
-async def article_connection(info: Info, flt: listing.ArticleFilter, first: int, after: str | None) -> ArticleConnection:
+async def article_connection(info: Info, flt: listing.ArticleFilter, first: int, after: str | None,
+                             section_id: int | None = None) -> ArticleConnection:
     check_first(first, info.context.settings.max_page_size)
     try:
         page = await listing.list_articles(flt, first, after)
     except UserError as error:
         raise BadInput.from_user_error(error) from None
+    _record_list(info, flt, page.items, section_id)
     return ArticleConnection.of(
         page.cursors, page.items, page.has_next, page.has_previous, count=lambda: listing.count_articles(flt)
     )
+
+
+def _record_list(info: Info, flt: listing.ArticleFilter, items: list[models.Page], section_id: int | None) -> None:
+    """The surrogate keys of an article list: its cards, and the list key(s) a publish purges.
+
+    Slug filters name their tag, author or section by id, read off what the cards
+    loaded (their tags, authors, sections) once execution is over; a list whose id
+    stays unknown (empty, or cards that did not ask) is keyed `articles`, which every
+    publish purges.
+    """
+    surrogate, loaders = info.context.surrogate, info.context.loaders
+    surrogate.pages(items)
+    if section_id is not None:
+        surrogate.add(f"articles:s:{section_id}")
+    if flt.search is not None:
+        surrogate.add("search")
+    if flt.section_path is None and flt.search is None and not (flt.section_slug or flt.tag or flt.author):
+        surrogate.add("articles")
+    first = items[0].id if items else None
+
+    def named(loader, slug: str, kind: str) -> list[str]:
+        for item in held(loader, first) or ():
+            if item.slug == slug:
+                return [f"{kind}:{item.id}"]
+        return ["articles"]
+
+    def section() -> list[str]:
+        for item in items:
+            parent = held(loaders.page_by_id, item.parent_id)
+            if parent is not None and parent.kind == PageKind.SECTION and parent.slug == flt.section_slug:
+                return [f"articles:s:{parent.id}"]
+        return ["articles"]
+
+    if flt.tag is not None:
+        surrogate.later(lambda: named(loaders.tags_by_article_id, flt.tag, "tag"))
+    if flt.author is not None:
+        surrogate.later(lambda: named(loaders.authors_by_article_id, flt.author, "author"))
+    if flt.section_slug is not None:
+        surrogate.later(section)
 
 
 @strawberry.type(description="The root of the site tree.")
@@ -105,7 +147,7 @@ class SectionPage(Page):
         first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 10,
         after: Annotated[str | None, strawberry.argument(description="Cursor of the article to continue after.")] = None,
     ) -> ArticleConnection:
-        return await article_connection(info, listing.ArticleFilter(section_path=self.path), first, after)
+        return await article_connection(info, listing.ArticleFilter(section_path=self.path), first, after, self.id)
 
 
 @strawberry.type(description="A news article.")
@@ -157,7 +199,14 @@ class ArticlePage(Page):
     ) -> list[ArticlePage]:
         check_first(first, 20)
         loaders = info.context.loaders
+        # A newly published article sharing a tag or the section may join the list: key it by both.
+        info.context.surrogate.add(f"articles:s:{self.parent_id}")
+        # The article's tags name the lists too; read in the same batch as the page's own `tags`.
+        tags = loaders.tags_by_article_id.load(self.id) if may_share(info.context) else None
         related, sections = await loaders.related.load((self, first))
+        if tags is not None:
+            await tags
+        info.context.surrogate.pages(related)
         for section in sections:  # read with the articles: their cards show the section
             loaders.page_by_id.prime(section.id, section)
         return related
@@ -170,6 +219,7 @@ class ArticlePage(Page):
         after: Annotated[str | None, strawberry.argument(description="Cursor of the comment to continue after.")] = None,
     ) -> CommentConnection:
         check_first(first, info.context.settings.max_page_size)
+        info.context.surrogate.add(f"c:{self.id}")
         try:
             thread = await threads.comment_thread(self.id, first, after)
         except UserError as error:

@@ -160,7 +160,7 @@ class BodyLimit:
         # The rest of the body is never read: the connection closes after this answer.
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+                                (b"connection", b"close"), (b"cache-control", b"private, no-store")]})
         await send({"type": "http.response.body", "body": payload})
 
 

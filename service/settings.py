@@ -79,6 +79,12 @@ class Settings:
     rate_burst_seconds: float = 10.0  # a client may spend this many seconds of its budget at once
     rate_limit_delay: float = 1.0  # seconds a client over its budget waits for its 429 (at most its Retry-After)
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
+    # Anonymous successful queries (schema/caching.py): seconds browsers (max-age) and shared
+    # caches (s-maxage) keep them, both capped at the next scheduled go-live or expiry.
+    cache_max_age: int = 30
+    cache_shared_max_age: int = 3600
+    cache_stale_while_revalidate: int = 30
+    cache_stale_if_error: int = 86400
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -202,5 +208,9 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_RATE_LIMIT_DELAY", "rate_limit_delay", float),
     ("MASTHEAD_RATE_BURST_SECONDS", "rate_burst_seconds", float),
     ("MASTHEAD_WS_TOKEN_RECHECK", "ws_token_recheck", float),
+    ("MASTHEAD_CACHE_MAX_AGE", "cache_max_age", int),
+    ("MASTHEAD_CACHE_SHARED_MAX_AGE", "cache_shared_max_age", int),
+    ("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE", "cache_stale_while_revalidate", int),
+    ("MASTHEAD_CACHE_STALE_IF_ERROR", "cache_stale_if_error", int),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

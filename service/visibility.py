@@ -24,6 +24,10 @@ from service import db
 from service.clock import now
 from service.models import PageKind
 
+# (content version, next change): the next scheduled boundary, valid until it passes
+# or the content version moves (every publish, schedule or move bumps it).
+_next: list = [None]
+
 # One level of the tree below its (already current) parents.
 _LEVEL = """
 UPDATE page SET
@@ -66,6 +70,7 @@ def is_public(row: dict, at: datetime | None = None) -> bool:
 
 async def refresh(page_id: int) -> None:
     """Recompute the effective columns of a page and its whole subtree, parents first."""
+    _next[0] = None  # a window or the tree changes here: next_change asks again (other processes see the version move)
     rows = await db.fetch("SELECT path, depth, kind, parent_id FROM page WHERE id = $1", page_id)
     if not rows:
         return
@@ -87,3 +92,30 @@ async def public_ids(path: str, at: datetime | None = None) -> set[int]:
         f"SELECT p.id FROM page p WHERE p.path LIKE $1 AND {visible('p', '$2', '$3')}", path + "%", True, at or now()
     )
     return {row["id"] for row in rows}
+
+# Effective windows are made of the pages' own go_live_at/expire_at, so the earliest
+# future one of those (indexed) is never later than the next change of any public_from/until.
+_NEXT_CHANGE = (
+    "SELECT (SELECT MIN(go_live_at) FROM page WHERE go_live_at > $1 AND live = $2) AS go, "
+    "(SELECT MIN(expire_at) FROM page WHERE expire_at > $1 AND live = $2) AS expire, "
+    "(SELECT v.value FROM content_version v WHERE v.id = 1) AS version"
+)
+
+
+async def next_change(at: datetime | None = None, version: int | None = None) -> datetime | None:
+    """The earliest scheduled go-live or expiry of a live page after `at` (None: nothing scheduled).
+
+    Memoised in the process until that moment or until the content `version` a
+    caller read differs from the one it was computed at, so most calls cost no SQL;
+    a caller that read no version takes the memo while it lasts.
+    """
+    at = at or now()
+    memo = _next[0]
+    if memo is not None and (version is None or memo[0] == version) and (memo[1] is None or at < memo[1]):
+        return memo[1]
+    rows = await db.read(_NEXT_CHANGE, at, True)
+    row = rows[0] if rows else {}
+    found = [_when(value) for value in (row.get("go"), row.get("expire")) if value is not None]
+    moment = min(found) if found else None
+    _next[0] = (row.get("version"), moment)
+    return moment

@@ -274,8 +274,10 @@ class AdminQuery:
     @strawberry.field(description="Where an old path leads, chains followed; null when it does not redirect.")
     async def redirect(
         self,
+        info: Info,
         path: Annotated[str, strawberry.argument(description="The old path, such as /world-news/old-story/.")],
     ) -> Redirect | None:
+        info.context.surrogate.add("redirects", "pages")  # a redirect changes, or the page it leads to moves
         try:
             target = await redirects.resolve(path)
         except service_errors.UserError as error:

@@ -104,6 +104,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         wrapped = manager is not None and getattr(manager, "_middleware_resolvers", None) is not None
         # Middleware must see every field; a schema never planned gets the full path.
         self._leaves = {} if wrapped else (self.schema.extensions or {}).get(PLAN, {})
+        surrogate = getattr(getattr(self.context_value, "loaders", None), "surrogate", None)
+        if surrogate is not None:  # only a query's answer may be cached (schema/caching.py)
+            surrogate.operation = self.operation.operation
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         name = field_details_list[0].node.name.value
