@@ -556,7 +556,7 @@ async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_cou
     counts, statements = [], []
     # Two, not one: a single article's related list takes the cached path of the article page
     # (tested on its own), whose count depends on what the cache already holds.
-    for size in (2, LARGE):
+    for size in (2, 2 * LARGE):
         await truncate()
         headers, page_id = await editorial_lists(size)
         await client.post("/graphql", json={"query": "{ site { name } }"})
@@ -577,5 +577,8 @@ async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_cou
             alone = check((await client.post("/graphql", json={"query": RELATED_ALONE, "variables": {"id": edge["node"]["id"]}})).json())
             assert alone["node"]["related"] == edge["node"]["related"]
     print(f"editorial lists: {counts[0]} -> {counts[1]} statements")
-    assert counts[0] == counts[1], f"statements grew with the data: {counts}\n" + "\n\n".join("\n".join(s) for s in statements)
+    # DataLoaders batch what is asked in one turn of the event loop; which fields land in which
+    # turn varies a little between runs (16 or 18 here at either size). Per-item reads would add
+    # at least 14 statements between 2 and 16 items.
+    assert abs(counts[0] - counts[1]) <= 2, f"statements grew with the data: {counts}\n" + "\n\n".join("\n".join(s) for s in statements)
     assert counts[1] <= LISTS_BOUND, counts
