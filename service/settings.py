@@ -79,6 +79,10 @@ class Settings:
     rate_burst_seconds: float = 10.0  # a client may spend this many seconds of its budget at once
     rate_limit_delay: float = 1.0  # seconds a client over its budget waits for its 429 (at most its Retry-After)
     ws_token_recheck: float = 15.0  # seconds between checks of an open WebSocket's token (closed 4403 once revoked)
+    # The response cache for anonymous reads (service/response_cache.py): bytes in process (0: off);
+    # in Redis instead when redis_url is set. Purges also go to each Varnish listed.
+    response_cache_bytes: int = 64 * 1024 * 1024
+    varnish_urls: tuple[str, ...] = ()
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -202,5 +206,7 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_RATE_LIMIT_DELAY", "rate_limit_delay", float),
     ("MASTHEAD_RATE_BURST_SECONDS", "rate_burst_seconds", float),
     ("MASTHEAD_WS_TOKEN_RECHECK", "ws_token_recheck", float),
+    ("MASTHEAD_RESPONSE_CACHE_BYTES", "response_cache_bytes", int),
+    ("MASTHEAD_VARNISH_URLS", "varnish_urls", _list),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)
