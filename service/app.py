@@ -27,7 +27,8 @@ from schema import schema as graphql_schema
 from schema.http import MastheadGraphQL
 from service import db, events, operations, purges
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
-from service.response_cache import ResponseCache, store_for
+from service.cache_stores import store_for
+from service.response_cache import ResponseCache
 from service.settings import Settings
 
 log = logging.getLogger("masthead")

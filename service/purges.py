@@ -38,7 +38,7 @@ _pending: set[asyncio.Task] = set()
 def configure(settings, *, background: bool = False) -> None:
     """Where purges go for these settings; `background`: Varnish requests do not hold up the caller (serving)."""
     global _varnish_urls, _shared, _background
-    from service.response_cache import RedisStore
+    from service.cache_stores import RedisStore
 
     _varnish_urls = tuple(settings.varnish_urls)
     _shared = RedisStore(settings.redis_url) if settings.redis_url and settings.response_cache_bytes > 0 else None

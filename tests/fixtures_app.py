@@ -104,9 +104,10 @@ def model_tables() -> list[str]:
 
 
 async def truncate() -> None:
-    from service import operations
+    from service import cache_stores, operations
 
     operations._CACHE.clear()  # registered operations are cached per process
+    cache_stores.forget_all()  # responses of the last test's content
     tables = model_tables()
     conn = db.connection()
     if conn.capabilities.dialect == "sqlite":
