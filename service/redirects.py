@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service import models, visibility
+from service import models, purges, visibility
 from service.clock import now
 from service.errors import ErrorCode, UserError
 

@@ -69,9 +69,11 @@ def request_key(fields: dict, accept: str) -> str | None:
         if not isinstance(document_id, str) or not document_id.startswith("sha256:"):
             return None
         documents.add(document_id[7:].lower())
-    if len(documents) != 1 or len(accept) > MAX_ACCEPT:
-        return None  # no document, or a hash that is not its document's (the view refuses it)
-    canonical = orjson.dumps([documents.pop(), name, variables, extensions, accept.strip().lower()],
+    if len(documents) != 1 or (query is not None and persisted is not None) or len(accept) > MAX_ACCEPT:
+        return None  # no document, a hash that is not its document's, or a registration (the view must see it)
+    # A hash alone is another request than the document with it: only the view knows whether it is registered.
+    sent = "text" if query is not None else "hash"
+    canonical = orjson.dumps([sent, documents.pop(), name, variables, extensions, accept.strip().lower()],
                              option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
@@ -98,6 +100,13 @@ def directives(cache_control: str) -> dict[str, str]:
         name, _, value = part.strip().partition("=")
         out[name] = value.strip('"')
     return out
+
+
+def matches(if_none_match: bytes, etag: bytes) -> bool:
+    """If-None-Match's weak comparison: `*`, or any listed tag equal to ours with W/ ignored."""
+    if if_none_match.strip() == b"*":
+        return True
+    return etag.removeprefix(b"W/") in [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
 
 
 def with_header(message: Message, *extra: tuple[bytes, bytes]) -> Message:
@@ -175,8 +184,7 @@ class ResponseCache:
     async def answer(self, entry: Entry, if_none_match: bytes | None, send: Send) -> None:
         age = (b"age", str(max(0, int(time.time() - entry.stored_at))).encode())
         etag = next((v for k, v in entry.headers if k == b"etag"), None)
-        if if_none_match is not None and etag is not None and (
-                if_none_match.strip() == b"*" or etag in [t.strip() for t in if_none_match.split(b",")]):
+        if if_none_match is not None and etag is not None and matches(if_none_match, etag):
             kept = [(k, v) for k, v in entry.headers if k in NOT_MODIFIED_HEADERS]
             await send({"type": "http.response.start", "status": 304, "headers": [*kept, age, (b"x-cache", b"HIT")]})
             await send({"type": "http.response.body", "body": b""})

@@ -115,6 +115,11 @@ async def test_credentials_mutations_and_private_answers_bypass(client):
         mismatched = await http.get("/graphql", params={"query": READ, "extensions": json.dumps(
             {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}})})
         assert mismatched.headers["x-cache"] == "BYPASS"
+        import hashlib
+
+        registering = await http.get("/graphql", params={"query": READ, "extensions": json.dumps(
+            {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(READ.encode()).hexdigest()}})})
+        assert registering.headers["x-cache"] == "BYPASS"  # the view registers it: never answered from the cache
 
 
 async def test_the_store_is_bounded_in_bytes_least_recently_used_first(client):
