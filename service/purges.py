@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from service import events, models
+from service import db, events, models
 
 log = logging.getLogger("masthead.purges")
 PAGE_LISTS = ("pages", "articles", "search")
@@ -56,19 +56,25 @@ async def close() -> None:
 
 
 async def page_keys(page_ids: Iterable[int]) -> set[str]:
-    """The keys a change to these pages purges (call before and after a move: both places)."""
+    """The keys a change to these pages purges (call before and after a move: both places); one statement."""
     ids = sorted(set(page_ids))
     keys = set(PAGE_LISTS)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for page_id, path, kind in await models.Page.filter(id__in=chunk).values_list("id", "path", "kind"):
-            keys.add(f"p:{page_id}")
-            keys.update(f"articles:s:{part}" for part in path.strip("/").split("/") if part)
-            if kind == models.PageKind.SECTION:
+        marks = ", ".join(f"${n}" for n in range(1, len(chunk) + 1))
+        rows = await db.fetch(
+            f"SELECT 'p' AS what, id, path, kind FROM page WHERE id IN ({marks}) "
+            f"UNION ALL SELECT 'tag', tag_id, NULL, NULL FROM article_tag WHERE article_id IN ({marks}) "
+            f"UNION ALL SELECT 'author', author_id, NULL, NULL FROM article_author WHERE article_id IN ({marks})",
+            *chunk)
+        for row in rows:
+            if row["what"] != "p":
+                keys.add(f"{row['what']}:{row['id']}")
+                continue
+            keys.add(f"p:{row['id']}")
+            keys.update(f"articles:s:{part}" for part in row["path"].strip("/").split("/") if part)
+            if row["kind"] == models.PageKind.SECTION.value:
                 keys.add("sections")
-        keys.update(f"tag:{t}" for t in await models.ArticleTag.filter(article_id__in=chunk).values_list("tag_id", flat=True))
-        keys.update(f"author:{a}" for a in
-                    await models.ArticleAuthor.filter(article_id__in=chunk).values_list("author_id", flat=True))
     return keys
 
 
