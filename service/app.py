@@ -25,8 +25,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 from schema import document
 from schema import schema as graphql_schema
 from schema.http import MastheadGraphQL
-from service import db, events, operations
+from service import db, events, operations, purges
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
+from service.cache_stores import store_for
+from service.response_cache import ResponseCache
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
@@ -146,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         raise SystemExit(problem)
     graphql = MastheadGraphQL(settings)
     media_view = media_endpoint(settings)
+    response_cache = store_for(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,6 +160,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.collect()
             gc.freeze()
             events.configure(settings.redis_url)
+            purges.configure(settings, background=True)
             listener = events.listener_for(settings)
             if listener is not None:
                 listener.start()
@@ -172,6 +176,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 db.close_readers()
                 await graphql.budget.aclose()
                 await media_view.renders.aclose()
+                await purges.close()
+                if response_cache is not None:
+                    await response_cache.aclose()
 
     application = Starlette(
         routes=[
@@ -191,9 +198,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(Door, door=graphql.door),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST,
                        anonymous_bytes=settings.anonymous_body_bytes),
+            # Inside the Door: a hit is charged its point, then answered without GraphQL.
+            *([Middleware(ResponseCache, store=response_cache)] if response_cache is not None else []),
         ],
         lifespan=lifespan,
     )
     application.state.budget = graphql.budget  # the cost buckets (a Redis client when shared)
     application.state.render_budget = media_view.renders
+    application.state.response_cache = response_cache  # the store (a Redis client when shared)
     return application

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service import content, db, events, ids, limits, models, webhooks
+from service import content, db, events, ids, limits, models, purges, webhooks
 from service.clock import now
 from service.errors import ErrorCode, UserError, required_text, is_number
 from service.models import CommentStatus, PageKind
@@ -226,6 +226,7 @@ async def post_comment(
             raise
         return _with_token(settings, earlier, root)
     if status == CommentStatus.APPROVED:
+        await purges.purge(purges.comment_keys(article.id))
         await events.comment_approved(comment)
     posted = Posted(comment, CommentStatus.PENDING if status == CommentStatus.SPAM else status)
     return _with_token(settings, posted, root)
@@ -348,6 +349,8 @@ async def moderate(comment_id: int, action: str) -> models.Comment:
         # was posted) is not announced: the payload would publish it.
         if status == CommentStatus.APPROVED and not was_approved and await _article_public(comment.article_id):
             await webhooks.enqueue("comment.approved", approved_event(comment))
+    if was_approved or status == CommentStatus.APPROVED:  # the public thread changed
+        await purges.purge(purges.comment_keys(comment.article_id))
     if status == CommentStatus.APPROVED and not was_approved:
         await events.comment_approved(comment)
     return comment

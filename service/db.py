@@ -227,8 +227,12 @@ async def with_database(settings: Settings, work):
 
     if settings.is_sqlite:
         ensure_sqlite_directory(settings.database_url)
+    from service import purges
+
     await Tortoise.init(config=tortoise_config(settings))
+    purges.configure(settings)  # changes made by commands purge the serving processes' caches too
     try:
         return await work()
     finally:
+        await purges.close()
         await Tortoise.close_connections()

@@ -23,6 +23,7 @@ from service import db, models
 
 CHANNEL = "masthead_comment_approved"
 WAKE_CHANNEL = "masthead_wake"
+PURGE_CHANNEL = "masthead_purge"  # surrogate keys, space-separated: every process's response caches drop them
 QUEUE_SIZE = 100
 log = logging.getLogger("masthead.events")
 
@@ -81,6 +82,34 @@ async def wake(topic: str) -> None:
             log.warning("could not publish a wake-up: %s", error)
     elif db.dialect() != "sqlite":
         await db.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, topic)
+_purgers: set[Callable[[list[str]], None]] = set()
+
+
+def on_purge(callback: Callable[[list[str]], None]) -> Callable[[], None]:
+    """Call `callback(keys)` whenever any process purges surrogate keys; returns the undo."""
+    _purgers.add(callback)
+    return lambda: _purgers.discard(callback)
+
+
+def purge_here(keys: list[str]) -> None:
+    for callback in list(_purgers):
+        callback(keys)
+
+
+async def purge(keys: list[str]) -> None:
+    """Purge keys in this process now and in every other one (after the change committed)."""
+    purge_here(keys)
+    for start in range(0, len(keys), 200):  # a NOTIFY payload must stay under 8000 bytes
+        payload = " ".join(keys[start:start + 200])
+        try:
+            if _redis_url:
+                await _redis_client().publish(PURGE_CHANNEL, payload)
+            elif db.dialect() != "sqlite":
+                await db.execute("SELECT pg_notify($1, $2)", PURGE_CHANNEL, payload)
+        except Exception as error:  # noqa: BLE001 - other processes' entries expire with their s-maxage
+            log.warning("could not send a purge to other processes: %s", error)
+
+
 _redis_url: str | None = None
 _redis = None
 
@@ -144,6 +173,8 @@ class Listener:
     def _on_notify(self, connection, pid, channel, payload: str) -> None:
         if channel == WAKE_CHANNEL:
             _wake_here(payload)
+        elif channel == PURGE_CHANNEL:
+            purge_here(payload.split())
         else:
             _deliver_payload(payload)
 
@@ -157,6 +188,7 @@ class Listener:
                 connection = await asyncpg.connect(url)
                 await connection.add_listener(CHANNEL, self._on_notify)
                 await connection.add_listener(WAKE_CHANNEL, self._on_notify)
+                await connection.add_listener(PURGE_CHANNEL, self._on_notify)
                 self.ready.set()
                 _wake_here()  # wake-ups sent while this was disconnected were lost
                 while not connection.is_closed():
@@ -183,7 +215,7 @@ class RedisListener(Listener):
             client = redis.from_url(self.database_url)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL, WAKE_CHANNEL)
+                    await pubsub.subscribe(CHANNEL, WAKE_CHANNEL, PURGE_CHANNEL)
                     self.ready.set()
                     _wake_here()  # wake-ups sent while this was disconnected were lost
                     async for message in pubsub.listen():
@@ -192,6 +224,8 @@ class RedisListener(Listener):
                                              for m in (message["channel"], message["data"]))
                             if channel == WAKE_CHANNEL:
                                 _wake_here(data)
+                            elif channel == PURGE_CHANNEL:
+                                purge_here(data.split())
                             else:
                                 _deliver_payload(data)
             except asyncio.CancelledError:

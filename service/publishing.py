@@ -13,7 +13,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from service import announcements, blocks, drafts, fields, ids, models, pages, redirects, visibility, webhooks
+from service import announcements, blocks, drafts, fields, ids, models, pages, purges, redirects, visibility, webhooks
 from service.clock import now
 from service.errors import ErrorCode, UserError
 from service.models import PageKind
@@ -107,6 +107,7 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     was_public = page.first_published_at is not None  # links to its old path may be out there
     old_url = page.url_path
     old_subtree = await _subtree(page) if was_public else []
+    old_keys = await purges.page_keys([page.id])  # its old section, tags and authors
     stamp = now()
     async with in_transaction():
         before = await visibility.public_ids(page.path)
@@ -126,7 +127,9 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
         if not public:
             data["publicFrom"] = announcements.public_from(fresh)
         await webhooks.enqueue("page.published", data)
-        await announcements.newly_public(fresh.path, before, {"cause": ids.global_id(fresh)}, skip=[fresh.id])
+        after = await announcements.newly_public(fresh.path, before, {"cause": ids.global_id(fresh)}, skip=[fresh.id])
+    moved = fresh.url_path != old_url
+    await purges.pages_changed({page.id} | (before ^ after) | (before if moved else set()), old_keys, redirects=moved)
     return revision
 
 
@@ -140,6 +143,7 @@ async def unpublish(page: models.Page, by: str) -> int:
         await visibility.refresh(page.id)
         data = announcements.event(page, public=page.id in before)
         await webhooks.enqueue("page.unpublished", data | {"pages": count, "by": by})
+    await purges.pages_changed(before | {page.id})
     return count
 
 
@@ -152,17 +156,19 @@ async def schedule(page: models.Page, go_live_at: Any, expire_at: Any, by: str) 
         raise UserError("The home page is always live; it has no schedule.", ErrorCode.INVALID, field="id")
     go, expire = _window(page, go_live_at, expire_at)
     async with in_transaction():
-        if (go is not None or expire is not None) and not page.live:
-            await publish(page, None, by, go_live_at=go, expire_at=expire)
-            return await models.Page.get(id=page.id)
         before = await visibility.public_ids(page.path)
-        await models.Page.filter(id=page.id).update(go_live_at=go, expire_at=expire)
-        await visibility.refresh(page.id)
-        after = await announcements.newly_public(page.path, before, {"scheduled": True})
-        if page.id in before and page.id not in after:
-            fresh = await models.Page.get(id=page.id)
-            data = announcements.event(page, public=True) | {"scheduled": True, "pages": len(before - after)}
-            await webhooks.enqueue("page.unpublished", data | {"publicFrom": announcements.public_from(fresh)})
+        if (go is not None or expire is not None) and not page.live:
+            await publish(page, None, by, go_live_at=go, expire_at=expire)  # its purge comes before this commit
+            after = await visibility.public_ids(page.path)
+        else:
+            await models.Page.filter(id=page.id).update(go_live_at=go, expire_at=expire)
+            await visibility.refresh(page.id)
+            after = await announcements.newly_public(page.path, before, {"scheduled": True})
+            if page.id in before and page.id not in after:
+                fresh = await models.Page.get(id=page.id)
+                data = announcements.event(page, public=True) | {"scheduled": True, "pages": len(before - after)}
+                await webhooks.enqueue("page.unpublished", data | {"publicFrom": announcements.public_from(fresh)})
+    await purges.pages_changed({page.id} | (before ^ after))
     return await models.Page.get(id=page.id)
 
 
@@ -191,12 +197,15 @@ async def record_transitions() -> dict[str, int]:
     for page in await models.Page.filter(live=True, go_live_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
             before = await visibility.public_ids(page.path, _just_before(page, page.go_live_at))
+            after = None
             if await models.Page.filter(id=page.id, live=True, go_live_at__lte=stamp).update(go_live_at=None):
                 # Passed boundaries below are announced with this one, not again on their own.
                 await models.Page.filter(path__startswith=page.path, go_live_at__lte=stamp).update(go_live_at=None)
                 await visibility.refresh(page.id)
-                await announcements.newly_public(page.path, before, {"scheduled": True})
+                after = await announcements.newly_public(page.path, before, {"scheduled": True})
                 went_live += 1
+        if after is not None:
+            await purges.pages_changed({page.id} | (before ^ after))
     for page in await models.Page.filter(live=True, expire_at__lte=stamp).order_by("depth", "id"):
         async with in_transaction():
             before = await visibility.public_ids(page.path, _just_before(page, page.expire_at))
@@ -209,6 +218,8 @@ async def record_transitions() -> dict[str, int]:
                     data = announcements.event(page, public=True) | {"expired": True, "pages": len(before)}
                     await webhooks.enqueue("page.unpublished", data)
                 expired += 1
+        if changed:
+            await purges.pages_changed(before | {page.id})
     return {"published": went_live, "expired": expired}
 
 
@@ -224,6 +235,7 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
                         field="parent_id")
     was_public = page.first_published_at is not None
     old_subtree = await _subtree(page) if was_public else []
+    old_keys = await purges.page_keys([page.id])  # its old section's lists
     async with in_transaction():
         before = await visibility.public_ids(page.path)
         moved = await pages.move_page(page, parent, position)
@@ -239,6 +251,7 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
         if page.id in before and page.id not in after:
             data = announcements.event(page, public=True) | {"moved": True, "pages": len(before - after), "by": by}
             await webhooks.enqueue("page.unpublished", data)
+    await purges.pages_changed({page.id} | before | after, old_keys, redirects=was_public)
     return await models.Page.get(id=page.id)
 
 
@@ -249,7 +262,9 @@ async def delete(page: models.Page, by: str) -> int:
     async with in_transaction():
         public = page.id in await visibility.public_ids(page.path)
         rows = await models.Page.filter(path__startswith=page.path).order_by("-depth").values_list("id", flat=True)
+        keys = await purges.page_keys(rows)  # while the rows are there to say where they were
         for page_id in rows:  # deepest first: parents are protected while they have children
             await models.Page.filter(id=page_id).delete()
         await webhooks.enqueue("page.deleted", announcements.event(page, public=public) | {"pages": len(rows), "by": by})
+    await purges.purge(keys | {"redirects"})
     return len(rows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service import models, visibility
+from service import models, purges, visibility
 from service.clock import now
 from service.errors import ErrorCode, UserError
 
@@ -100,9 +100,11 @@ async def add(old_path: str, *, target_path: str | None = None, page: models.Pag
         hops += 1
     if await models.Redirect.exists(old_path=old):
         raise UserError(f"{old} already redirects; delete that redirect first.", ErrorCode.DUPLICATE, field="old_path")
-    return await models.Redirect.create(
+    redirect = await models.Redirect.create(
         old_path=old, page_id=page.id if page else None, target_path="" if page else target, is_permanent=is_permanent
     )
+    await purges.purge(["redirects"])
+    return redirect
 
 
 async def record_move(page_id: int, old_url: str, new_url: str, old_subtree: list[tuple[int, str]]) -> None:
@@ -134,4 +136,5 @@ async def delete(redirect_id: int) -> models.Redirect:
     if redirect is None:
         raise UserError("There is no such redirect.", ErrorCode.NOT_FOUND, field="id")
     await redirect.delete()
+    await purges.purge(["redirects"])
     return redirect

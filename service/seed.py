@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, models, pages
+from service import blocks, comments, db, models, pages, purges
 from service.models import CommentStatus, PageKind
 
 
@@ -74,6 +74,7 @@ async def seed_demo() -> dict[str, int]:
             created_at=article.published_at + timedelta(minutes=spec["minutes_after"]),
         )
     await comments.refresh_counts([a.id for a in articles.values()])
+    await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
     return {"sections": len(sections), "articles": len(articles), "comments": len(stored)}
 
 
@@ -233,4 +234,5 @@ async def seed_synthetic(
         for table in ("page", "comment"):
             await db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     await db.execute("ANALYZE")
+    await purges.purge(purges.SITE_WIDE)
     return {"sections": len(sections), "articles": articles, "comments": articles * comments_per_article}

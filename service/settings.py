@@ -85,6 +85,10 @@ class Settings:
     cache_shared_max_age: int = 3600
     cache_stale_while_revalidate: int = 30
     cache_stale_if_error: int = 86400
+    # The response cache for anonymous reads (service/response_cache.py): bytes in process (0: off);
+    # in Redis instead when redis_url is set. Purges also go to each Varnish listed.
+    response_cache_bytes: int = 64 * 1024 * 1024
+    varnish_urls: tuple[str, ...] = ()
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -212,5 +216,7 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_CACHE_SHARED_MAX_AGE", "cache_shared_max_age", int),
     ("MASTHEAD_CACHE_STALE_WHILE_REVALIDATE", "cache_stale_while_revalidate", int),
     ("MASTHEAD_CACHE_STALE_IF_ERROR", "cache_stale_if_error", int),
+    ("MASTHEAD_RESPONSE_CACHE_BYTES", "response_cache_bytes", int),
+    ("MASTHEAD_VARNISH_URLS", "varnish_urls", _list),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

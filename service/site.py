@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service import fields, models, pages
+from service import fields, models, pages, purges
 from service.errors import ErrorCode, UserError, required_text
 
 
@@ -34,7 +34,8 @@ async def update_site_settings(changes: Mapping[str, Any]) -> models.SiteSetting
         clean["auto_approve_known_commenters"] = bool(changes["auto_approve_known_commenters"])
     settings = await models.SiteSettings.all().order_by("id").first()
     if settings is None:
-        return await models.SiteSettings.create(**clean)
-    if clean:
+        settings = await models.SiteSettings.create(**clean)
+    elif clean:
         await models.SiteSettings.filter(id=settings.id).update(**clean)
+    await purges.purge(["site"])
     return await models.SiteSettings.get(id=settings.id)

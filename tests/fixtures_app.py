@@ -85,7 +85,9 @@ async def app(database_url, tmp_path_factory):
 
     # Tortoise caches SQL per connection name; the session switches dialect under "default".
     EXECUTOR_CACHE.clear()
-    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media, rate_points=0))
+    # No response cache: tests change content below the service's operations too (tests/test_response_cache.py turns it on).
+    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media, rate_points=0,
+                                      response_cache_bytes=0))
     async with application.router.lifespan_context(application):
         yield application
 
@@ -104,9 +106,10 @@ def model_tables() -> list[str]:
 
 
 async def truncate() -> None:
-    from service import operations
+    from service import cache_stores, operations
 
     operations._CACHE.clear()  # registered operations are cached per process
+    cache_stores.forget_all()  # responses of the last test's content
     tables = model_tables()
     conn = db.connection()
     if conn.capabilities.dialect == "sqlite":
@@ -161,7 +164,8 @@ async def make_client(app, database_url):
     opened = []
 
     async def make(**overrides) -> httpx.AsyncClient:
-        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0), **overrides)
+        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0, response_cache_bytes=0),
+                           **overrides)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
         opened.append(client)
         return client

@@ -480,14 +480,17 @@ SCENARIOS = {
 
 # Statements per operation, whatever the size: what it takes today on the costlier backend
 # (PostgreSQL's pg_notify and its token check add one to the comment mutations and the subscription).
+# Changes to public content also purge caches after they commit (service/purges.py): one statement
+# reads the changed pages' keys (two for publish and move: their old and new places), and on
+# PostgreSQL a NOTIFY carries the keys to every process.
 BOUND = {
-    "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 8, "CommentForm": 0,
-    "HomePage": 6, "ModerateComment": 7, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
+    "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 9, "CommentForm": 0,
+    "HomePage": 6, "ModerateComment": 8, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
     "Search": 3, "SectionPage": 6, "TagPage": 4,
     "editorial/CompareRevisions": 4, "editorial/CreateArticle": 22, "editorial/CreatePreviewToken": 3,
-    "editorial/DeletePage": 7, "editorial/MovePage": 24, "editorial/PreviewPage": 4, "editorial/PublishPage": 23,
+    "editorial/DeletePage": 9, "editorial/MovePage": 27, "editorial/PreviewPage": 4, "editorial/PublishPage": 26,
     "editorial/Redirect": 2, "editorial/RegisterWebhook": 2, "editorial/RevertToRevision": 9,
-    "editorial/Revisions": 5, "editorial/SchedulePage": 8, "editorial/UnpublishPage": 8,
+    "editorial/Revisions": 5, "editorial/SchedulePage": 10, "editorial/UnpublishPage": 10,
     "editorial/UpdateArticle": 11, "editorial/UploadImage": 2,
 }
 

@@ -1,0 +1,228 @@
+"""Where the response cache keeps entries: this process's memory, or Redis for every process.
+
+Both stores follow one rule against races (service/response_cache.py): `get` returns,
+with the entry, the purge epoch at the request's start; a purge bumps the epoch and
+records it on each key it purges; `put` stores nothing when any of the entry's keys
+was purged since that epoch. In-process stores hear every process's purges through
+service/events.py; the Redis store is one cache, purged once by the process that
+made the change (service/purges.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import orjson
+
+from service import events
+
+log = logging.getLogger("masthead.response_cache")
+VERSION_SECONDS = 300  # how long a purged key's version is kept (in Redis)
+clock = time.monotonic  # expiry times in this process (tests move it)
+MAX_VERSIONS = 10_000  # purged keys one process remembers before it forgets them all (and stores nothing older)
+
+@dataclass(slots=True)
+class Entry:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    stored_at: float  # wall clock (shared between processes through Redis)
+    tags: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + sum(map(len, self.tags)) + 200
+
+    def dumps(self) -> bytes:
+        meta = orjson.dumps({"h": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers],
+                             "t": self.stored_at, "k": self.tags})
+        return meta + b"\n" + self.body
+
+    @classmethod
+    def loads(cls, blob: bytes) -> Entry:
+        meta, _, body = blob.partition(b"\n")
+        data = orjson.loads(meta)
+        return cls([(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]], body, data["t"], tuple(data["k"]))
+
+
+class MemoryStore:
+    """Entries in this process, bounded in bytes; the least recently used make room."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: OrderedDict[str, tuple[Entry, float]] = OrderedDict()  # key -> (entry, expires, monotonic)
+        self.tagged: dict[str, set[str]] = {}
+        self.epoch = 0
+        self.floor = 0  # requests started before this epoch store nothing (versions were forgotten)
+        self.versions: dict[str, int] = {}
+        stores.add(self)
+
+    async def get(self, key: str) -> tuple[Entry | None, int]:
+        """The live entry for key (or None) and the epoch to pass to `put`."""
+        found = self.entries.get(key)
+        if found is not None:
+            if found[1] > clock():
+                self.entries.move_to_end(key)
+                return found[0], self.epoch
+            self.drop(key)
+        return None, self.epoch
+
+    async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
+        if since < self.floor or any(self.versions.get(tag, 0) > since for tag in entry.tags):
+            return False  # a purge of what this response shows happened while it was being made
+        if entry.size > self.max_bytes:
+            return False
+        self.drop(key)
+        self.entries[key] = (entry, clock() + ttl)
+        self.bytes += entry.size
+        for tag in entry.tags:
+            self.tagged.setdefault(tag, set()).add(key)
+        while self.bytes > self.max_bytes:
+            self.drop(next(iter(self.entries)))
+        return True
+
+    def drop(self, key: str) -> None:
+        found = self.entries.pop(key, None)
+        if found is None:
+            return
+        self.bytes -= found[0].size
+        for tag in found[0].tags:
+            keys = self.tagged.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.tagged[tag]
+
+    def purge(self, tags) -> int:
+        """Remove every entry tagged with any of `tags`; responses in flight that show them are not stored."""
+        self.epoch += 1
+        if len(self.versions) > MAX_VERSIONS:
+            self.versions.clear()
+            self.floor = self.epoch
+        removed = 0
+        for tag in tags:
+            self.versions[tag] = self.epoch
+            for key in list(self.tagged.get(tag, ())):
+                self.drop(key)
+                removed += 1
+        return removed
+
+    def clear(self) -> None:
+        """Forget every entry; requests in flight store nothing."""
+        self.purge(list(self.tagged))
+        self.entries.clear()
+        self.tagged.clear()
+        self.bytes = 0
+        self.floor = self.epoch
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+stores: weakref.WeakSet[MemoryStore] = weakref.WeakSet()
+
+
+def purge_here(tags) -> None:
+    """Purge this process's in-memory stores (every process hears purges through service/events.py)."""
+    for store in list(stores):
+        store.purge(tags)
+
+
+def forget_all() -> None:
+    """Empty this process's in-memory stores (the tests' clean database between tests)."""
+    for store in list(stores):
+        store.clear()
+
+
+events.on_purge(purge_here)
+
+# Store only when no key of the entry was purged since the request began; tag sets
+# live as long as their longest entry. KEYS: entry, then each tag's version, then each tag's set.
+_PUT = """
+local n = tonumber(ARGV[4])
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[1 + i]) or '0') > tonumber(ARGV[1]) then return 0 end
+end
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
+for i = 1, n do
+  local set = KEYS[1 + n + i]
+  redis.call('SADD', set, KEYS[1])
+  if redis.call('TTL', set) < ttl then redis.call('EXPIRE', set, ttl) end
+end
+return 1
+"""
+# KEYS: the epoch, then each tag's version, then each tag's set.
+_PURGE = """
+local n = tonumber(ARGV[1])
+local epoch = redis.call('INCR', KEYS[1])
+local removed = 0
+for i = 1, n do
+  redis.call('SET', KEYS[1 + i], epoch, 'EX', tonumber(ARGV[2]))
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[1 + n + i])) do
+    removed = removed + redis.call('DEL', key)
+  end
+  redis.call('DEL', KEYS[1 + n + i])
+end
+return removed
+"""
+
+
+class RedisStore:
+    """One cache for every process, in Redis (its memory bounded by Redis's own maxmemory policy).
+
+    When Redis cannot be reached requests run uncached (logged now and then).
+    """
+
+    def __init__(self, url: str, prefix: str = "masthead:cache:") -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.from_url(url)
+        self.prefix = prefix
+        self._put = self.redis.register_script(_PUT)
+        self._purge = self.redis.register_script(_PURGE)
+        self._warned = 0.0
+
+    def _warn(self, error: Exception) -> None:
+        if time.monotonic() - self._warned > 60:
+            self._warned = time.monotonic()
+            log.warning("response cache: Redis is unavailable (%s); serving uncached", error)
+
+    async def get(self, key: str) -> tuple[Entry | None, int]:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                blob, epoch = await pipe.get(self.prefix + "e:" + key).get(self.prefix + "epoch").execute()
+        except Exception as error:  # noqa: BLE001 - serve uncached
+            self._warn(error)
+            return None, -1
+        return (Entry.loads(blob) if blob else None), int(epoch or 0)
+
+    async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
+        if since < 0:
+            return False
+        tags = list(entry.tags)
+        keys = [self.prefix + "e:" + key, *(self.prefix + "v:" + t for t in tags), *(self.prefix + "t:" + t for t in tags)]
+        try:
+            return bool(await self._put(keys=keys, args=[since, ttl, entry.dumps(), len(tags)]))
+        except Exception as error:  # noqa: BLE001
+            self._warn(error)
+            return False
+
+    async def purge(self, tags) -> int:
+        tags = sorted(set(tags))
+        keys = [self.prefix + "epoch", *(self.prefix + "v:" + t for t in tags), *(self.prefix + "t:" + t for t in tags)]
+        return int(await self._purge(keys=keys, args=[len(tags), VERSION_SECONDS]))
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+
+def store_for(settings) -> MemoryStore | RedisStore | None:
+    """The store these settings ask for: Redis when configured, else in-process; None when turned off."""
+    if settings.response_cache_bytes <= 0:
+        return None
+    return RedisStore(settings.redis_url) if settings.redis_url else MemoryStore(settings.response_cache_bytes)

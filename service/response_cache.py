@@ -1,0 +1,229 @@
+"""The response cache for /graphql: anonymous reads answered before GraphQL runs.
+
+An ASGI middleware (inside the Door, which still charges each request its point)
+keys a request by what decides its answer, the same for GET and POST: the
+document (its sha256: sent as text, as an automatic persisted query's hash or as a
+`documentId`), the canonical JSON of its variables, its operation name, other
+extensions, and the media type asked for (Accept). A hit sends the stored body and
+headers (ETag, Cache-Control, Vary, Surrogate-Key ...) plus `Age`, or a 304 when
+`If-None-Match` names its ETag: no parsing, no validation, no SQL.
+
+Only what the view marks `Cache-Control: public` with status 200 is stored, for its
+`s-maxage`, tagged with its `Surrogate-Key`s; requests with credentials
+(Authorization, Cookie) pass untouched. `X-Cache` says HIT, MISS (stored now) or
+BYPASS (not cacheable).
+
+Races: a request notes the purge epoch when it starts; a purge bumps the epoch and
+records it on each purged key, and a response is not stored when any of its keys
+was purged since its request started (its data may predate the change). A purge
+that arrives later deletes it. In-process stores (bounded in bytes, least recently
+used first) hear purges from every process through service/events.py; the Redis
+store is one cache for every process, purged once by the process that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.cache_stores import Entry, MemoryStore, RedisStore, store_for
+
+__all__ = ["Entry", "MemoryStore", "RedisStore", "ResponseCache", "request_key", "store_for"]
+MAX_POST_BYTES = 16_384  # larger JSON bodies pass uncached (anonymous documents are smaller)
+MAX_ACCEPT = 256
+FIELDS = {"query", "variables", "operationName", "extensions", "documentId"}
+UNCACHEABLE = re.compile(r"\b(mutation|subscription)\b|previewToken")
+DROPPED = {b"content-length", b"date", b"server", b"x-request-id", b"x-cache", b"age", b"connection"}
+NOT_MODIFIED_HEADERS = {b"etag", b"cache-control", b"vary", b"surrogate-key", b"cache-tag", b"content-location"}
+MAX_REQUEST_SECONDS = 60  # a response to an older request is not stored (purge versions live longer than this)
+
+
+def request_key(fields: dict, accept: str) -> str | None:
+    """The cache key of a GraphQL request's fields (GET parameters or a POST body), or None: not cacheable."""
+    if not isinstance(fields, dict) or set(fields) - FIELDS:
+        return None
+    query, document_id = fields.get("query"), fields.get("documentId")
+    extensions = fields.get("extensions") or {}
+    variables = fields.get("variables") or {}
+    name = fields.get("operationName") or ""
+    if not isinstance(extensions, dict) or not isinstance(variables, dict) or not isinstance(name, str):
+        return None
+    extensions = dict(extensions)
+    persisted = extensions.pop("persistedQuery", None)
+    documents = set()
+    if query is not None:
+        if not isinstance(query, str) or UNCACHEABLE.search(query):
+            return None
+        documents.add(hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest())
+    if persisted is not None:
+        digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(digest, str):
+            return None
+        documents.add(digest.lower())
+    if document_id is not None:
+        if not isinstance(document_id, str) or not document_id.startswith("sha256:"):
+            return None
+        documents.add(document_id[7:].lower())
+    if len(documents) != 1 or (query is not None and persisted is not None) or len(accept) > MAX_ACCEPT:
+        return None  # no document, a hash that is not its document's, or a registration (the view must see it)
+    # A hash alone is another request than the document with it: only the view knows whether it is registered.
+    sent = "text" if query is not None else "hash"
+    canonical = orjson.dumps([sent, documents.pop(), name, variables, extensions, accept.strip().lower()],
+                             option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def get_fields(query_string: bytes) -> dict | None:
+    """The GraphQL fields of a GET's query string (JSON ones decoded); None when malformed or repeated."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    fields: dict = {}
+    for name, value in pairs:
+        if name in fields:
+            return None
+        if name in ("variables", "extensions"):
+            try:
+                value = orjson.loads(value) if value else None
+            except orjson.JSONDecodeError:
+                return None
+        fields[name] = value
+    return fields
+
+
+def directives(cache_control: str) -> dict[str, str]:
+    out = {}
+    for part in cache_control.lower().split(","):
+        name, _, value = part.strip().partition("=")
+        out[name] = value.strip('"')
+    return out
+
+
+def matches(if_none_match: bytes, etag: bytes) -> bool:
+    """If-None-Match's weak comparison: `*`, or any listed tag equal to ours with W/ ignored."""
+    if if_none_match.strip() == b"*":
+        return True
+    return etag.removeprefix(b"W/") in [t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")]
+
+
+def with_header(message: Message, *extra: tuple[bytes, bytes]) -> Message:
+    return {**message, "headers": [*message.get("headers", []), *extra]}
+
+
+class ResponseCache:
+    """ASGI middleware answering cacheable GraphQL reads on `path` from `store`."""
+
+    def __init__(self, app: ASGIApp, store, path: str = "/graphql") -> None:
+        self.app, self.store, self.path = app, store, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = None
+        if b"authorization" not in headers and b"cookie" not in headers:
+            accept = headers.get(b"accept", b"").decode("latin-1")
+            if scope["method"] == "GET":
+                key = request_key(get_fields(scope.get("query_string", b"")), accept)
+            elif scope["method"] == "POST" and self.small_json(headers):
+                body, receive = await self.read_body(receive)
+                try:
+                    key = request_key(orjson.loads(body), accept)
+                except orjson.JSONDecodeError:
+                    key = None
+        if key is None:
+            await self.app(scope, receive, self.marking(send, b"BYPASS"))
+            return
+        entry, since = await self.store.get(key)
+        if entry is not None:
+            await self.answer(entry, headers.get(b"if-none-match"), send)
+            return
+        await self.fill(key, since, scope, receive, send)
+
+    @staticmethod
+    def small_json(headers: dict) -> bool:
+        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        length = headers.get(b"content-length", b"")
+        return kind == b"application/json" and length.isdigit() and int(length) <= MAX_POST_BYTES
+
+    @staticmethod
+    async def read_body(receive: Receive) -> tuple[bytes, Receive]:
+        """The whole body, and a receive that hands it on downstream."""
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body, sent = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return body, replay
+
+    @staticmethod
+    def marking(send: Send, value: bytes) -> Send:
+        async def marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = with_header(message, (b"x-cache", value))
+            await send(message)
+
+        return marked
+
+    async def answer(self, entry: Entry, if_none_match: bytes | None, send: Send) -> None:
+        age = (b"age", str(max(0, int(time.time() - entry.stored_at))).encode())
+        etag = next((v for k, v in entry.headers if k == b"etag"), None)
+        if if_none_match is not None and etag is not None and matches(if_none_match, etag):
+            kept = [(k, v) for k, v in entry.headers if k in NOT_MODIFIED_HEADERS]
+            await send({"type": "http.response.start", "status": 304, "headers": [*kept, age, (b"x-cache", b"HIT")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        length = (b"content-length", str(len(entry.body)).encode())
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*entry.headers, length, age, (b"x-cache", b"HIT")]})
+        await send({"type": "http.response.body", "body": entry.body})
+
+    async def fill(self, key: str, since: int, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; store its answer when the view marked it public."""
+        began = time.monotonic()
+        kept: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept.update(self.cacheable(message))
+                message = with_header(message, (b"x-cache", b"MISS" if kept else b"BYPASS"))
+            elif message["type"] == "http.response.body" and kept:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        if kept and time.monotonic() - began < MAX_REQUEST_SECONDS:
+            entry = Entry(kept["headers"], b"".join(chunks), time.time(), kept["tags"])
+            await self.store.put(key, entry, kept["ttl"], since)
+
+    @staticmethod
+    def cacheable(message: Message) -> dict:
+        """What to store of a response that may be stored (public, status 200, a shared lifetime), else {}."""
+        headers = message.get("headers", [])
+        named = {k.lower(): v for k, v in headers}
+        if message["status"] != 200 or b"set-cookie" in named or b"content-encoding" in named:
+            return {}
+        rules = directives(named.get(b"cache-control", b"").decode("latin-1"))
+        lifetime = rules.get("s-maxage") or rules.get("max-age") or ""
+        if "public" not in rules or "no-store" in rules or "private" in rules or not lifetime.isdigit() or not int(lifetime):
+            return {}
+        tags = tuple(named.get(b"surrogate-key", b"").decode("latin-1").split())
+        stored = [(k.lower(), v) for k, v in headers if k.lower() not in DROPPED]
+        return {"headers": stored, "tags": tags, "ttl": int(lifetime)}

@@ -1,0 +1,313 @@
+"""The response cache: anonymous reads answered before GraphQL, purged after every change.
+
+Most tests wrap a tiny stand-in GraphQL backend (it answers `Cache-Control: public`
+with the `Surrogate-Key`s its variables name) in the middleware, so the cache's
+own rules are tested alone. The tests named `test_real_app_*` that expect MISS or
+HIT need the GraphQL view to mark anonymous reads public (the cache-headers work
+of issue 11); the BYPASS ones hold either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from service import cache_stores, drafts, events, models, publishing, purges, site
+from service.cache_stores import MemoryStore, RedisStore
+from service.response_cache import ResponseCache
+from service.settings import Settings
+
+READ = "query Read($tags: String, $ttl: Int) { read }"
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+class Backend:
+    """A stand-in for the GraphQL view: counts the requests that reach it; `gate` holds them."""
+
+    def __init__(self, read=None) -> None:
+        self.calls = 0
+        self.read = read
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
+        self.app = Starlette(routes=[Route("/graphql", self.graphql, methods=["GET", "POST"])])
+
+    async def graphql(self, request: Request) -> JSONResponse:
+        self.calls += 1
+        fields = await request.json() if request.method == "POST" else dict(request.query_params)
+        variables = fields.get("variables") or {}
+        variables = json.loads(variables) if isinstance(variables, str) else variables
+        data = {"call": self.calls, "tags": variables.get("tags", "t")}
+        if self.read is not None:
+            data["read"] = await self.read(variables)
+        if self.gate is not None:
+            self.entered.set()
+            await self.gate.wait()
+        public = "mutation" not in fields.get("query", "") and not variables.get("private")
+        cache = f"public, max-age=5, s-maxage={variables.get('ttl', 60)}" if public else "private, no-store"
+        return JSONResponse({"data": data}, headers={
+            "Cache-Control": cache, "Surrogate-Key": data["tags"], "ETag": f'"e{self.calls}"',
+            "Vary": "Accept, Accept-Encoding", "X-Request-Id": f"r{self.calls}"})
+
+
+def client_for(backend: Backend, store) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=ResponseCache(backend.app, store=store)),
+                             base_url="http://testserver")
+
+
+async def get(http: httpx.AsyncClient, query: str = READ, headers: dict | None = None, **variables) -> httpx.Response:
+    return await http.get("/graphql", params={"query": query, "variables": json.dumps(variables)},
+                          headers={"Accept": "application/json", **(headers or {})})
+
+
+async def test_miss_then_hit_answers_the_stored_response_for_get_and_post(client):
+    backend = Backend()
+    async with client_for(backend, MemoryStore(1 << 20)) as http:
+        first = await get(http, tags="p:1 articles")
+        assert first.headers["x-cache"] == "MISS" and first.json()["data"]["call"] == 1
+        again = await get(http, tags="p:1 articles")
+        assert again.headers["x-cache"] == "HIT" and again.json() == first.json() and backend.calls == 1
+        for name in ("etag", "cache-control", "vary", "surrogate-key"):
+            assert again.headers[name] == first.headers[name]
+        assert int(again.headers["age"]) >= 0 and "x-request-id" not in again.headers
+        # The same request as a JSON POST, variables in another order: the same entry.
+        posted = await http.post("/graphql", headers={"Accept": "application/json"},
+                                 json={"variables": {"tags": "p:1 articles"}, "query": READ})
+        assert posted.headers["x-cache"] == "HIT" and posted.json() == first.json()
+        # Another media type asked for is another entry.
+        other = await get(http, headers={"Accept": "application/graphql-response+json"}, tags="p:1 articles")
+        assert other.headers["x-cache"] == "MISS" and backend.calls == 2
+        unchanged = await get(http, headers={"If-None-Match": first.headers["etag"]}, tags="p:1 articles")
+        assert unchanged.status_code == 304 and unchanged.headers["x-cache"] == "HIT" and not unchanged.content
+        assert unchanged.headers["etag"] == first.headers["etag"] and backend.calls == 2
+
+
+async def test_credentials_mutations_and_private_answers_bypass(client):
+    backend = Backend()
+    async with client_for(backend, MemoryStore(1 << 20)) as http:
+        for _ in range(2):
+            token = await get(http, headers={"Authorization": "Bearer x"}, tags="a")
+            assert token.headers["x-cache"] == "BYPASS"
+            cookie = await get(http, headers={"Cookie": "session=1"}, tags="a")
+            assert cookie.headers["x-cache"] == "BYPASS"
+            mutation = await http.post("/graphql", json={"query": "mutation { publish }"})
+            assert mutation.headers["x-cache"] == "BYPASS"
+            private = await get(http, tags="a", private=True)
+            assert private.headers["x-cache"] == "BYPASS"
+            preview = await get(http, 'query P($t: String) { page(previewToken: $t) { title } }', t="secret")
+            assert preview.headers["x-cache"] == "BYPASS"
+        assert backend.calls == 10  # nothing of these was stored or answered from the cache
+        mismatched = await http.get("/graphql", params={"query": READ, "extensions": json.dumps(
+            {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}})})
+        assert mismatched.headers["x-cache"] == "BYPASS"
+        import hashlib
+
+        registering = await http.get("/graphql", params={"query": READ, "extensions": json.dumps(
+            {"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(READ.encode()).hexdigest()}})})
+        assert registering.headers["x-cache"] == "BYPASS"  # the view registers it: never answered from the cache
+
+
+async def test_the_store_is_bounded_in_bytes_least_recently_used_first(client):
+    store = MemoryStore(1 << 20)
+    backend = Backend()
+    async with client_for(backend, store) as http:
+        await get(http, tags="a")
+        store.max_bytes = limit = int(store.bytes * 2.5)  # two entries of this size fit, three do not
+        await get(http, tags="b")
+        assert (await get(http, tags="a")).headers["x-cache"] == "HIT"  # a is now the more recent
+        await get(http, tags="c")
+        assert store.bytes <= limit and len(store.entries) == 2
+        assert (await get(http, tags="a")).headers["x-cache"] == "HIT"
+        assert (await get(http, tags="b")).headers["x-cache"] == "MISS"  # the least recently used went
+    assert (await MemoryStore(0).put("k", cache_stores.Entry([], b"x", 0.0, ()), 60, 0)) is False
+
+
+async def test_entries_live_for_s_maxage(client, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(cache_stores, "clock", lambda: now[0])
+    backend = Backend()
+    async with client_for(backend, MemoryStore(1 << 20)) as http:
+        await get(http, tags="a", ttl=30)
+        now[0] += 29
+        assert (await get(http, tags="a", ttl=30)).headers["x-cache"] == "HIT"
+        now[0] += 2
+        assert (await get(http, tags="a", ttl=30)).headers["x-cache"] == "MISS"
+        zero = await get(http, tags="a", ttl=0)  # s-maxage=0: nothing to keep
+        assert zero.headers["x-cache"] == "BYPASS"
+
+
+async def test_a_purge_removes_exactly_the_tagged_entries(client):
+    store = MemoryStore(1 << 20)
+    backend = Backend()
+    async with client_for(backend, store) as http:
+        for tags in ("p:1 articles", "p:2 articles", "p:2", "site"):
+            await get(http, tags=tags)
+        await purges.purge(["p:2"])  # as a change does, after its commit
+        states = {tags: (await get(http, tags=tags)).headers["x-cache"]
+                  for tags in ("p:1 articles", "p:2 articles", "p:2", "site")}
+        assert states == {"p:1 articles": "HIT", "p:2 articles": "MISS", "p:2": "MISS", "site": "HIT"}
+        await purges.purge(["articles"])
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "MISS"
+        assert (await get(http, tags="site")).headers["x-cache"] == "HIT"
+
+
+async def first_article() -> models.Page:
+    return await models.Page.filter(kind=models.PageKind.ARTICLE, live=True).order_by("id").first()
+
+
+async def test_a_read_that_began_before_a_publish_does_not_store_its_stale_answer(demo_site):
+    """The slow read loads the old title, a publish commits and purges, then the read ends."""
+
+    async def title(variables) -> str:
+        return (await models.Page.get(id=variables["id"])).title
+
+    backend = Backend(read=title)
+    article = await first_article()
+    tags = f"p:{article.id}"
+    async with client_for(backend, MemoryStore(1 << 20)) as http:
+        backend.gate = asyncio.Event()
+        slow = asyncio.create_task(get(http, tags=tags, id=article.id))
+        await backend.entered.wait()
+        await drafts.update_page(article, {"title": "Fresh title"}, "test")
+        await publishing.publish(await models.Page.get(id=article.id), None, "test")
+        backend.gate.set()
+        stale = await slow
+        assert stale.json()["data"]["read"] == article.title and stale.headers["x-cache"] == "MISS"
+        backend.gate = None
+        fresh = await get(http, tags=tags, id=article.id)
+        assert fresh.headers["x-cache"] == "MISS" and fresh.json()["data"]["read"] == "Fresh title"
+        cached = await get(http, tags=tags, id=article.id)
+        assert cached.headers["x-cache"] == "HIT" and cached.json()["data"]["read"] == "Fresh title"
+
+
+async def test_changes_purge_the_keys_of_what_they_change(demo_site):
+    """Purges are heard in every process: here directly, and again through NOTIFY on PostgreSQL."""
+    heard: list[set[str]] = []
+    undo = events.on_purge(lambda keys: heard.append(set(keys)))
+    try:
+        article = await first_article()
+        section = article.parent_id
+        tag_ids = await models.ArticleTag.filter(article_id=article.id).values_list("tag_id", flat=True)
+        author_ids = await models.ArticleAuthor.filter(article_id=article.id).values_list("author_id", flat=True)
+        await drafts.update_page(article, {"title": "Edited"}, "test")
+        await publishing.publish(await models.Page.get(id=article.id), None, "test")
+        keys = set().union(*heard)
+        assert {f"p:{article.id}", "pages", "articles", "search", f"articles:s:{section}"} <= keys
+        assert {f"tag:{t}" for t in tag_ids} | {f"author:{a}" for a in author_ids} <= keys
+        assert "sections" not in keys and "site" not in keys
+        heard.clear()
+        comment = await models.Comment.filter(article_id=article.id, status=models.CommentStatus.APPROVED).first()
+        if comment is not None:
+            from service import comments
+
+            await comments.moderate(comment.id, "remove")
+            assert set().union(*heard) == {f"c:{article.id}", f"p:{article.id}", "pages"}  # PostgreSQL: NOTIFY echoes
+        heard.clear()
+        await site.update_site_settings({"name": "Renamed"})
+        assert set().union(*heard) == {"site"}
+    finally:
+        undo()
+
+
+async def test_a_purge_reaches_varnish(client):
+    seen: list[str] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).decode())
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    purges.configure(Settings(varnish_urls=(f"http://127.0.0.1:{port}", "http://127.0.0.1:9")))  # a dead one is logged
+    try:
+        await site.update_site_settings({"tagline": "Purged"})
+    finally:
+        purges.configure(Settings(), background=True)  # as the session's app left it
+        server.close()
+    assert len(seen) == 1 and seen[0].startswith("PURGE / HTTP/1.1")
+    assert "xkey-purge: site\r\n" in seen[0].lower()
+
+
+@pytest.fixture
+async def redis_prefix():
+    if not redis_answers():
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    prefix = f"masthead:test:{uuid.uuid4().hex[:12]}:"
+    stores: list[RedisStore] = []
+
+    def make() -> RedisStore:
+        stores.append(RedisStore("redis://127.0.0.1:6379/0", prefix=prefix))
+        return stores[-1]
+
+    yield make
+    async for key in stores[0].redis.scan_iter(match=prefix + "*"):
+        await stores[0].redis.delete(key)
+    for store in stores:
+        await store.aclose()
+
+
+async def test_redis_is_one_cache_and_one_purge_for_every_process(client, redis_prefix):
+    first, second = Backend(), Backend()
+    one, two = redis_prefix(), redis_prefix()
+    async with client_for(first, one) as a, client_for(second, two) as b:
+        assert (await get(a, tags="p:1 articles", ttl=120)).headers["x-cache"] == "MISS"
+        shared = await get(b, tags="p:1 articles", ttl=120)
+        assert shared.headers["x-cache"] == "HIT" and second.calls == 0
+        assert 110 < await one.redis.ttl(one.prefix + "e:" + next(iter(
+            [k.decode().rsplit(":", 1)[1] async for k in one.redis.scan_iter(match=one.prefix + "e:*")]))) <= 120
+        await get(b, tags="site")
+        assert await two.purge(["articles"]) == 1
+        assert (await get(a, tags="p:1 articles")).headers["x-cache"] == "MISS"
+        assert (await get(a, tags="site")).headers["x-cache"] == "HIT"
+        # A response whose request began before a purge of its keys is not stored.
+        entry, since = await one.get("k")
+        await two.purge(["late"])
+        assert not await one.put("k", cache_stores.Entry([], b"{}", 0.0, ("late",)), 60, since)
+        assert await one.put("k", cache_stores.Entry([], b"{}", 0.0, ("other",)), 60, since)
+
+
+ARTICLE = "query Article($path: String!) { page(urlPath: $path) { title } }"
+
+
+async def test_real_app_bypasses_tokens_and_mutations(demo_site, make_client):
+    cached = await make_client(response_cache_bytes=1 << 20)
+    article = await first_article()
+    token = await get(cached, ARTICLE, headers={"Authorization": "Bearer nope"}, path=article.url_path)
+    assert token.headers["x-cache"] == "BYPASS"
+    mutation = await cached.post("/graphql", json={"query": "mutation { addComment(input: {}) { errors { code } } }"})
+    assert mutation.headers["x-cache"] == "BYPASS"
+
+
+async def test_real_app_hit_runs_no_sql_and_a_publish_is_seen_at_once(demo_site, make_client, sql_counter):
+    """Needs the view's Cache-Control: public and Surrogate-Key (the cache-headers branch)."""
+    demo_site = await make_client(response_cache_bytes=1 << 20)  # the suite's app runs without the cache
+    article = await first_article()
+    first = await get(demo_site, ARTICLE, path=article.url_path)
+    assert first.headers["x-cache"] == "MISS", first.headers
+    sql_counter.reset()
+    hit = await get(demo_site, ARTICLE, path=article.url_path)
+    assert hit.headers["x-cache"] == "HIT" and hit.json() == first.json() and sql_counter.count == 0
+    posted = await demo_site.post("/graphql", json={"query": ARTICLE, "variables": {"path": article.url_path}},
+                                  headers={"Accept": "application/json"})
+    assert posted.headers["x-cache"] == "HIT" and posted.json() == first.json()
+    await drafts.update_page(article, {"title": "Published just now"}, "test")
+    await publishing.publish(await models.Page.get(id=article.id), None, "test")
+    fresh = await get(demo_site, ARTICLE, path=article.url_path)
+    assert fresh.headers["x-cache"] == "MISS" and fresh.json()["data"]["page"]["title"] == "Published just now"
