@@ -634,3 +634,21 @@ async def test_each_mutation_of_a_document_reads_what_the_ones_before_it_wrote(d
     )
     assert twice["a"] == {"revision": {"number": 2, "isLatest": True}, "errors": []}
     assert twice["b"] == {"revision": {"number": 3, "isLatest": True}, "errors": []}
+
+
+@pytest.fixture
+async def cached_desk(demo_site, make_client) -> Editorial:
+    helper = Editorial(await make_client(response_cache_bytes=1 << 20))
+    await helper.setup()
+    return helper
+
+
+async def test_the_whole_workflow_through_the_response_cache(cached_desk):
+    # Every reader's read goes through the in-process response cache: after each step of the
+    # workflow, none may answer what the page was before it.
+    await test_the_whole_workflow_with_the_readers_view_at_every_step(cached_desk)
+    read = {"query": READ, "variables": {"path": "/world-news/"}}
+    first = await cached_desk.client.post("/graphql", json=read)
+    again = await cached_desk.client.post("/graphql", json=read)
+    assert first.headers["x-cache"] in {"MISS", "HIT"} and again.headers["x-cache"] == "HIT"
+    assert again.json() == first.json()
