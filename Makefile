@@ -12,7 +12,7 @@ COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install install-test serve test soak bench bench-abuse bench-restart schema clean
+.PHONY: install install-test serve test soak bench bench-abuse bench-restart bench-cache schema clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -55,6 +55,11 @@ bench: install
 ## documents the limits let through (and flooding once their budgets are spent)
 bench-abuse: install
 	$(BIN)/python bench/abuse.py
+
+## Cached reads against the same ceiling: uncached POST, persisted GET with the in-process
+## cache warm, with the cache in Redis, through Varnish, and while the newsroom publishes
+bench-cache: install
+	$(BIN)/python bench/cache.py --articles $(ARTICLES)
 
 ## Seconds from `masthead serve` (nothing to migrate) to its first answer, and from SIGTERM to exit
 bench-restart: install

@@ -1,6 +1,6 @@
 """The ceiling of our HTTP stack: bare Starlette on uvicorn answering a fixed JSON body.
 
-BENCH_BODY_FILE names a file whose bytes are returned for every POST /graphql.
+BENCH_BODY_FILE names a file whose bytes are returned for every GET or POST /graphql.
 """
 
 from __future__ import annotations
@@ -20,4 +20,4 @@ async def graphql(request) -> Response:
     return Response(BODY, media_type="application/json")
 
 
-app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"])])
