@@ -3,7 +3,8 @@
 On PostgreSQL every approval is a NOTIFY on one channel and each service process
 LISTENs, so a subscriber on any process hears approvals made on any other. With
 MASTHEAD_REDIS_URL set, Redis pub/sub carries them instead (any database). On
-SQLite without Redis (one process) approvals are delivered in-process.
+SQLite without Redis (one process) approvals are delivered in-process, and purges
+reach the other processes through a table they poll (service/purge_relay.py).
 
 The same transport carries wake-ups on a second channel: `wake("webhooks")` in
 the transaction that queues a delivery wakes every process's delivery loop (a
@@ -19,7 +20,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 
 from service.errors import is_number
-from service import db, models
+from service import db, models, purge_relay
 
 CHANNEL = "masthead_comment_approved"
 WAKE_CHANNEL = "masthead_wake"
@@ -106,6 +107,8 @@ async def purge(keys: list[str]) -> None:
                 await _redis_client().publish(PURGE_CHANNEL, payload)
             elif db.dialect() != "sqlite":
                 await db.execute("SELECT pg_notify($1, $2)", PURGE_CHANNEL, payload)
+            elif purge_relay.wanted():  # SQLite: the other processes poll the purge log
+                await purge_relay.publish(keys[start:start + 200])
         except Exception as error:  # noqa: BLE001 - other processes' entries expire with their s-maxage
             log.warning("could not send a purge to other processes: %s", error)
 
@@ -239,10 +242,12 @@ class RedisListener(Listener):
             await asyncio.sleep(1)
 
 
-def listener_for(settings) -> Listener | None:
-    """The cross-process listener these settings need, if any."""
+def listener_for(settings) -> Listener | purge_relay.Relay | None:
+    """The cross-process listener these settings need, if any (SQLite: purges only, for a response cache)."""
     if settings.redis_url:
         return RedisListener(settings.redis_url)
     if not settings.is_sqlite:
         return Listener(settings.database_url)
+    if settings.response_cache_bytes > 0:
+        return purge_relay.Relay(purge_here)
     return None

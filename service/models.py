@@ -348,3 +348,18 @@ class SiteSettings(Model):
 
     class Meta:
         table = "site_settings"
+
+
+class PurgeLog(Model):
+    """Surrogate keys purged on SQLite without Redis: how the other processes hear of it (service/purge_relay.py).
+
+    Each serving process reads the rows newer than the last it saw every 100 ms; rows
+    older than a minute are deleted."""
+
+    id = fields.IntField(primary_key=True)
+    keys = fields.TextField()  # space-separated
+    origin = fields.CharField(max_length=32)  # the writing process's random id: it purged its own cache already
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "purge_log"
