@@ -97,11 +97,22 @@ def purge_here(keys: list[str]) -> None:
         callback(keys)
 
 
+def purge_heard(payload: str) -> None:
+    """A purge from another process (NOTIFY or Redis): its keys, unless this process sent it."""
+    keys = payload.split()
+    if keys and keys[0].startswith("o:"):
+        if keys[0] == f"o:{purge_relay.origin()}":
+            return
+        keys = keys[1:]
+    purge_here(keys)
+
+
 async def purge(keys: list[str]) -> None:
     """Purge keys in this process now and in every other one (after the change committed)."""
     purge_here(keys)
     for start in range(0, len(keys), 200):  # a NOTIFY payload must stay under 8000 bytes
-        payload = " ".join(keys[start:start + 200])
+        # "o:<origin>" first: each process skips its own echo (it purged above already).
+        payload = " ".join([f"o:{purge_relay.origin()}", *keys[start:start + 200]])
         try:
             if _redis_url:
                 await _redis_client().publish(PURGE_CHANNEL, payload)
@@ -177,7 +188,7 @@ class Listener:
         if channel == WAKE_CHANNEL:
             _wake_here(payload)
         elif channel == PURGE_CHANNEL:
-            purge_here(payload.split())
+            purge_heard(payload)
         else:
             _deliver_payload(payload)
 
@@ -228,7 +239,7 @@ class RedisListener(Listener):
                             if channel == WAKE_CHANNEL:
                                 _wake_here(data)
                             elif channel == PURGE_CHANNEL:
-                                purge_here(data.split())
+                                purge_heard(data)
                             else:
                                 _deliver_payload(data)
             except asyncio.CancelledError:

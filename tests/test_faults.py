@@ -31,7 +31,9 @@ SECONDS = float(os.environ.get("MASTHEAD_SOAK_SECONDS", "4"))
 ARTICLE = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
 LOAD_ENV = {"MASTHEAD_COMMENT_RATE_CLIENT": "1000000/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "1000000/60",
             "MASTHEAD_COMMENT_MIN_SECONDS": "0",
-            "MASTHEAD_RATE_POINTS": "0", "MASTHEAD_BACKGROUND_JOBS": "0"}
+            "MASTHEAD_RATE_POINTS": "0", "MASTHEAD_BACKGROUND_JOBS": "0",
+            # Reads must reach the database to see it fail: the response cache would answer them.
+            "MASTHEAD_RESPONSE_CACHE_BYTES": "0"}
 ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } errors { code message } } }"""
 READ = """query($p: String!) { page(urlPath: $p) { title ... on ArticlePage { commentCount comments(first: 5) { totalCount } } } }"""
 
