@@ -56,6 +56,11 @@ def wrk_get(wrk: str, port: int, env: dict, seconds: int, connections: int) -> d
     return result
 
 
+def reader(n: int) -> dict[str, str]:
+    """Headers of one of many readers behind the proxy wrk plays (each with its own budget)."""
+    return {"X-Forwarded-For": f"10.9.{n // 250 % 250}.{n % 250 + 1}", "Accept": "application/json"}
+
+
 def get_url(document_id: str, path: str) -> str:
     return f"/graphql?documentId={quote(document_id)}&variables={quote(json.dumps({'urlPath': path}, separators=(',', ':')))}"
 
@@ -66,8 +71,8 @@ def warm(base: str, document_id: str, paths: list[str], rounds: int = 2) -> dict
     with httpx.Client(base_url=base, timeout=10) as http:
         for _ in range(rounds):
             tally = {}
-            for path in paths:
-                response = http.get(get_url(document_id, path), headers={"Accept": "application/json"})
+            for n, path in enumerate(paths):
+                response = http.get(get_url(document_id, path), headers=reader(n))
                 assert response.status_code == 200 and response.json().get("data", {}).get("page"), response.text[:300]
                 label = response.headers.get("x-edge-cache") or response.headers.get("x-cache", "-")
                 tally[label] = tally.get(label, 0) + 1
@@ -145,7 +150,7 @@ class Newsroom(threading.Thread):
                     continue
                 self.published += 1
                 while True:  # a reader on the public path: how long until it sees the change?
-                    page = http.get(get_url(self.document_id, path)).json()["data"]["page"]
+                    page = http.get(get_url(self.document_id, path), headers=reader(random.randrange(60000))).json()["data"]["page"]
                     if page["headline"] == headline:
                         self.staleness.append(time.monotonic() - committed)
                         break
@@ -177,7 +182,8 @@ class Newsroom(threading.Thread):
         ends = time.monotonic() + self.seconds
         with httpx.Client(base_url=self.base, timeout=10) as http:
             while time.monotonic() < ends:
-                label = http.get(get_url(self.document_id, random.choice(self.articles)[1])).headers.get("x-cache", "-")
+                label = http.get(get_url(self.document_id, random.choice(self.articles)[1]),
+                                 headers=reader(random.randrange(60000))).headers.get("x-cache", "-")
                 self.tally[label] = self.tally.get(label, 0) + 1
                 time.sleep(0.02)
 

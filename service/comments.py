@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from service import content, db, events, ids, limits, models, purges, webhooks
 from service.clock import now
@@ -341,7 +340,7 @@ async def moderate(comment_id: int, action: str) -> models.Comment:
         raise UserError("There is no such comment.", ErrorCode.NOT_FOUND, field="id")
     status = ACTIONS[action]
     was_approved = comment.status == CommentStatus.APPROVED
-    async with in_transaction():
+    async with db.serialised():
         await models.Comment.filter(id=comment.id).update(status=status)
         await refresh_counts([comment.article_id])
         comment.status = status

@@ -183,6 +183,10 @@ async def read(sql: str, *params: Any) -> list[dict]:
 async def serialised(*keys: str) -> AsyncIterator[Any]:
     """A transaction that runs alone among the transactions naming any of its keys, in every process.
 
+    Every write transaction of service/ opens with it (with no keys, where nothing is counted):
+    on SQLite a deferred transaction that read before another process's commit fails with
+    "database is locked" however long busy_timeout is.
+
     What it reads stays true until it commits: the way to check a count and then insert.
     PostgreSQL takes a transaction-scoped advisory lock per key, in sorted order so two
     such transactions never wait on each other. SQLite has one writer at a time: the

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from service import blocks, fields, models, pages, visibility
+from service import blocks, db, fields, models, pages, visibility
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
@@ -135,7 +134,7 @@ async def clean_content(kind: PageKind, content: Mapping[str, Any], page_id: int
 async def add_revision(page: models.Page, content: dict, by: str, message: str = "",
                         base_revision_id: int | None = None, check_base: bool = False) -> models.PageRevision:
     """Store a revision as the page's latest; CONFLICT when the base is not the latest."""
-    async with in_transaction():
+    async with db.serialised():
         last = await models.PageRevision.filter(page_id=page.id).order_by("-number").first().values("number")
         number = 1 if last is None else last["number"] + 1
         try:
@@ -169,7 +168,7 @@ async def draft_article(content: Mapping[str, Any], by: str) -> tuple[models.Pag
     """A new article as an unpublished draft (revision 1)."""
     clean = await clean_article(content)
     section = await models.Page.get(id=clean["section_id"])
-    async with in_transaction():
+    async with db.serialised():
         page = await pages.create_article(
             section=section, title=clean["title"], slug=clean["slug"], body=clean["body"], headline=clean["headline"],
             summary=clean["summary"], published_at=fields.aware_time(clean["published_at"], "published_at"),
@@ -185,7 +184,7 @@ async def draft_article(content: Mapping[str, Any], by: str) -> tuple[models.Pag
 async def draft_section(content: Mapping[str, Any], by: str) -> tuple[models.Page, models.PageRevision]:
     """A new section; unpublished until published, like an article."""
     clean = await clean_section(content)
-    async with in_transaction():
+    async with db.serialised():
         page = await pages.create_section(
             parent=await models.Page.get(id=clean["parent_id"]), title=clean["title"], slug=clean["slug"],
             description=clean["description"], seo_title=clean["seo_title"], search_description=clean["search_description"],

@@ -7,7 +7,6 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
 
 from service import blocks, db, models, visibility
 from service.clock import now
@@ -37,7 +36,7 @@ async def _next_position(parent_id: int) -> int:
 
 async def _insert(parent: models.Page | None, **values) -> models.Page:
     """Create a page below parent, deriving path, depth and url_path."""
-    async with in_transaction():
+    async with db.serialised():
         if parent is None:
             page = await models.Page.create(path="", depth=1, url_path="/", **values)
             page.path = f"/{page.id}/"
@@ -134,7 +133,7 @@ async def create_article(
     clean_body = blocks.validate_body(body, known_images)
     text = blocks.body_text(clean_body)
     published_at = published_at or now()
-    async with in_transaction():
+    async with db.serialised():
         article = await _insert(
             section,
             kind=PageKind.ARTICLE,
@@ -235,7 +234,7 @@ async def rename_page(page: models.Page, slug: str) -> models.Page:
     if page.kind == PageKind.SECTION and await models.Page.filter(kind=PageKind.SECTION, slug=slug).exclude(id=page.id).exists():
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
     parent_url = page.url_path[: -len(page.slug) - 1]
-    async with in_transaction():
+    async with db.serialised():
         await _rewrite_subtree(page, page.path, f"{parent_url}{slug}/", 0)
         await models.Page.filter(id=page.id).update(slug=slug)
     return await models.Page.get(id=page.id)
@@ -250,7 +249,7 @@ async def move_page(page: models.Page, new_parent: models.Page, position: int | 
     allowed = (PageKind.SECTION,) if page.kind == PageKind.ARTICLE else (PageKind.HOME, PageKind.SECTION)
     if new_parent.kind not in allowed:
         raise UserError(f"A {page.kind.value} cannot go below a {new_parent.kind.value}.", ErrorCode.INVALID_PARENT, field="parent")
-    async with in_transaction():
+    async with db.serialised():
         if new_parent.id != page.parent_id:
             await _rewrite_subtree(
                 page,

@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
 
-from service import announcements, blocks, drafts, fields, ids, models, pages, purges, redirects, visibility, webhooks
+from service import announcements, blocks, db, drafts, fields, ids, models, pages, purges, redirects, visibility, webhooks
 from service.clock import now
 from service.errors import ErrorCode, UserError
 from service.models import PageKind
@@ -109,7 +108,7 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     old_subtree = await _subtree(page) if was_public else []
     old_keys = await purges.page_keys([page.id])  # its old section, tags and authors
     stamp = now()
-    async with in_transaction():
+    async with db.serialised():
         before = await visibility.public_ids(page.path)
         await _apply(page, content)
         first = page.first_published_at or (go or stamp)
@@ -137,7 +136,7 @@ async def unpublish(page: models.Page, by: str) -> int:
     """Take a page and everything below it off the site; returns how many pages."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be unpublished.", ErrorCode.INVALID)
-    async with in_transaction():
+    async with db.serialised():
         before = await visibility.public_ids(page.path)
         count = await models.Page.filter(path__startswith=page.path, live=True).update(live=False, has_unpublished_changes=True)
         await visibility.refresh(page.id)
@@ -155,7 +154,7 @@ async def schedule(page: models.Page, go_live_at: Any, expire_at: Any, by: str) 
     if page.kind == PageKind.HOME:
         raise UserError("The home page is always live; it has no schedule.", ErrorCode.INVALID, field="id")
     go, expire = _window(page, go_live_at, expire_at)
-    async with in_transaction():
+    async with db.serialised():
         before = await visibility.public_ids(page.path)
         if (go is not None or expire is not None) and not page.live:
             await publish(page, None, by, go_live_at=go, expire_at=expire)  # its purge comes before this commit
@@ -195,7 +194,7 @@ async def record_transitions() -> dict[str, int]:
     stamp = now()
     went_live = expired = 0
     for page in await models.Page.filter(live=True, go_live_at__lte=stamp).order_by("depth", "id"):
-        async with in_transaction():
+        async with db.serialised():
             before = await visibility.public_ids(page.path, _just_before(page, page.go_live_at))
             after = None
             if await models.Page.filter(id=page.id, live=True, go_live_at__lte=stamp).update(go_live_at=None):
@@ -207,7 +206,7 @@ async def record_transitions() -> dict[str, int]:
         if after is not None:
             await purges.pages_changed({page.id} | (before ^ after))
     for page in await models.Page.filter(live=True, expire_at__lte=stamp).order_by("depth", "id"):
-        async with in_transaction():
+        async with db.serialised():
             before = await visibility.public_ids(page.path, _just_before(page, page.expire_at))
             changed = await models.Page.filter(id=page.id, live=True, expire_at__lte=stamp).update(
                 live=False, expire_at=None, has_unpublished_changes=True
@@ -236,7 +235,7 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
     was_public = page.first_published_at is not None
     old_subtree = await _subtree(page) if was_public else []
     old_keys = await purges.page_keys([page.id])  # its old section's lists
-    async with in_transaction():
+    async with db.serialised():
         before = await visibility.public_ids(page.path)
         moved = await pages.move_page(page, parent, position)
         if was_public:
@@ -259,7 +258,7 @@ async def delete(page: models.Page, by: str) -> int:
     """Delete a page and its subtree (revisions, comments and links go with them)."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be deleted.", ErrorCode.INVALID)
-    async with in_transaction():
+    async with db.serialised():
         public = page.id in await visibility.public_ids(page.path)
         rows = await models.Page.filter(path__startswith=page.path).order_by("-depth").values_list("id", flat=True)
         keys = await purges.page_keys(rows)  # while the rows are there to say where they were

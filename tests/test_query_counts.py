@@ -483,15 +483,17 @@ SCENARIOS = {
 # Changes to public content also purge caches after they commit (service/purges.py): one statement
 # reads the changed pages' keys (two for publish and move: their old and new places), and on
 # PostgreSQL a NOTIFY carries the keys to every process.
+# Editorial mutations on SQLite: each write transaction opens by taking the write lock (an empty
+# UPDATE, db.serialised), so that no transaction that read first fails when another process wrote.
 BOUND = {
     "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 9, "CommentForm": 0,
     "HomePage": 6, "ModerateComment": 8, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
     "Search": 3, "SectionPage": 6, "TagPage": 4,
-    "editorial/CompareRevisions": 4, "editorial/CreateArticle": 22, "editorial/CreatePreviewToken": 3,
-    "editorial/DeletePage": 9, "editorial/MovePage": 27, "editorial/PreviewPage": 4, "editorial/PublishPage": 26,
-    "editorial/Redirect": 2, "editorial/RegisterWebhook": 2, "editorial/RevertToRevision": 9,
-    "editorial/Revisions": 5, "editorial/SchedulePage": 10, "editorial/UnpublishPage": 10,
-    "editorial/UpdateArticle": 11, "editorial/UploadImage": 2,
+    "editorial/CompareRevisions": 4, "editorial/CreateArticle": 26, "editorial/CreatePreviewToken": 3,
+    "editorial/DeletePage": 10, "editorial/MovePage": 30, "editorial/PreviewPage": 4, "editorial/PublishPage": 27,
+    "editorial/Redirect": 2, "editorial/RegisterWebhook": 2, "editorial/RevertToRevision": 10,
+    "editorial/Revisions": 5, "editorial/SchedulePage": 11, "editorial/UnpublishPage": 11,
+    "editorial/UpdateArticle": 12, "editorial/UploadImage": 2,
 }
 
 
