@@ -38,6 +38,7 @@ from run import BENCH, BIN, CONTRACT, ensure_wrk, free_port, peak_rss_mb, run_wr
 
 ROOT = BENCH.parent
 VARNISHD = shutil.which("varnishd") or ("/usr/sbin/varnishd" if os.path.exists("/usr/sbin/varnishd") else None)
+ACCEPT = "application/graphql-response+json, application/json"  # what bench/persisted_get.lua sends
 PUBLISH = """mutation Publish($id: ID!, $headline: String!) {
   updateArticle(id: $id, input: {headline: $headline}) { errors { code message } }
   publishPage(id: $id) { errors { code message } }
@@ -58,7 +59,7 @@ def wrk_get(wrk: str, port: int, env: dict, seconds: int, connections: int) -> d
 
 def reader(n: int) -> dict[str, str]:
     """Headers of one of many readers behind the proxy wrk plays (each with its own budget)."""
-    return {"X-Forwarded-For": f"10.9.{n // 250 % 250}.{n % 250 + 1}", "Accept": "application/json"}
+    return {"X-Forwarded-For": f"10.9.{n // 250 % 250}.{n % 250 + 1}", "Accept": ACCEPT}
 
 
 def get_url(document_id: str, path: str) -> str:
@@ -236,7 +237,7 @@ def main() -> None:
 
     document_id = "sha256:" + hashlib.sha256(CONTRACT.read_text().encode()).hexdigest()
     base_env["BENCH_DOCUMENT_ID"] = document_id
-    editor = cli(base_env, "token", "create", "--role", "editor", "--name", "bench-desk").strip().splitlines()[-1]
+    editor = cli(base_env, "token", "create", "--role", "publisher", "--name", "bench-desk").strip().splitlines()[-1]
     moderator = cli(base_env, "token", "create", "--role", "moderator", "--name", "bench-mod").strip().splitlines()[-1]
 
     results: dict = {"articles": args.articles, "connections": args.connections, "workers": args.workers,
