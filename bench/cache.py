@@ -47,14 +47,7 @@ MODERATE = "mutation M($id: ID!) { moderateComment(id: $id, action: APPROVE) { e
 
 
 def wrk_get(wrk: str, port: int, env: dict, seconds: int, connections: int) -> dict:
-    out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(BENCH / "persisted_get.lua"),
-         f"http://127.0.0.1:{port}"], env=env, capture_output=True, text=True, check=True,
-    ).stdout
-    line = next(l for l in out.splitlines() if l.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return run_wrk(wrk, port, env, seconds, connections, script="persisted_get.lua")
 
 
 def reader(n: int) -> dict[str, str]:

@@ -107,9 +107,9 @@ def peak_rss_mb(pids: list[int]) -> list[float]:
     return result
 
 
-def run_wrk(wrk: str, port: int, env: dict, seconds: int, connections: int) -> dict:
+def run_wrk(wrk: str, port: int, env: dict, seconds: int, connections: int, script: str = "article_page.lua") -> dict:
     out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(BENCH / "article_page.lua"),
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(BENCH / script),
          f"http://127.0.0.1:{port}/graphql"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout

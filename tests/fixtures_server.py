@@ -44,31 +44,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    def __init__(self, url: str, *args: str, env: dict | None = None, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1", **(env or {})}
-        masthead = Path(sys.executable).with_name("masthead")
-        # Output goes to a file: a pipe nobody reads fills up, and the service blocks on its next log line.
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+class Process:
+    """A subprocess the tests started, its output kept in a file, stopped by its PID."""
+
+    process: subprocess.Popen
+    log: "tempfile._TemporaryFileWrapper"
 
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read()
 
-    def wait(self, timeout: float = 60) -> None:
+    def wait_until(self, ready, what: str, timeout: float = 60) -> None:
+        """Poll `ready()` (httpx errors mean not yet) until it is true; fail if the process exits."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.output()}")
+                raise AssertionError(f"{what} exited: {self.output()}")
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                if ready():
                     return
             except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("server did not come up")
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{what} did not come up: {self.output()}")
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGTERM)
@@ -78,6 +76,20 @@ class Server:
             self.process.kill()
             self.process.wait()
         return self.output()
+
+
+class Server(Process):
+    def __init__(self, url: str, *args: str, env: dict | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "PORT": str(self.port), "HOST": "127.0.0.1", **(env or {})}
+        masthead = Path(sys.executable).with_name("masthead")
+        # Output goes to a file: a pipe nobody reads fills up, and the service blocks on its next log line.
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen([str(masthead), "serve", *args], env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True)
+
+    def wait(self, timeout: float = 60) -> None:
+        self.wait_until(lambda: httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200, "server", timeout)
 
 
 @pytest.fixture

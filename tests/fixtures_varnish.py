@@ -11,17 +11,15 @@ import functools
 import http.server
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from fixtures_server import free_port
+from fixtures_server import Process, free_port
 
 VCL_DIR = Path(__file__).resolve().parents[1] / "deploy" / "varnish"
 VARNISHD = shutil.which("varnishd") or next((p for p in ("/usr/sbin/varnishd", "/usr/local/sbin/varnishd") if os.path.exists(p)), None)
@@ -73,7 +71,7 @@ def require_varnish() -> None:
         pytest.skip(reason)
 
 
-class Varnish:
+class Varnish(Process):
     """varnishd -F in front of one backend, stopped by its PID."""
 
     def __init__(self, backend_port: int, purgers: tuple[str, ...] = LOOPBACK, port: int | None = None) -> None:
@@ -89,30 +87,12 @@ class Varnish:
             stdout=self.log, stderr=subprocess.STDOUT, text=True,
         )
 
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
-
     def wait(self, timeout: float = 60) -> None:
         """Up once it answers anything (PURGE without a key: 400, nothing reaches the backend)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"varnishd exited: {self.output()}")
-            try:
-                httpx.request("PURGE", f"{self.base}/", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError(f"varnishd did not come up: {self.output()}")
+        self.wait_until(lambda: httpx.request("PURGE", f"{self.base}/", timeout=1) is not None, "varnishd", timeout)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        super().stop()
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

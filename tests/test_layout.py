@@ -131,3 +131,12 @@ def test_every_error_code_is_listed_in_the_readme():
     assert len(codes) > 20, codes  # the scan found the codes (the enum alone has 17)
     missing = {code: where for code, where in codes.items() if code not in listed and not code.startswith("INVALID_")}
     assert not missing, f"error codes the README's table does not list: {missing}"
+
+
+def test_write_transactions_go_through_db_serialised():
+    """On SQLite a deferred transaction that read before another process's commit fails with
+    "database is locked"; db.serialised takes the write lock first. One door for every write."""
+    opener = re.compile(r"\bin_transaction\b")  # tortoise's; not a client's own _in_transaction hook
+    found = [f"{path.relative_to(ROOT)}" for path in modules()
+             if module_name(path) != "service.db" and opener.search(path.read_text())]
+    assert not found, f"transactions opened around db.serialised: {found}"
