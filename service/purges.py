@@ -10,9 +10,10 @@ site settings purge `site`; redirects `redirects`.
 
 `purge(keys)` runs after the change's transaction committed: this process's
 response cache and every other process's (service/events.py), the shared Redis
-cache when configured, and each Varnish in MASTHEAD_VARNISH_URLS (`PURGE /` with
-`xkey-purge`, in the background: a slow or missing Varnish never slows an editor,
-its failures are logged).
+cache when configured, a `cache.purge` webhook event for the endpoints that take it
+(service/webhooks.py: a CDN we cannot reach), and each Varnish in
+MASTHEAD_VARNISH_URLS (`PURGE /` with `xkey-purge`, in the background: a slow or
+missing Varnish never slows an editor, its failures are logged).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from service import db, events, models
+from service import db, events, models, webhooks
 
 log = logging.getLogger("masthead.purges")
 PAGE_LISTS = ("pages", "articles", "search")
@@ -94,6 +95,7 @@ async def purge(keys: Iterable[str]) -> None:
             await _shared.purge(keys)
         except Exception as error:  # noqa: BLE001 - entries still expire with their s-maxage
             log.warning("could not purge the shared response cache: %s", error)
+    await webhooks.announce_purge(keys)
     if _varnish_urls:
         if _background:
             task = asyncio.get_running_loop().create_task(varnish(keys))
