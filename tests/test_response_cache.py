@@ -235,7 +235,7 @@ async def test_a_purge_reaches_varnish(client):
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    purges.configure(Settings(varnish_urls=(f"http://127.0.0.1:{port}", "http://127.0.0.1:9")))  # a dead one is logged
+    purges.configure(Settings(varnish_urls=(f"http://127.0.0.1:{port}", "http://127.0.0.1:9")))  # a dead one is queued
     try:
         await site.update_site_settings({"tagline": "Purged"})
     finally:
