@@ -74,8 +74,12 @@ class Query(EditorialQuery, ModerationQuery):
         return await content.site_settings()
 
     @strawberry.field(description="Top-level sections, in menu order.")
-    async def sections(self, info: Info) -> list[SectionPage]:
-        found = await content.top_sections()
+    async def sections(
+        self,
+        info: Info,
+        in_menu: Annotated[bool, strawberry.argument(description="Only sections shown in menus (`showInMenus`).")] = False,
+    ) -> list[SectionPage]:
+        found = await content.top_sections(in_menu)
         info.context.surrogate.add("sections")
         info.context.surrogate.pages(found)
         return found

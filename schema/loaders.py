@@ -91,6 +91,7 @@ class Loaders:
     surrogate: Surrogate = field(default_factory=Surrogate)
     page_by_id: DataLoader = field(init=False)
     navigation_children: DataLoader = field(init=False)
+    menu_children: DataLoader = field(init=False)
     authors_by_article_id: DataLoader = field(init=False)
     tags_by_article_id: DataLoader = field(init=False)
     comment_by_id: DataLoader = field(init=False)
@@ -126,10 +127,20 @@ class Loaders:
         self.page_by_id = PageLoader(surrogate)
         self.navigation_children = DataLoader(
             _by_key(_recording(content.navigation_children, children), list))
+        self.menu_children = DataLoader(self._menu_children)
         self.authors_by_article_id = DataLoader(
             _by_key(_recording(content.authors_by_article_ids, people("author")), list))
         self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
         self.comment_by_id = DataLoader(_by_key(self._comments))
+
+    async def _menu_children(self, parent_ids: Sequence[int]) -> list[list[models.Page]]:
+        found = await content.menu_children(list(parent_ids))
+        # Navigation (a section published or moved anywhere purges `sections`), and the articles an
+        # editor may flag for menus (publishing one purges its sections' `articles:s:` keys).
+        self.surrogate.add("sections", *(f"articles:s:{pk}" for pk in parent_ids))
+        for pages in found.values():
+            self.surrogate.pages(pages)
+        return [found.get(pk, []) for pk in parent_ids]
 
     async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
         found = await threads.comments_by_ids(ids)

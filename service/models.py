@@ -123,6 +123,8 @@ class Page(Model):
     source = fields.CharField(max_length=255, default="")
     reading_time = fields.IntField(default=0)
     comments_enabled = fields.BooleanField(default=True)
+    # Wagtail's flag: list the page in navigation built from the tree (sections default to true).
+    show_in_menus = fields.BooleanField(default=False, db_default=False)
     hero_image = fields.ForeignKeyField(
         "masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -154,6 +156,7 @@ class Page(Model):
         unique_together = (("url_path",),)
         indexes = (
             Index(fields=("parent_id", "position")),
+            Index(fields=("parent_id", "show_in_menus", "position")),  # children(inMenu:) without reading articles
             Index(fields=("path",)),
             Index(fields=("kind", "tree_live", "published_at")),
             Index(fields=("parent_id", "kind", "tree_live", "published_at")),
