@@ -15,6 +15,7 @@ from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
+from schema.menus import MENU_TYPES, MenuMutation, MenuQuery
 from schema.moderation import MODERATION_TYPES, ModerationMutation, ModerationQuery, Subscription
 from schema.runtime import direct, executor
 from schema.runtime.graphql_internals import core_schema
@@ -25,7 +26,7 @@ from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
-class Query(EditorialQuery, ModerationQuery):
+class Query(EditorialQuery, ModerationQuery, MenuQuery):
     @strawberry.field(
         description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none. "
         "With a `previewToken` (createPreviewToken), the draft of the page the token was made for."
@@ -114,7 +115,7 @@ class Query(EditorialQuery, ModerationQuery):
 
 
 @strawberry.type(description="Changes: comments, moderation and the editorial workflow.")
-class Mutation(EditorialMutation, ModerationMutation):
+class Mutation(EditorialMutation, ModerationMutation, MenuMutation):
     pass
 
 
@@ -136,7 +137,7 @@ schema = MastheadSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES, *MENU_TYPES],
     extensions=[guard.Guard],
     execution_context_class=executor.Executor,
     scalar_overrides=scalars.SCALAR_OVERRIDES,

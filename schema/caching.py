@@ -17,7 +17,7 @@ refusal) is `private, no-store`. GraphiQL's page keeps its own headers.
 Keys are recorded while resolvers and loaders run (a `Surrogate` per request,
 held by its loaders): `p:<id>` for each page shown, list keys (`articles`,
 `articles:s:<section id>`, `tag:<id>`, `author:<id>`, `search`), `c:<article id>`
-for a comment thread, `sections`, `site`; `pages` for a lookup that found no
+for a comment thread, `sections`, `site`, `menu:<name>` for a named menu; `pages` for a lookup that found no
 page (a publish purges it). Beyond MAX_KEYS the page keys collapse into `pages`.
 """
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from schema.caching import Surrogate
-from service import content, models, related, revisions, threads, webhooks
+from service import content, menus, models, related, revisions, threads, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -92,6 +92,8 @@ class Loaders:
     page_by_id: DataLoader = field(init=False)
     navigation_children: DataLoader = field(init=False)
     menu_children: DataLoader = field(init=False)
+    # Named menus as stored (every item): the `menu` field keeps the public ones.
+    menu_by_name: DataLoader = field(default_factory=lambda: DataLoader(_by_key(menus.menus_by_names)))
     authors_by_article_id: DataLoader = field(init=False)
     tags_by_article_id: DataLoader = field(init=False)
     comment_by_id: DataLoader = field(init=False)
