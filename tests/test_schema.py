@@ -83,9 +83,14 @@ def test_every_operation_validates_against_the_committed_sdl():
     committed = build_schema((ROOT / "schema" / "schema.graphql").read_text())
     paths = sorted(OPERATIONS.rglob("*.graphql"))
     assert len(paths) >= 30 and any(path.parent.name == "editorial" for path in paths)
+    names = []
     for path in paths:
-        errors = validate(committed, parse(path.read_text()))
+        document = parse(path.read_text())
+        errors = validate(committed, document)
         assert not errors, f"{path.relative_to(OPERATIONS)}: {errors}"
+        names += [definition.name.value for definition in document.definitions]
+    # Type generators name their types after the operations: one name, one operation.
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
 
 
 async def test_every_operation_runs_on_the_demo_site(demo_site, gql, client):
