@@ -59,7 +59,9 @@ class Page(Node):
 
     @strawberry.field(description="Image for link previews (og:image): for an article with a hero image, a 1200x630 "
                       "crop of it around its focal point; otherwise the site logo fitted inside 1200x630 (never "
-                      "enlarged); null when there is neither. Images known by URL only give the original.")
+                      "enlarged); null when there is neither. Images known by URL only give the original. The URL "
+                      "is a path on this API (`/media/...`): prefix it with the API's origin, not `Site.baseUrl`, "
+                      "for an absolute og:image.")
     def og_image(self, info: Info) -> Rendition | None:
         hero_id = self.hero_image_id if self.kind == PageKind.ARTICLE else None
         if hero_id is not None:
