@@ -20,8 +20,8 @@ async def _nothing(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    # Issue 13 numbers this after 0018_references; rechain on merge if that lands first.
-    dependencies = [("masthead", "0015_purge_retry")]
+    # Issue 13 numbers this after 0018_references: rechain on merge if that lands first.
+    dependencies = [("masthead", "0016_frontend_fields")]
 
     initial = False
 
