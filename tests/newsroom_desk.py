@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from examples.newsroom.manifest import build
 
 CREATE = """mutation($input: CreateArticleInput!) {
   createArticle(input: $input) { article { id url } errors { field code message } } }"""
@@ -20,10 +23,14 @@ PUBLISH = """mutation($id: ID!) { publishPage(id: $id) { page { url } errors { f
 PREVIEW = """mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token urlPath } errors { field code message } } }"""
 UPLOAD = """mutation($file: Upload!, $alt: String!, $credit: String!) {
   uploadImage(file: $file, alt: $alt, credit: $credit) { image { id } errors { field code message } } }"""
-FORM_TOKEN = "query($id: ID!) { commentFormToken(articleId: $id) }"
-ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { status comment { id } errors { field code message } } }"""
-MODERATE = """mutation($id: ID!) { moderateComment(id: $id, action: APPROVE) { errors { field code message } } }"""
-QUEUE = "{ commentQueue(first: 100) { edges { node { id body } } } }"
+# A reader's comment goes out as the example site sends it: its registered documents, which an
+# API that accepts only registered documents from anonymous clients runs.
+FORM_TOKEN = build()["CommentForm"].document
+ADD = build()["AddComment"].document
+# A moderator sends the moderation tool's operations (schema/operations), registered like the site's.
+OPERATIONS = Path(__file__).resolve().parent.parent / "schema" / "operations"
+MODERATE = (OPERATIONS / "ModerateComment.graphql").read_text()
+QUEUE = (OPERATIONS / "ModerationQueue.graphql").read_text()
 PAGE_ID = "query($path: String!) { page(urlPath: $path) { id } }"
 AUTHORS = "{ authors { id slug } }"
 
@@ -58,7 +65,7 @@ class Desk:
         return payload
 
     async def page_id(self, path: str) -> str:
-        return (await self.query(PAGE_ID, anonymous=True, path=path))["page"]["id"]
+        return (await self.query(PAGE_ID, path=path))["page"]["id"]
 
     async def upload(self, alt: str, credit: str, shade: int = 0) -> str:
         operations = {"query": UPLOAD, "variables": {"file": None, "alt": alt, "credit": credit}}
@@ -92,7 +99,7 @@ class Desk:
     async def comment(self, article_id: str, body: str, *, name: str = "Desk reader", parent: str | None = None,
                       approve: bool = True) -> str:
         """A reader's comment, posted as the form would (with its form token), then approved."""
-        token = (await self.query(FORM_TOKEN, anonymous=True, id=article_id))["commentFormToken"]
+        token = (await self.query(FORM_TOKEN, anonymous=True, articleId=article_id))["commentFormToken"]
         posted = (await self.query(ADD, anonymous=True, input={
             "articleId": article_id, "authorName": name, "authorEmail": "reader@example.com", "body": body,
             "parentId": parent, "formToken": token}))["addComment"]
@@ -102,7 +109,7 @@ class Desk:
         return posted["comment"]["id"]
 
     async def approve(self, comment_id: str) -> None:
-        await self.run(MODERATE, id=comment_id)
+        await self.run(MODERATE, id=comment_id, action="APPROVE")
 
     async def pending_id(self, body: str) -> str:
         """The id of the pending comment with this text (the moderation queue)."""
