@@ -170,6 +170,23 @@ async def test_home_lists_sections_and_the_lead_and_a_section_paginates(site, gq
         assert (await client.get(f"/world-news/{bad}")).status_code == 404
 
 
+async def test_tag_and_author_pages_list_their_articles_page_by_page(site, gql):
+    client, _, _ = await site()
+    shipping = (await gql('{ articles(tag: "shipping", first: 30) { totalCount edges { node { title } } } }'))["articles"]
+    titles, pages = [e["node"]["title"] for e in shipping["edges"]], -(-shipping["totalCount"] // 3)
+    assert pages >= 2
+    second = parse_html((await client.get("/tags/shipping/?page=2")).text)
+    assert second.one("h1").text == "Shipping"
+    assert second.one("nav", aria_label="Pagination").one("p").text == f"Page 2 of {pages}"
+    assert [h.text for h in second.all("h2", class_="card-title")] == titles[3:6]
+    author = (await gql('{ articles(author: "joel-carver", first: 1) { edges { node { authors { slug name bio } } } } }'))
+    joel = next(a for a in author["articles"]["edges"][0]["node"]["authors"] if a["slug"] == "joel-carver")
+    page = parse_html((await client.get("/authors/joel-carver/")).text)
+    assert page.one("h1").text == joel["name"] and page.one("p", class_="standfirst").text == joel["bio"]
+    for missing in ("/tags/no-such-tag/", "/authors/nobody/", "/tags/shipping/?page=99", "/tags/a/b/"):
+        assert (await client.get(missing)).status_code == 404, missing
+
+
 async def test_the_article_page_shows_the_apis_values(site, gql):
     client, _, api_app = await site()
     desk = await desk_for(api_app)

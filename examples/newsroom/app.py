@@ -97,14 +97,19 @@ async def article_or_section(request: Request) -> Response:
         async def fetch(take: int, cursor: str | None):
             data = checked(await newsroom.api.query("SectionCursor", {"urlPath": path, "first": take, "after": cursor},
                                                     reader=reader(request)))
-            return ((data["page"] or {}).get("articles") or {}).get("pageInfo")
-        after = await start_of_page(newsroom, number, fetch)
+            if data["page"] is None:
+                raise NotInTheTree
+            return (data["page"].get("articles") or {}).get("pageInfo")
+        try:
+            after = await start_of_page(newsroom, number, fetch)
+        except NotInTheTree:
+            pass  # a tag or author page, an old path or nothing: the Page query below says which
     result = await newsroom.api.query("Page", {"urlPath": path, "first": newsroom.settings.page_size, "after": after},
                                       reader=reader(request))
     data = checked(result, "BAD_USER_INPUT")
     page = data["page"]
     if page is None:
-        return await redirect_or_404(request, newsroom, path)
+        return await outside_the_tree(request, newsroom, path, data["site"])
     if page["url"] != path:  # /world-news -> /world-news/
         query = request.url.query
         return RedirectResponse(page["url"] + (f"?{query}" if query else ""), status_code=301)
@@ -115,6 +120,20 @@ async def article_or_section(request: Request) -> Response:
         form = await comments.fresh_form(request, newsroom, page)
         return comments.article(request, newsroom, data, chrome, form)
     return section(request, newsroom, data, chrome, number)
+
+
+class NotInTheTree(Exception):
+    """No page of the tree has this path."""
+
+
+async def outside_the_tree(request: Request, newsroom: Newsroom, path: str, site: dict[str, Any]) -> Response:
+    """A path no page has: a tag's or an author's page (where the site settings put them), an old path, or 404."""
+    for kind, prefix in (("tag", site.get("tagPathPrefix") or "/tags/"),
+                         ("author", site.get("authorPathPrefix") or "/authors/")):
+        rest = path.removeprefix(prefix) if path.startswith(prefix) else ""
+        if rest.endswith("/") and rest.count("/") == 1 and len(rest) > 1:
+            return await archive(request, kind=kind, value=rest[:-1])
+    return await redirect_or_404(request, newsroom, path)
 
 
 def section(request: Request, newsroom: Newsroom, data: dict[str, Any], chrome: dict[str, Any], number: int,
@@ -160,14 +179,6 @@ async def archive(request: Request, *, kind: str, value: str) -> Response:
     else:
         context["author"] = next((a for a in articles[0]["authors"] if a["slug"] == value), {"name": value, "bio": ""})
     return newsroom.render(request, f"{kind}.html", context)
-
-
-async def tag(request: Request) -> Response:
-    return await archive(request, kind="tag", value=request.path_params["slug"])
-
-
-async def author(request: Request) -> Response:
-    return await archive(request, kind="author", value=request.path_params["slug"])
 
 
 async def search(request: Request) -> Response:
@@ -286,8 +297,6 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
         routes=[
             Route("/", home),
             Route("/search", search),
-            Route("/tags/{slug}/", tag),
-            Route("/authors/{slug}/", author),
             Route("/preview", preview),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=render.HERE / "static"), name="static"),
