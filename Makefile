@@ -62,9 +62,11 @@ soak: install-test
 	MASTHEAD_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/python -m pytest -m faults -s -q
 
 ## Throughput of the ArticlePage operation against the HTTP stack's ceiling, then
-## the same reads with WRITES comment posts a second, and during a comment flood
+## the same reads with WRITES comment posts a second, and during a comment flood;
+## then the cached reads of bench-cache (uncached, in-process, Redis, Varnish, mixed)
 bench: install
 	$(BIN)/python bench/run.py --articles $(ARTICLES) --comments $(COMMENTS) --writes $(WRITES)
+	$(BIN)/python bench/cache.py --articles $(ARTICLES)
 
 ## An ArticlePage reader's p50/p99 alone, then beside 4 clients sending the worst
 ## documents the limits let through (and flooding once their budgets are spent)

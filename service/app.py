@@ -123,13 +123,17 @@ async def readyz(request: Request) -> Response:
 
 
 def _background_jobs(settings: Settings) -> list:
-    """Webhook deliveries (woken when one is queued) and schedule transitions (every five seconds)."""
+    """Webhook deliveries (woken when one is queued), Varnish purges to retry (when one is due)
+    and schedule transitions (every five seconds)."""
     if not settings.background_jobs:
         return []
-    from service import publishing, webhooks
+    from service import publishing, varnish, webhooks
 
     async def deliveries() -> None:
         await webhooks.run_forever(settings.webhook_allow_private, settings.webhook_idle_seconds)
+
+    async def purges_to_retry() -> None:
+        await varnish.run_forever(settings.purge_attempts, settings.webhook_idle_seconds)
 
     async def transitions() -> None:
         while True:
@@ -139,7 +143,7 @@ def _background_jobs(settings: Settings) -> list:
                 log.exception("recording schedule transitions failed")
             await asyncio.sleep(5)
 
-    return [deliveries, transitions]
+    return [deliveries, purges_to_retry, transitions]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -250,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     recent.add_argument("--limit", type=int, default=20)
     hooks.set_defaults(func=cli_admin.cmd_webhooks)
 
+    queued = sub.add_parser("purges", help="Retry the Varnish purges that failed, or list them.")
+    queued_sub = queued.add_subparsers(dest="action", required=True)
+    retry = queued_sub.add_parser("retry", help="Send the queued purges that are due now, one per Varnish.")
+    retry.add_argument("--all", action="store_true", help="Also those not due yet (a Varnish just came back).")
+    waiting = queued_sub.add_parser("list", help="Queued purges, next due first.")
+    waiting.add_argument("--limit", type=int, default=20)
+    queued.set_defaults(func=cli_admin.cmd_purges)
+
     imports = sub.add_parser("import", help="Import articles from Markdown files (YAML front matter) or WordPress WXR exports.")
     imports.add_argument("paths", nargs="+", help="Files or folders (*.md, *.markdown, *.xml).")
     imports.add_argument("--draft", action="store_true", help="Leave new imports unpublished.")

@@ -1,4 +1,4 @@
-"""`masthead` subcommands for the admin's chores: tokens, comments, webhooks, images."""
+"""`masthead` subcommands for the admin's chores: tokens, comments, webhooks, purges, images."""
 
 from __future__ import annotations
 
@@ -86,6 +86,27 @@ def cmd_webhooks(args, settings: Settings) -> int:
                 print(f"{d.delivery_id}\t{d.event}\t{d.status}\tattempts {d.attempts}\t{d.webhook.url}\t{d.last_error}")
             if not rows:
                 print("No deliveries.")
+
+    asyncio.run(with_database(settings, work))
+    return 0
+
+
+def cmd_purges(args, settings: Settings) -> int:
+    from service import models, varnish
+
+    async def work():
+        if args.action == "retry":
+            done = await varnish.retry_due(settings.purge_attempts, everything=args.all)
+            left = await models.PurgeRetry.all().count()
+            print(f"Purged {done.delivered} queued purges; {done.requeued} failed again, {done.dropped} dropped "
+                  f"after their last attempt; {left} queued.")
+        else:
+            rows = await models.PurgeRetry.all().order_by("next_attempt_at", "id").limit(args.limit)
+            for row in rows:
+                print(f"{row.target}\tattempts {row.attempts}\tnext {row.next_attempt_at.isoformat()}\t"
+                      f"{len(row.keys.split())} keys\t{row.last_error}")
+            if not rows:
+                print("No queued purges.")
 
     asyncio.run(with_database(settings, work))
     return 0

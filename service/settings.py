@@ -89,6 +89,9 @@ class Settings:
     # in Redis instead when redis_url is set. Purges also go to each Varnish listed.
     response_cache_bytes: int = 64 * 1024 * 1024
     varnish_urls: tuple[str, ...] = ()
+    # Attempts a Varnish purge gets (the first included) before its keys are dropped with a
+    # logged error; the failed ones wait in the database between attempts (service/varnish.py).
+    purge_attempts: int = 12
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -218,5 +221,6 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_CACHE_STALE_IF_ERROR", "cache_stale_if_error", int),
     ("MASTHEAD_RESPONSE_CACHE_BYTES", "response_cache_bytes", int),
     ("MASTHEAD_VARNISH_URLS", "varnish_urls", _list),
+    ("MASTHEAD_PURGE_ATTEMPTS", "purge_attempts", int),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

@@ -106,10 +106,11 @@ def model_tables() -> list[str]:
 
 
 async def truncate() -> None:
-    from service import cache_stores, operations
+    from service import cache_stores, operations, webhooks
 
     operations._CACHE.clear()  # registered operations are cached per process
     cache_stores.forget_all()  # responses of the last test's content
+    webhooks.forget_subscribers()  # whether an endpoint takes cache.purge, as the last test left it
     tables = model_tables()
     conn = db.connection()
     if conn.capabilities.dialect == "sqlite":

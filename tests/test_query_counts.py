@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service import auth, comments, drafts, events, ids, models, pages, publishing, redirects, webhooks
+from service import auth, comments, drafts, events, ids, models, pages, publishing, purges, redirects, webhooks
 from service.models import CommentStatus
 
 # The bounds we promise (see README): single digits for the article page.
@@ -485,14 +485,16 @@ SCENARIOS = {
 # PostgreSQL a NOTIFY carries the keys to every process.
 # Editorial mutations on SQLite: each write transaction opens by taking the write lock (an empty
 # UPDATE, db.serialised), so that no transaction that read first fails when another process wrote.
+# A purge on SQLite without Redis also reads whether an endpoint takes cache.purge (PostgreSQL
+# remembers it until an endpoint is registered or deleted, which NOTIFYs every process).
 BOUND = {
-    "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 9, "CommentForm": 0,
-    "HomePage": 6, "ModerateComment": 8, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
+    "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 10, "CommentForm": 0,
+    "HomePage": 6, "ModerateComment": 9, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
     "Search": 3, "SectionPage": 6, "TagPage": 4,
     "editorial/CompareRevisions": 4, "editorial/CreateArticle": 26, "editorial/CreatePreviewToken": 3,
-    "editorial/DeletePage": 10, "editorial/MovePage": 30, "editorial/PreviewPage": 4, "editorial/PublishPage": 27,
-    "editorial/Redirect": 2, "editorial/RegisterWebhook": 2, "editorial/RevertToRevision": 10,
-    "editorial/Revisions": 5, "editorial/SchedulePage": 11, "editorial/UnpublishPage": 11,
+    "editorial/DeletePage": 11, "editorial/MovePage": 31, "editorial/PreviewPage": 4, "editorial/PublishPage": 28,
+    "editorial/Redirect": 2, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 10,
+    "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/UnpublishPage": 12,
     "editorial/UpdateArticle": 12, "editorial/UploadImage": 2,
 }
 
@@ -504,6 +506,7 @@ async def count_operation(client, sql_counter, scenario, size: int) -> int:
     site = Site(client, size)
     run = await scenario(site)
     await site.send({"query": "{ site { name } }"})  # settle what a first request reads once per process
+    await purges.purge(["settled"])  # and a first purge (whether an endpoint takes cache.purge, on PostgreSQL)
     sql_counter.reset()
     await run()
     return sql_counter.count

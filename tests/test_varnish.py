@@ -163,11 +163,14 @@ def app_behind_varnish(scratch_database, varnish):
 
     async def start(kind: str, env: dict | None = None):
         url = await scratch_database(kind, migrated=False)
-        edge_port = free_port()
-        server = Server(url, "--seed-demo", env={"MASTHEAD_VARNISH_URLS": f"http://127.0.0.1:{edge_port}", **(env or {})})
+        # Varnish first: the demo seeding's purge reaches it. Sent to a Varnish not up yet, it would
+        # wait in the retry queue and purge, a few seconds later, what the test had just cached.
+        app_port = free_port()
+        edge = varnish(app_port)
+        server = Server(url, "--seed-demo", port=app_port, env={"MASTHEAD_VARNISH_URLS": edge.base, **(env or {})})
         servers.append(server)
         server.wait()
-        return server, varnish(server.port, port=edge_port), url
+        return server, edge, url
 
     yield start
     for server in servers:

@@ -59,6 +59,11 @@ class WebhookEvent(Enum):
     PAGE_UNPUBLISHED = strawberry.enum_value("page.unpublished", description="A page was taken off the site.")
     PAGE_DELETED = strawberry.enum_value("page.deleted", description="A page was deleted.")
     COMMENT_APPROVED = strawberry.enum_value("comment.approved", description="A comment became public.")
+    CACHE_PURGE = strawberry.enum_value(
+        "cache.purge",
+        description="Cached answers went stale: after every change, `data.keys` lists the surrogate keys it purged "
+                    "(sorted; the values of `Surrogate-Key` and `Cache-Tag`), for a CDN the service cannot reach "
+                    "(Fastly, Cloudflare) to purge the same.")
 
 
 @strawberry.type(description="An attempt record for one event sent to one endpoint.")
