@@ -46,7 +46,8 @@ class Query(EditorialQuery, ModerationQuery):
         return page
 
     @strawberry.field(
-        description="Any page or comment by its global id; null when it does not exist or is not public. "
+        description="Any page, comment or tag by its global id; null when it does not exist or is not public "
+        "(a tag is public while a public article carries it). "
         "With a `previewToken`, the draft of the page the token was made for."
     )
     async def node(
@@ -58,20 +59,22 @@ class Query(EditorialQuery, ModerationQuery):
         type_name, pk = ids.from_global_id(id)
         if preview_token is not None:
             info.context.surrogate.private()
-        if preview_token is not None and type_name != "Comment":
+        if preview_token is not None and type_name not in ("Comment", "Tag"):
             return await editorial.preview(info, preview_token, page_pk=pk)
         loaders = info.context.loaders
         if type_name == "Comment":
             return await loaders.comment_by_id.load(pk)
+        if type_name == "Tag":
+            return await loaders.tag_by_id.load(pk)
         page = await loaders.page_by_id.load(pk)
         if page is None or ids.PAGE_TYPE_NAMES[page.kind] != type_name:
             return None
         return page
 
-    @strawberry.field(description="Site name, tagline and social links.")
+    @strawberry.field(description="Site settings: name, tagline, social links, and where the public site lives "
+                      "(base URL, locale, logo, tag and author page prefixes).")
     async def site(self, info: Info) -> Site:
-        info.context.surrogate.add("site")
-        return await content.site_settings()
+        return await info.context.loaders.site.load(0)  # the loader records the `site` key
 
     @strawberry.field(description="Top-level sections, in menu order.")
     async def sections(self, info: Info) -> list[SectionPage]:

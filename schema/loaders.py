@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -31,6 +33,16 @@ def load_now(loader: DataLoader, key):
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return future.result()
     return loader.load(key)
+
+
+def then(value: Any, use: Callable[[Any], Any]) -> Any:
+    """use(value) now when `value` is already loaded (load_now gave the value), else an awaitable of it."""
+    if isinstance(value, asyncio.Future):
+        async def later() -> Any:
+            return use(await value)
+
+        return later()
+    return use(value)
 
 
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
@@ -94,8 +106,11 @@ class Loaders:
     authors_by_article_id: DataLoader = field(init=False)
     tags_by_article_id: DataLoader = field(init=False)
     comment_by_id: DataLoader = field(init=False)
+    # The site settings: one key (0), read once a request by whatever needs them (URLs, the logo).
+    site: DataLoader = field(init=False)
+    tag_by_id: DataLoader = field(init=False)
+    image_by_id: DataLoader = field(init=False)
     body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
-    image_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.images_by_ids)))
     replies_by_comment_id: DataLoader = field(
         default_factory=lambda: DataLoader(_by_key(threads.replies_by_comment_ids, list))
     )
@@ -130,6 +145,24 @@ class Loaders:
             _by_key(_recording(content.authors_by_article_ids, people("author")), list))
         self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
         self.comment_by_id = DataLoader(_by_key(self._comments))
+        self.site = DataLoader(self._site)
+        self.tag_by_id = DataLoader(_by_key(self._tags))
+        # An image's caption, credit or alt text may change (updateImage purges img:<id>).
+        self.image_by_id = DataLoader(
+            _by_key(_recording(content.images_by_ids, lambda pk, image: surrogate.add(f"img:{pk}"))))
+
+    async def _site(self, keys: Sequence[int]) -> list[models.SiteSettings]:
+        self.surrogate.add("site")
+        found = await content.site_settings()
+        return [found for _ in keys]
+
+    async def _tags(self, ids: list[int]) -> dict[int, models.Tag]:
+        # A tag no public page carries yet: the publish that makes it public purges tag:<id>.
+        self.surrogate.add(*(f"tag:{pk}" for pk in ids))
+        found = await content.public_tags_by_ids(ids)
+        if len(found) < len(ids):
+            self.surrogate.add("pages")
+        return found
 
     async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
         found = await threads.comments_by_ids(ids)

@@ -279,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--alt", default="", help="Alternative text.")
     add.add_argument("--title", default="")
     add.add_argument("--credit", default="")
+    add.add_argument("--caption", default="", help="The library's default caption (shown under a hero image).")
     add.add_argument("--focal", type=cli_admin.focal_point, help="Focal point X,Y from 0 to 1 (left, top).")
     images.set_defaults(func=cli_admin.cmd_images)
 

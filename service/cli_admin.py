@@ -119,7 +119,8 @@ def cmd_images(args, settings: Settings) -> int:
     async def work():
         image = await media.add_image(
             media.LocalStorage(settings.media_dir), Path(args.file).read_bytes(), title=args.title, alt=args.alt,
-            credit=args.credit, focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
+            credit=args.credit, caption=args.caption,
+            focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
         )
         print(f"Image {image.id}: {image.width}x{image.height} {image.format}, {image.url}")
 

@@ -21,6 +21,13 @@ SITE: dict[str, Any] = {
     ],
 }
 
+# The site's logo, by image key. The demo leaves the site's base URL unset, so canonical URLs use
+# MASTHEAD_PUBLIC_BASE_URL (default http://127.0.0.1:8001, where `make frontend` serves the example site).
+SITE_LOGO = "courier-logo"
+
+# Old paths the Courier's pages lived at, by page slug (the world pages moved from /world/ in 2024).
+REDIRECTS: list[tuple[str, str]] = [("/world/", "world-news")]
+
 HOME: dict[str, Any] = {
     "title": "Home",
     "seo_title": "The Northgate Courier | Northgate news, politics, business and sport",
@@ -92,31 +99,37 @@ AUTHORS: list[dict[str, Any]] = [
         "slug": "joel-carver",
         "name": "Joel Carver",
         "bio": "Joel Carver is the Courier's world affairs editor. He previously reported from the Balkans and the eastern Mediterranean.",
+        "avatar": "portrait-joel-carver",
     },
     {
         "slug": "maren-lind",
         "name": "Maren Lind",
         "bio": "Maren Lind is the Courier's Europe correspondent, based in Brussels since 2019. She covers transport, energy and the single market.",
+        "avatar": "portrait-maren-lind",
     },
     {
         "slug": "anna-hollis",
         "name": "Anna Hollis",
         "bio": "Anna Hollis is political editor of the Courier and presents its weekly politics podcast, The Chamber.",
+        "avatar": "portrait-anna-hollis",
     },
     {
         "slug": "liam-ferris",
         "name": "Liam Ferris",
         "bio": "Liam Ferris reports on Northgate City Council, housing and transport. He joined the Courier from the Aldwater Gazette in 2021.",
+        "avatar": "portrait-liam-ferris",
     },
     {
         "slug": "david-okafor",
         "name": "David Okafor",
         "bio": "David Okafor is business editor. He writes about the port, local employers and the regional economy, and spent ten years as a shipping analyst.",
+        "avatar": "portrait-david-okafor",
     },
     {
         "slug": "priya-raman",
         "name": "Priya Raman",
         "bio": "Priya Raman is science and technology correspondent. She trained as a microbiologist before moving into journalism.",
+        "avatar": "portrait-priya-raman",
     },
     {
         "slug": "tom-beckett",
@@ -139,6 +152,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 900,
         "alt": "Four blue container cranes above stacked containers at dusk on the Northgate quayside",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Ship-to-shore cranes on the container terminal's east quay, photographed from the Aldwater ferry.",
     },
     {
         "key": "council-chamber",
@@ -148,6 +162,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 800,
         "alt": "Councillors seated in the wood-panelled chamber of Northgate City Hall during a debate",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "The council chamber at Northgate City Hall, where all 53 councillors sit for full meetings.",
     },
     {
         "key": "summit-handshake",
@@ -157,6 +172,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 1067,
         "alt": "Two leaders shaking hands in front of a row of national flags at a summit venue",
         "credit": "Photo: Northgate Wire",
+        "caption": "The two presidents greet each other before the opening session of the Eastern Shore Council.",
     },
     {
         "key": "offshore-wind",
@@ -166,6 +182,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 1080,
         "alt": "A line of offshore wind turbines on a grey sea under low cloud",
         "credit": "Photo: Corvel Energy",
+        "caption": "Turbines at Corvel Energy's Greyhaven array, eleven kilometres off the Aldwater coast.",
     },
     {
         "key": "tram-bridge",
@@ -175,6 +192,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 900,
         "alt": "A green and white tram crossing a steel bridge over the river in morning light",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "A number 4 tram on the Aldwater bridge during the morning rush, heading for Northgate Central.",
     },
     {
         "key": "university-lab",
@@ -184,6 +202,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 800,
         "alt": "A researcher in a white coat examining culture plates at a laboratory bench",
         "credit": "Photo: Northgate University",
+        "caption": "A microbiology laboratory in Northgate University's Hallam Building.",
     },
     {
         "key": "stadium-floodlights",
@@ -193,6 +212,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 900,
         "alt": "A packed football stadium under floodlights on a winter evening",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "The Ropewalk under lights on a winter evening, with the east stand full.",
     },
     {
         "key": "concert-hall",
@@ -202,6 +222,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 1067,
         "alt": "A gilded concert auditorium with red seats and an organ behind the stage",
         "credit": "Photo: Aldwater Hall Trust",
+        "caption": "The auditorium of Aldwater Hall after its restoration, seen from the upper circle.",
     },
     {
         "key": "trading-screens",
@@ -211,6 +232,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 675,
         "alt": "Screens showing share prices and charts on a trading desk",
         "credit": "Photo: Northgate Wire",
+        "caption": "Price screens on a trading desk; the pound and regional shares are watched closely by local exporters.",
     },
     {
         "key": "estuary-low-tide",
@@ -220,6 +242,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 1080,
         "alt": "Mudflats and green seagrass meadows exposed at low tide with a lighthouse in the distance",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Mudflats and seagrass at Gull Point as the tide goes out, with the Skerry lighthouse beyond.",
     },
     {
         "key": "cubesat-cleanroom",
@@ -229,6 +252,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 800,
         "alt": "Two students in cleanroom suits fitting a small cube-shaped satellite onto a test stand",
         "credit": "Photo: Northgate University",
+        "caption": "Students preparing the Kittiwake-1 satellite in the university's cleanroom.",
     },
     {
         "key": "festival-crowd",
@@ -238,6 +262,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 900,
         "alt": "A crowd outside a cinema lit up at night, with a red carpet leading to the entrance",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "Opening night of the Aldwater Film Festival outside the Regent cinema on Harbour Street.",
     },
     {
         "key": "night-train-platform",
@@ -247,6 +272,7 @@ IMAGES: list[dict[str, Any]] = [
         "height": 900,
         "alt": "Dark blue sleeper carriages waiting at a station platform at night",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "Sleeper carriages waiting at Northgate Central before an evening departure.",
     },
     {
         "key": "quayside-spectators",
@@ -256,6 +282,77 @@ IMAGES: list[dict[str, Any]] = [
         "height": 800,
         "alt": "Spectators lining Quay Road as runners pass the old customs house",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Spectators on Quay Road beside the old customs house, a favourite spot on race days.",
+    },
+    {
+        "key": "courier-logo",
+        "title": "The Northgate Courier masthead",
+        "url": "/media/demo/courier-logo.png",
+        "width": 1200,
+        "height": 320,
+        "alt": "The Northgate Courier",
+        "credit": "",
+        "caption": "",
+    },
+    {
+        "key": "portrait-joel-carver",
+        "title": "Joel Carver",
+        "url": "/media/demo/portraits/joel-carver.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "Joel Carver, photographed in the Courier's newsroom",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+    },
+    {
+        "key": "portrait-maren-lind",
+        "title": "Maren Lind",
+        "url": "/media/demo/portraits/maren-lind.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "Maren Lind, photographed outside the Berlaymont in Brussels",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+    },
+    {
+        "key": "portrait-anna-hollis",
+        "title": "Anna Hollis",
+        "url": "/media/demo/portraits/anna-hollis.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "Anna Hollis, photographed in the press gallery at City Hall",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+    },
+    {
+        "key": "portrait-liam-ferris",
+        "title": "Liam Ferris",
+        "url": "/media/demo/portraits/liam-ferris.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "Liam Ferris, photographed on the Aldwater bridge",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+    },
+    {
+        "key": "portrait-david-okafor",
+        "title": "David Okafor",
+        "url": "/media/demo/portraits/david-okafor.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "David Okafor, photographed on the east quay of the port",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+    },
+    {
+        "key": "portrait-priya-raman",
+        "title": "Priya Raman",
+        "url": "/media/demo/portraits/priya-raman.jpg",
+        "width": 800,
+        "height": 800,
+        "alt": "Priya Raman, photographed in the Courier's studio",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
     },
 ]
 
@@ -296,6 +393,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["tom-beckett"],
         "tags": ["athletics", "health"],
         "hero_image": "quayside-spectators",
+        "hero_caption": "Crowds on Quay Road cheered the leaders through the final two kilometres.",
         "comments_enabled": True,
         "related": ["tour-of-the-aldwater-kestrel-hill-finish"],
         "body": [
@@ -341,6 +439,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["david-okafor"],
         "tags": ["shipping", "jobs", "trade"],
         "hero_image": "harbour-cranes",
+        "hero_caption": "The east quay today: the two new berths would extend it towards the mouth of the channel.",
         "comments_enabled": True,
         "related": ["brennan-hale-electric-ferry-order", "council-approves-harbour-district-housing-plan"],
         "body": [
@@ -432,6 +531,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["priya-raman"],
         "tags": ["space", "research", "education"],
         "hero_image": "cubesat-cleanroom",
+        "hero_caption": "Kittiwake-1 before it left for the launch site; it weighs a little over two kilograms.",
         "comments_enabled": True,
         "related": ["seagrass-returns-to-aldwater-estuary"],
         "body": [
@@ -570,6 +670,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["priya-raman"],
         "tags": ["climate", "research"],
         "hero_image": "estuary-low-tide",
+        "hero_caption": "The meadow at Gull Point now covers four hectares, researchers say.",
         "comments_enabled": True,
         "related": ["coastal-cities-sign-flood-defence-pact", "port-of-northgate-container-terminal-expansion"],
         "body": [
@@ -662,6 +763,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["sofia-brandt"],
         "tags": ["music", "city-council", "budget"],
         "hero_image": "concert-hall",
+        "hero_caption": "The restored auditorium on the night of the reopening concert.",
         "comments_enabled": True,
         "related": ["aldwater-film-festival-opens"],
         "body": [
@@ -891,6 +993,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["joel-carver"],
         "tags": ["diplomacy", "summit", "shipping", "trade"],
         "hero_image": "summit-handshake",
+        "hero_caption": "Presidents Marnova and Reiger in Portaven, where they agreed a hotline between their coast guards.",
         "comments_enabled": True,
         "related": ["insurers-raise-kessel-strait-premiums", "coastal-cities-sign-flood-defence-pact"],
         "body": [

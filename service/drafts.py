@@ -42,7 +42,8 @@ async def snapshot(page: models.Page) -> dict:
         "kind": "article", "section_id": page.parent_id, "title": page.title, "slug": page.slug,
         "headline": page.headline, "summary": page.summary, "published_at": fields.iso(page.published_at),
         "source": page.source, "tags": list(tags), "author_ids": list(authors), "related_ids": list(related),
-        "hero_image_id": page.hero_image_id, "body": page.body or [], "seo_title": page.seo_title,
+        "hero_image_id": page.hero_image_id, "hero_caption": page.hero_caption, "body": page.body or [],
+        "seo_title": page.seo_title,
         "search_description": page.search_description, "comments_enabled": page.comments_enabled,
     }
 
@@ -96,6 +97,7 @@ async def clean_article(content: Mapping[str, Any], page_id: int | None = None) 
         "author_ids": author_ids,
         "related_ids": related_ids,
         "hero_image_id": hero,
+        "hero_caption": fields.text(content.get("hero_caption"), "hero_caption", 1000),
         "body": blocks.validate_body(body, known),
         "seo_title": fields.text(content.get("seo_title"), "seo_title", 255),
         "search_description": fields.text(content.get("search_description"), "search_description", 1000),
@@ -160,7 +162,10 @@ async def latest_content(page: models.Page) -> dict:
     if page.latest_revision_id is not None:
         revision = await models.PageRevision.get_or_none(id=page.latest_revision_id)
         if revision is not None:
-            return dict(revision.content)
+            content = dict(revision.content)
+            if content.get("kind") == "article":
+                content.setdefault("hero_caption", "")  # revisions saved before hero captions existed
+            return content
     return await snapshot(page)
 
 
@@ -175,6 +180,7 @@ async def draft_article(content: Mapping[str, Any], by: str) -> tuple[models.Pag
             source=clean["source"], live=False, seo_title=clean["seo_title"],
             search_description=clean["search_description"], comments_enabled=clean["comments_enabled"],
             hero_image=await models.Image.get(id=clean["hero_image_id"]) if clean["hero_image_id"] else None,
+            hero_caption=clean["hero_caption"],
         )
         page.first_published_at = page.last_published_at = None
         revision = await add_revision(page, clean, by, "Created")

@@ -32,7 +32,9 @@ from service.errors import ErrorCode, UserError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 MP: a decompressed bomb never gets past this
-RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
+RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1200, 1280, 1600, 1920)
+# Heights may also be 630: 1200x630 is the Open Graph card (Page.ogImage).
+RENDITION_HEIGHTS = (*RENDITION_SIZES, 630)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
@@ -117,22 +119,38 @@ def _focal(value: float | None, field: str) -> float | None:
     return float(value)
 
 
+def check_text(values: dict[str, str | None]) -> dict[str, str]:
+    """An image's text fields (title, alt, credit, caption), stripped; TOO_LONG past their limits."""
+    out = {}
+    for field, value in values.items():
+        value = (value or "").strip()
+        if len(value) > TEXT_LIMITS[field]:
+            raise UserError(f"{field} is longer than {TEXT_LIMITS[field]} characters.", ErrorCode.TOO_LONG, field=field)
+        out[field] = value
+    return out
+
+
+def check_focal(focal_x: float | None, focal_y: float | None) -> tuple[float | None, float | None]:
+    """A focal point's coordinates, each 0..1 or None; INVALID otherwise."""
+    return _focal(focal_x, "focal_x"), _focal(focal_y, "focal_y")
+
+
+TEXT_LIMITS = {"title": 255, "alt": 512, "credit": 255, "caption": 1000}
+
+
 async def add_image(storage: Storage, data: bytes, *, title: str = "", alt: str = "", credit: str = "",
-                    focal_x: float | None = None, focal_y: float | None = None) -> models.Image:
+                    caption: str = "", focal_x: float | None = None, focal_y: float | None = None) -> models.Image:
     """Check and store an uploaded original; returns the new library image."""
     found = probe(data)
-    for value, field, limit in ((title, "title", 255), (alt, "alt", 512), (credit, "credit", 255)):
-        if len(value or "") > limit:
-            raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
-    fx, fy = _focal(focal_x, "focal_x"), _focal(focal_y, "focal_y")
+    text = check_text({"title": title, "alt": alt, "credit": credit, "caption": caption})
+    fx, fy = check_focal(focal_x, focal_y)
     digest = hashlib.sha256(data).hexdigest()
     key = f"original/{digest[:2]}/{digest}.{FORMATS[found.format]}"
     if not storage.exists(key):
         storage.save(key, data)
     return await models.Image.create(
         url=f"/media/{key}", file=key, format=FORMATS[found.format], file_size=len(data), width=found.width,
-        height=found.height, title=(title or "").strip(), alt=(alt or "").strip(), credit=(credit or "").strip(),
-        focal_x=fx, focal_y=fy,
+        height=found.height, **text, focal_x=fx, focal_y=fy,
     )
 
 
@@ -145,8 +163,10 @@ class Rendition:
 
 def check_size(width: int, height: int | None) -> None:
     allowed = ", ".join(map(str, RENDITION_SIZES))
-    if width not in RENDITION_SIZES or (height is not None and height not in RENDITION_SIZES):
+    if width not in RENDITION_SIZES:
         raise UserError(f"Rendition sizes are {allowed} pixels.", ErrorCode.INVALID, field="width")
+    if height is not None and height not in RENDITION_HEIGHTS:
+        raise UserError(f"Rendition heights are {allowed} or 630 pixels.", ErrorCode.INVALID, field="height")
 
 
 def signature(secret: str, stored: str) -> str:

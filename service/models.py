@@ -70,6 +70,9 @@ class Image(Model):
     file_size = fields.IntField(default=0, db_default=0)
     focal_x = fields.FloatField(null=True)
     focal_y = fields.FloatField(null=True)
+    # The library's default caption: where an article shows the image as its hero
+    # without a caption of its own (Page.hero_caption), this is shown.
+    caption = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "image"
@@ -81,6 +84,7 @@ class Author(Model):
     name = fields.CharField(max_length=255)
     slug = fields.CharField(max_length=255, unique=True)
     bio = fields.TextField(default="")
+    avatar = fields.ForeignKeyField("masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
         table = "author"
@@ -126,6 +130,8 @@ class Page(Model):
     hero_image = fields.ForeignKeyField(
         "masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # The article's own caption for its hero image ("" shows the image's library caption).
+    hero_caption = fields.TextField(default="", db_default="")
     body = fields.JSONField(default=list)
     body_text = fields.TextField(default="")
     # Approved comments (all, and top-level only), kept by service.comments.
@@ -345,6 +351,13 @@ class SiteSettings(Model):
     social_links = fields.JSONField(default=list)
     # Publish at once comments from an email that already has an approved comment.
     auto_approve_known_commenters = fields.BooleanField(default=False, db_default=False)
+    # The public site's origin ("https://news.example.com"); "" means MASTHEAD_PUBLIC_BASE_URL.
+    base_url = fields.CharField(max_length=255, default="", db_default="")
+    logo = fields.ForeignKeyField("masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL)
+    locale = fields.CharField(max_length=35, default="en", db_default="en")  # BCP 47
+    # Where the public site shows a tag's and an author's page: prefix + slug + "/".
+    tag_path_prefix = fields.CharField(max_length=255, default="/tags/", db_default="/tags/")
+    author_path_prefix = fields.CharField(max_length=255, default="/authors/", db_default="/authors/")
 
     class Meta:
         table = "site_settings"

@@ -78,7 +78,7 @@ async def page_with_content(page: models.Page, content: Mapping[str, Any]) -> mo
         values.update(
             headline=content["headline"], summary=content["summary"], source=content["source"],
             published_at=fields.aware_time(content["published_at"], "published_at") or page.published_at or now(),
-            hero_image_id=content["hero_image_id"], body=body, comments_enabled=content["comments_enabled"],
+            hero_image_id=content["hero_image_id"], hero_caption=content.get("hero_caption", ""), body=body, comments_enabled=content["comments_enabled"],
             reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
             parent_id=content["section_id"],
         )

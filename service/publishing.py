@@ -34,7 +34,7 @@ async def _apply(page: models.Page, content: dict) -> None:
         await models.Page.filter(id=page.id).update(
             title=content["title"], headline=content["headline"], summary=content["summary"],
             published_at=published_at, source=content["source"], hero_image_id=content["hero_image_id"],
-            body=body, body_text=text,
+            hero_caption=content.get("hero_caption", ""), body=body, body_text=text,
             reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
             seo_title=content["seo_title"], search_description=content["search_description"] or content["summary"][:300],
             comments_enabled=content["comments_enabled"],

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, models, pages, purges
+from service import blocks, comments, db, models, pages, purges, redirects
 from service.models import CommentStatus, PageKind
 
 
@@ -23,7 +23,11 @@ async def seed_demo() -> dict[str, int]:
 
     if not await is_empty():
         raise RuntimeError("The database already has pages; the demo loads into an empty one.")
-    await models.SiteSettings.create(**demo.SITE)
+    images = {}
+    for spec in demo.IMAGES:
+        values = {k: v for k, v in spec.items() if k != "key"}
+        images[spec["key"]] = await models.Image.create(**values)
+    await models.SiteSettings.create(**demo.SITE, logo=images.get(demo.SITE_LOGO))
     home = await pages.create_home(**demo.HOME)
     sections: dict[str, models.Page] = {}
     for spec in demo.SECTIONS:
@@ -31,11 +35,10 @@ async def seed_demo() -> dict[str, int]:
         sections[spec["slug"]] = await pages.create_section(
             parent=parent, title=spec["title"], slug=spec["slug"], description=spec.get("description", "")
         )
-    authors = {a["slug"]: await models.Author.create(**a) for a in demo.AUTHORS}
-    images = {}
-    for spec in demo.IMAGES:
-        values = {k: v for k, v in spec.items() if k != "key"}
-        images[spec["key"]] = await models.Image.create(**values)
+    authors = {}
+    for spec in demo.AUTHORS:
+        values = {k: v for k, v in spec.items() if k != "avatar"}
+        authors[spec["slug"]] = await models.Author.create(**values, avatar=images.get(spec.get("avatar")))
     articles: dict[str, models.Page] = {}
     for spec in sorted(demo.ARTICLES, key=lambda a: a["published_at"]):
         body = []
@@ -55,9 +58,12 @@ async def seed_demo() -> dict[str, int]:
             authors=[authors[s] for s in spec.get("authors", [])],
             tags=spec.get("tags", []),
             hero_image=images[spec["hero_image"]] if spec.get("hero_image") else None,
+            hero_caption=spec.get("hero_caption", ""),
             body=body,
             comments_enabled=spec.get("comments_enabled", True),
         )
+    for old_path, slug in demo.REDIRECTS:
+        await redirects.add(old_path, page=sections[slug])
     for spec in demo.ARTICLES:
         if spec.get("related"):
             await pages.set_related(articles[spec["slug"]], [articles[s] for s in spec["related"]])

@@ -76,6 +76,23 @@ def test_every_operation_validates():
         assert not errors, f"{path.name}: {errors}"
 
 
+def test_every_operation_validates_against_the_committed_sdl():
+    """What a frontend's build checks (graphql-codegen, Apollo's tooling): the files against schema.graphql alone."""
+    from graphql import build_schema
+
+    committed = build_schema((ROOT / "schema" / "schema.graphql").read_text())
+    paths = sorted(OPERATIONS.rglob("*.graphql"))
+    assert len(paths) >= 30 and any(path.parent.name == "editorial" for path in paths)
+    names = []
+    for path in paths:
+        document = parse(path.read_text())
+        errors = validate(committed, document)
+        assert not errors, f"{path.relative_to(OPERATIONS)}: {errors}"
+        names += [definition.name.value for definition in document.definitions]
+    # Type generators name their types after the operations: one name, one operation.
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
+
+
 async def test_every_operation_runs_on_the_demo_site(demo_site, gql, client):
     from service import auth, models
 
