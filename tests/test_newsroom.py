@@ -187,15 +187,29 @@ async def test_tag_and_author_pages_list_their_articles_page_by_page(site, gql):
         assert (await client.get(missing)).status_code == 404, missing
 
 
+async def test_tag_pages_move_with_the_site_settings(site):
+    client, _, api_app = await site()
+    raw, _ = await auth.create_token(name="admin", role=models.Role.ADMIN)
+    admin = Desk(httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://api.test"), raw)
+    await admin.run("mutation { updateSiteSettings(input: {tagPathPrefix: \"/topics/\"}) { errors { field code message } } }")
+    shown = parse_html((await client.get(SUMMIT)).text)
+    assert "/topics/shipping/" in [a.attrs["href"] for a in shown.one("ul", class_="tags").all("a")]
+    assert parse_html((await client.get("/topics/shipping/")).text).one("h1").text == "Shipping"
+    assert (await client.get("/tags/shipping/")).status_code == 404
+
+
 async def test_the_article_page_shows_the_apis_values(site, gql):
     client, _, api_app = await site()
     desk = await desk_for(api_app)
     related = await desk.page_id(SUMMIT)
     _, url = await full_article(desk, "Harbour accord signed", "quillwort", [related])
     article = (await gql(
-        'query($p: String!) { page(urlPath: $p) { id title url ... on ArticlePage { headline summary publishedAt source '
-        "section { title } authors { name } tags { name } commentCount related(first: 4) { url } } } }",
-        {"p": url}))["page"]
+        'query($p: String!) { page(urlPath: $p) { id title url canonicalUrl ogImage { url width height } '
+        "... on ArticlePage { headline summary publishedAt source heroCaption section { title } "
+        "authors { name url } tags { name url } commentCount related(first: 4) { url } } } "
+        "site { baseUrl locale name logo { rendition(width: 320) { url } } } }",
+        {"p": url}))
+    article, site_settings = article["page"], article["site"]
     response = await client.get(url)
     assert response.status_code == 200 and response.headers["cache-control"] == "private, no-cache"
     page = parse_html(response.text)
@@ -226,12 +240,25 @@ async def test_the_article_page_shows_the_apis_values(site, gql):
     for field in ("comment-name", "comment-email", "comment-body", "comment-website"):
         assert form.one("label", for_=field) and form.all(id=field)
     assert form.one("input", name="form_token").attrs["value"]
+    assert [a.attrs["href"] for a in page.one("ul", class_="tags").all("a")] == [t["url"] for t in article["tags"]]
+    assert page.one("span", class_="byline").one("a").attrs["href"] == article["authors"][0]["url"]
+    # The head: language, canonical link, Open Graph and JSON-LD, from API fields.
+    assert page.one("html").attrs["lang"] == site_settings["locale"]
+    assert page.one("link", rel="canonical").attrs["href"] == article["canonicalUrl"]
+    assert article["canonicalUrl"] == site_settings["baseUrl"] + url
+    og = {m.attrs["property"]: m.attrs["content"] for m in page.all("meta") if "property" in m.attrs}
+    assert og["og:url"] == article["canonicalUrl"] and og["og:type"] == "article"
+    assert og["og:image"] == "http://api.test" + article["ogImage"]["url"]  # media are paths on the API
+    assert (og["og:image:width"], og["og:image:height"]) == ("1200", "630")
     data = json.loads(page.one("script", type="application/ld+json").text)
     assert data["@type"] == "NewsArticle" and data["headline"] == article["headline"]
     assert data["datePublished"] == article["publishedAt"] and data["articleSection"] == "World"
-    assert [a["name"] for a in data["author"]] == [a["name"] for a in article["authors"]]
+    assert data["mainEntityOfPage"]["@id"] == article["canonicalUrl"] and data["image"] == [og["og:image"]]
+    assert data["author"] == [{"@type": "Person", "name": a["name"], "url": site_settings["baseUrl"] + a["url"]}
+                              for a in article["authors"]]
     assert data["keywords"] == [t["name"] for t in article["tags"]]
-    assert page.one("html").attrs["lang"]
+    assert data["publisher"]["name"] == site_settings["name"]
+    assert data["publisher"]["logo"]["url"] == "http://api.test" + site_settings["logo"]["rendition"]["url"]
 
 
 async def test_unknown_paths_404_old_paths_301_and_the_slash_is_added(site):

@@ -28,13 +28,13 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 SUMMIT = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"
 WORD = "quillwort"  # in one body paragraph of the test's article, nowhere else
-ARTICLE = """query($p: String!) { page(urlPath: $p) { id title url ancestors { title url } ... on ArticlePage {
+ARTICLE = """query($p: String!) { page(urlPath: $p) { id title url canonicalUrl ancestors { title url } ... on ArticlePage {
   headline publishedAt source body { __typename ... on ParagraphBlock { html } ... on HeadingBlock { text level }
   ... on QuoteBlock { text attribution } ... on ImageBlock { caption image { alt credit } } ... on EmbedBlock { url title } }
   related(first: 4) { title url } commentCount
   comments(first: 50) { edges { node { authorName body replies { authorName body } } } } } }
   latest: articles(first: 5) { edges { node { title url } } }
-  site { name socialLinks { network url } } }"""
+  site { name locale socialLinks { network url } } }"""
 WORLD = '{ articles(section: "world-news", first: 30) { totalCount edges { node { title url } } } }'
 
 try:
@@ -216,8 +216,10 @@ async def test_the_article_page_shows_every_part_with_the_apis_values(stack):
     assert [await link.get_attribute("href") for link in await connected.all()] == [s["url"] for s in site["socialLinks"]]
     ld = json.loads(await page.locator("script[type='application/ld+json']").inner_text())
     assert (ld["@type"], ld["headline"], ld["datePublished"]) == ("NewsArticle", article["headline"], article["publishedAt"])
-    assert await page.locator("html").get_attribute("lang")
-    assert await page.locator("meta[property='og:title']").get_attribute("content")
+    assert ld["mainEntityOfPage"]["@id"] == article["canonicalUrl"]
+    assert await page.locator("html").get_attribute("lang") == site["locale"]
+    assert await page.locator("link[rel=canonical]").get_attribute("href") == article["canonicalUrl"]
+    assert await page.locator("meta[property='og:url']").get_attribute("content") == article["canonicalUrl"]
     await stack.shoot(page, "article")
     await no_serious_violations(page)
     assert page.errors == []

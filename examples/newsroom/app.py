@@ -82,7 +82,7 @@ async def home(request: Request) -> Response:
     page = data["page"] or {"title": chrome["site"]["name"], "seoTitle": chrome["site"]["name"], "searchDescription": ""}
     return newsroom.render(request, "home.html", {
         "chrome": chrome, "page": page, "lead": articles[:1], "latest": articles[1:], "sections": sections,
-        "home": True, "canonical": page.get("canonicalUrl"),
+        "home": True, "canonical": page.get("canonicalUrl"), "og_image": page.get("ogImage"),
     })
 
 
@@ -143,7 +143,7 @@ def section(request: Request, newsroom: Newsroom, data: dict[str, Any], chrome: 
     return newsroom.render(request, "section.html", {
         "chrome": chrome, "page": page, "articles": [edge["node"] for edge in articles["edges"]],
         "pagination": pagination(request, number, articles["totalCount"], newsroom.settings.page_size),
-        "canonical": page.get("canonicalUrl"), "preview": preview, "current": page["url"],
+        "canonical": page["canonicalUrl"], "og_image": page["ogImage"], "preview": preview, "current": page["url"],
     }, cache="private, no-store" if preview else PUBLIC)
 
 
@@ -174,10 +174,11 @@ async def archive(request: Request, *, kind: str, value: str) -> Response:
         return newsroom.render(request, "search.html", {**context, "q": value, "pattern": pattern})
     if not articles:
         raise HTTPException(404)
-    if kind == "tag":
-        context["tag"] = next((tag for tag in articles[0]["tags"] if tag["slug"] == value), {"name": value, "slug": value})
-    else:
-        context["author"] = next((a for a in articles[0]["authors"] if a["slug"] == value), {"name": value, "bio": ""})
+    found = next((item for item in articles[0][f"{kind}s"] if item["slug"] == value), None)
+    if found is None or found["url"] != request.url.path:
+        raise HTTPException(404)  # under another prefix than the site settings give
+    context[kind] = found
+    context["canonical"] = chrome["site"]["baseUrl"] + found["url"]
     return newsroom.render(request, f"{kind}.html", context)
 
 

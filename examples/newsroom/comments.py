@@ -71,10 +71,8 @@ def article(request: Request, newsroom: Newsroom, data: dict[str, Any], chrome: 
             form: CommentForm | None, *, preview: bool = False, status: int = 200,
             headers: dict[str, str] | None = None) -> Response:
     page = data["page"]
-    hero = page.get("heroImage")
-    og = page.get("ogImage") or (hero or {}).get("src")
-    canonical = page.get("canonicalUrl") or None
-    structured = render.news_article(page, chrome["site"], canonical=canonical or page["url"],
+    og, canonical = page["ogImage"], page["canonicalUrl"]
+    structured = render.news_article(page, chrome["site"], canonical=canonical,
                                      image=newsroom.absolute((og or {}).get("url")), absolute=newsroom.absolute)
     return newsroom.render(request, "article.html", {
         "chrome": chrome, "page": page, "thread": _thread(page), "latest": [e["node"] for e in data["latest"]["edges"]],

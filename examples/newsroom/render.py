@@ -121,16 +121,17 @@ def news_article(page: dict[str, Any], site: dict[str, Any], *, canonical: str, 
         "articleSection": page["section"]["title"],
         "keywords": [tag["name"] for tag in page["tags"]],
         "author": [
-            {"@type": "Person", "name": author["name"], **({"url": absolute(author["url"])} if author.get("url") else {})}
+            {"@type": "Person", "name": author["name"], "url": site["baseUrl"] + author["url"]}
             for author in page["authors"]
         ] or [{"@type": "Organization", "name": page["source"].removeprefix("By ").strip() or site["name"]}],
         "publisher": {"@type": "Organization", "name": site["name"]},
         "commentCount": page["commentCount"],
     }
+    data["publisher"]["url"] = site["baseUrl"] + "/"
     if image:
         data["image"] = [image]
     if site.get("logo"):
-        data["publisher"]["logo"] = {"@type": "ImageObject", "url": absolute(site["logo"]["url"])}
+        data["publisher"]["logo"] = {"@type": "ImageObject", "url": absolute(site["logo"]["src"]["url"])}
     return data
 
 
