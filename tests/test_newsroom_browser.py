@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -88,19 +89,21 @@ async def stack(request, scratch_database, tmp_path_factory):
     from playwright.async_api import async_playwright
 
     kind = request.param
-    url = await scratch_database(kind)
-    run_cli("seed", "--demo", database_url=url)
-    manifest = tmp_path_factory.mktemp("newsroom") / "operations.json"
-    manifest.write_text(json.dumps(apollo_manifest(build())))
-    moderation = [str(ROOT / "schema" / "operations" / f"{name}.graphql") for name in ("ModerationQueue", "ModerateComment")]
-    run_cli("operations", "register", str(manifest), *moderation, database_url=url)
-    publisher = run_cli("token", "create", "--role", "publisher", "--name", "desk", database_url=url).stdout.split()[-1]
-    moderator = run_cli("token", "create", "--role", "moderator", "--name", "mod", database_url=url).stdout.split()[-1]
+    url = await scratch_database(kind, migrated=False)
     site_port = free_port()
     env = {"MASTHEAD_CORS_ORIGINS": f"http://127.0.0.1:{site_port}", "MASTHEAD_COMMENT_MIN_SECONDS": "0",
            "MASTHEAD_TRUSTED_DOCUMENTS": "only", "MASTHEAD_MEDIA_DIR": str(tmp_path_factory.mktemp("media"))}
-    api = Server(url, env=env)
+    api = Server(url, "--seed-demo", env=env)  # migrates and loads the demo newsroom, as make frontend does
     api.wait()
+    manifest = tmp_path_factory.mktemp("newsroom") / "operations.json"
+    manifest.write_text(json.dumps(apollo_manifest(build())))
+    moderation = [str(ROOT / "schema" / "operations" / f"{name}.graphql") for name in ("ModerationQueue", "ModerateComment")]
+    with ThreadPoolExecutor() as pool:  # three commands, each mostly Python starting up
+        commands = [pool.submit(run_cli, *args, database_url=url) for args in (
+            ("operations", "register", str(manifest), *moderation),
+            ("token", "create", "--role", "publisher", "--name", "desk"),
+            ("token", "create", "--role", "moderator", "--name", "mod"))]
+        publisher, moderator = (command.result().stdout.split()[-1] for command in commands[1:])
     site = Site(site_port, api.base)
     http = httpx.AsyncClient(base_url=api.base, timeout=10)
     async with async_playwright() as pw:
