@@ -36,18 +36,30 @@ def start_api(port: int, manifest_path: Path) -> subprocess.Popen:
     manifest.main(["-o", str(manifest_path)])
     masthead("operations", "register", str(manifest_path), env=env)
     api = subprocess.Popen([str(Path(sys.executable).with_name("masthead")), "serve", "--seed-demo"], env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if api.poll() is not None:
-            raise SystemExit(f"the API exited with {api.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return api
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    api.terminate()
-    raise SystemExit("the API did not come up within 60 s")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if api.poll() is not None:
+                raise SystemExit(f"the API exited with {api.returncode}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    return api
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit("the API did not come up within 120 s")
+    except BaseException:  # interrupted, or it never came up: leave no API behind
+        stop(api)
+        raise
+
+
+def stop(api: subprocess.Popen) -> None:
+    api.send_signal(signal.SIGTERM)
+    try:
+        api.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        api.kill()
+        api.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     api = None
     if args.with_api:
+        # Until uvicorn takes the signals over, SIGTERM unwinds like Ctrl+C, so no API is left behind.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         api = start_api(int(os.environ.get("PORT") or 8000), Path(args.manifest))
     print(f"The newsroom: http://{settings.host}:{settings.port}/ (API {settings.api_url}/graphql)", flush=True)
     try:
@@ -66,11 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                     proxy_headers=False, timeout_graceful_shutdown=5)
     finally:
         if api is not None:
-            api.send_signal(signal.SIGTERM)
-            try:
-                api.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                api.kill()
+            stop(api)
     return 0
 
 
