@@ -44,13 +44,13 @@ class Recorder(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-async def api(demo_site, database_url, tmp_path_factory):
-    """API apps with other settings on the session's database (the demo newsroom loaded)."""
+async def api(demo_site, database_url, media_dir):
+    """API apps with other settings on the session's database (the demo newsroom loaded, its pictures in media_dir)."""
     made = []
 
     def make(**overrides):
         settings = Settings(database_url=database_url, background_jobs=False, rate_points=0, response_cache_bytes=0,
-                            media_dir=tmp_path_factory.mktemp("media"))
+                            media_dir=media_dir)
         app = create_app(replace(settings, **overrides))
         made.append(app)
         return app
