@@ -59,13 +59,13 @@ async def wait_for_database(settings: Settings, seconds: float) -> None:
 
 
 def cmd_seed(args, settings: Settings) -> int:
-    from service import seed
+    from service import media, seed
 
     async def work():
         if args.if_empty and not await seed.is_empty():
             return None
         if args.demo:
-            return await seed.seed_demo()
+            return await seed.seed_demo(media.LocalStorage(settings.media_dir))
         return await seed.seed_synthetic(
             args.articles, args.comments_per_article, seed=args.seed, progress=not args.quiet
         )
@@ -110,12 +110,12 @@ def cmd_serve(args, settings: Settings) -> int:
         asyncio.run(wait_for_database(settings, args.wait))
         asyncio.run(migrate(settings, quiet=True))
     if args.seed_demo:
-        from service import seed
+        from service import media, seed
 
         async def work():
             if await seed.is_empty():
                 print("Empty database: loading the demo site.")
-                await seed.seed_demo()
+                await seed.seed_demo(media.LocalStorage(settings.media_dir))
 
         asyncio.run(db.with_database(settings, work))
     print(f"Serving http://{args.host or settings.host}:{args.port or settings.port}/graphql")

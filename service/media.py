@@ -18,6 +18,7 @@ import hmac
 import io
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -47,12 +48,13 @@ _RENDERING = asyncio.Semaphore(2)
 
 
 class Storage(Protocol):
-    """Where files live: the local filesystem here; an S3-compatible store fits the same four calls."""
+    """Where files live: the local filesystem here; an S3-compatible store fits the same five calls."""
 
     def save(self, key: str, data: bytes) -> None: ...
     def read(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def path(self, key: str) -> Path | None: ...
+    def remove_folder(self, key: str) -> None: ...
 
 
 class LocalStorage:
@@ -81,6 +83,9 @@ class LocalStorage:
 
     def path(self, key: str) -> Path | None:
         return self._file(key)
+
+    def remove_folder(self, key: str) -> None:
+        shutil.rmtree(self._file(key), ignore_errors=True)
 
 
 @dataclass
@@ -148,10 +153,15 @@ async def add_image(storage: Storage, data: bytes, *, title: str = "", alt: str 
     key = f"original/{digest[:2]}/{digest}.{FORMATS[found.format]}"
     if not storage.exists(key):
         storage.save(key, data)
-    return await models.Image.create(
+    image = await models.Image.create(
         url=f"/media/{key}", file=key, format=FORMATS[found.format], file_size=len(data), width=found.width,
         height=found.height, **text, focal_x=fx, focal_y=fy,
     )
+    # A database made afresh beside an old media directory gives its ids out again (a reset
+    # development site, the demo seeded anew): the new image must not inherit the renditions
+    # cached for the last one with its id.
+    storage.remove_folder(f"renditions/{image.id}")
+    return image
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, menus, models, pages, purges, redirects
+from service import blocks, comments, db, media, menus, models, pages, purges, redirects
 from service.models import CommentStatus, PageKind
 
 
@@ -17,16 +17,21 @@ async def is_empty() -> bool:
     return not await models.Page.exists()
 
 
-async def seed_demo() -> dict[str, int]:
-    """Load the demo newsroom of service/demo_content.py into an empty database."""
+async def seed_demo(storage: media.Storage) -> dict[str, int]:
+    """Load the demo newsroom of service/demo_content.py into an empty database, its pictures into `storage`."""
     from service import demo_content as demo
+    from service import demo_images
 
     if not await is_empty():
         raise RuntimeError("The database already has pages; the demo loads into an empty one.")
     images = {}
-    for spec in demo.IMAGES:
-        values = {k: v for k, v in spec.items() if k != "key"}
-        images[spec["key"]] = await models.Image.create(**values)
+    for spec in demo.IMAGES:  # stored as an upload is: a file in the media library, renditions and all
+        art = demo_images.artwork(spec)
+        focal_x, focal_y = art.focal or (None, None)
+        images[spec["key"]] = await media.add_image(
+            storage, art.data, title=spec["title"], alt=spec["alt"], credit=spec["credit"], caption=spec["caption"],
+            focal_x=focal_x, focal_y=focal_y,
+        )
     await models.SiteSettings.create(**demo.SITE, logo=images.get(demo.SITE_LOGO))
     home = await pages.create_home(**demo.HOME)
     sections: dict[str, models.Page] = {}
@@ -84,7 +89,8 @@ async def seed_demo() -> dict[str, int]:
     for name, items in demo.MENUS.items():
         await menus.set_menu(name, _menu_items(items, by_path))
     await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
-    return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS)}
+    return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS),
+            "images": len(images)}
 
 
 def _menu_items(specs: Sequence[dict], by_path: dict[str, int]) -> list[dict]:

@@ -6,6 +6,7 @@ these check what a page's HTML and the site's requests to the API say.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import replace
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from graphql import TypeInfo, TypeInfoVisitor, Visitor, build_schema, get_named_type, parse, validate, visit
 from graphql.type import GraphQLInterfaceType, GraphQLObjectType
+from PIL import Image as PILImage
 
 from examples.newsroom.app import create_app as create_site
 from examples.newsroom.manifest import apollo_manifest, build
@@ -44,13 +46,13 @@ class Recorder(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-async def api(demo_site, database_url, tmp_path_factory):
-    """API apps with other settings on the session's database (the demo newsroom loaded)."""
+async def api(demo_site, database_url, media_dir):
+    """API apps with other settings on the session's database (the demo newsroom loaded, its pictures in media_dir)."""
     made = []
 
     def make(**overrides):
         settings = Settings(database_url=database_url, background_jobs=False, rate_points=0, response_cache_bytes=0,
-                            media_dir=tmp_path_factory.mktemp("media"))
+                            media_dir=media_dir)
         app = create_app(replace(settings, **overrides))
         made.append(app)
         return app
@@ -259,6 +261,31 @@ async def test_the_article_page_shows_the_apis_values(site, gql):
     assert data["keywords"] == [t["name"] for t in article["tags"]]
     assert data["publisher"]["name"] == site_settings["name"]
     assert data["publisher"]["logo"]["url"] == "http://api.test" + site_settings["logo"]["rendition"]["url"]
+
+
+async def test_the_logo_and_a_demo_articles_pictures_are_files_the_api_serves(site, gql):
+    """The demo's pictures are real files: every URL the page puts in <img> (and og:image) answers with an image."""
+    client, _, api_app = await site()
+    name = (await gql("{ site { name } }"))["site"]["name"]
+    page = parse_html((await client.get(SUMMIT)).text)
+    logo = page.one("p", class_="brand-name").one("img")
+    assert logo.attrs["alt"] == name
+    home = parse_html((await client.get("/")).text)
+    assert home.one("h1", class_="brand-name").one("img").attrs["alt"] == name  # the home page's heading is the logo
+    hero = page.one("div", class_="hero").one("img")
+    candidates = [part.split(" ") for part in hero.attrs["srcset"].split(", ")]
+    assert len({url for url, _ in candidates}) == len(candidates) == 4  # several renditions, not one URL four times
+    og = next(m.attrs["content"] for m in page.all("meta") if m.attrs.get("property") == "og:image")
+    wanted = [(logo.attrs["src"], int(logo.attrs["width"])), (hero.attrs["src"], int(hero.attrs["width"])), (og, 1200)]
+    wanted += [(url, int(width.removesuffix("w"))) for url, width in candidates]
+    wanted += [(url, int(width.removesuffix("w"))) for url, width in
+               (part.split(" ") for part in logo.attrs["srcset"].split(", "))]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://api.test") as api:
+        for url, width in wanted:
+            assert url.startswith("http://api.test/media/"), url  # media are paths on the API
+            response = await api.get(url)
+            assert response.status_code == 200 and response.headers["content-type"].startswith("image/"), url
+            assert PILImage.open(io.BytesIO(response.content)).width == width, url
 
 
 async def test_unknown_paths_404_old_paths_301_and_the_slash_is_added(site):

@@ -200,6 +200,9 @@ async def test_the_article_page_shows_every_part_with_the_apis_values(stack):
     assert await body.get_by_role("link", name=embed["title"]).get_attribute("href") == embed["url"]
     hero = page.locator(".hero img")
     assert await hero.evaluate("img => img.naturalWidth") > 0
+    logo = page.locator(".brand-name img")
+    assert await logo.get_attribute("alt") == site["name"]
+    assert await logo.evaluate("img => img.complete && img.naturalWidth") > 0
     related = page.get_by_role("region", name="Related articles").locator("h3 a")
     assert await related.all_inner_texts() == [r["title"] for r in article["related"]]
     thread = page.locator("#comment-thread > li")
@@ -225,6 +228,33 @@ async def test_the_article_page_shows_every_part_with_the_apis_values(stack):
     assert await page.locator("meta[property='og:url']").get_attribute("content") == article["canonicalUrl"]
     await stack.shoot(page, "article")
     await no_serious_violations(page)
+    assert page.errors == []
+    await page.close()
+
+
+async def test_the_demo_newsrooms_pictures_load(stack):
+    """The demo's own images are files the API serves: a demo article's hero (a rendition from its srcset),
+    the logo and an author's portrait load in the browser instead of showing their alt text."""
+    from playwright.async_api import expect
+
+    data = await stack.desk.query('query($p: String!) { page(urlPath: $p) { ... on ArticlePage { heroImage { alt } '
+                                  "authors { url avatar { alt } } } } site { name } }", p=SUMMIT)
+    article, site = data["page"], data["site"]
+    page = await stack.page()
+    await page.goto(stack.site.base + SUMMIT, wait_until="networkidle")
+    hero, logo = page.locator(".hero img"), page.locator(".brand-name img")
+    assert await hero.get_attribute("alt") == article["heroImage"]["alt"]
+    assert await logo.get_attribute("alt") == site["name"]
+    for picture in (hero, logo):
+        await expect(picture).to_have_js_property("complete", True)
+        assert await picture.evaluate("img => img.naturalWidth") > 0, await picture.get_attribute("alt")
+    assert "/media/renditions/" in await hero.evaluate("img => img.currentSrc")  # chosen from the srcset
+    await stack.shoot(page, "demo-article")
+    author = next(a for a in article["authors"] if a["avatar"])
+    await page.goto(stack.site.base + author["url"], wait_until="networkidle")
+    avatar = page.locator("img.avatar")
+    assert await avatar.get_attribute("alt") == author["avatar"]["alt"]
+    assert await avatar.evaluate("img => img.complete && img.naturalWidth") > 0
     assert page.errors == []
     await page.close()
 
