@@ -163,6 +163,8 @@ class Page(Model):
             Index(fields=("path",)),
             Index(fields=("kind", "tree_live", "published_at")),
             Index(fields=("parent_id", "kind", "tree_live", "published_at")),
+            # Sitemaps: months, their counts and URLs from the index alone (service/sitemaps.py).
+            Index(fields=("kind", "tree_live", "published_at", "id", "public_from", "public_until", "last_published_at", "url_path")),
             # Schedules whose boundary passed (record_transitions), without a scan.
             Index(fields=("go_live_at",)),
             Index(fields=("expire_at",)),
