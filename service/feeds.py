@@ -30,6 +30,7 @@ from service import syndication
 FEED_ITEMS = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'  # the sitemaps' own (ElementTree's quotes differ)
 ET.register_namespace("atom", ATOM_NS)
 ET.register_namespace("dc", DC_NS)
 
@@ -129,7 +130,7 @@ def render_rss(feed: Feed, pub: Publication) -> bytes:
             _add(item, f"{{{DC_NS}}}creator", author.name)
         for tag in feed.tags.get(article.id, []):
             _add(item, "category", tag.name)
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return DECLARATION + ET.tostring(rss, encoding="utf-8")
 
 
 def render_atom(feed: Feed, pub: Publication) -> bytes:
@@ -161,7 +162,7 @@ def render_atom(feed: Feed, pub: Publication) -> bytes:
                  scheme=pub.url(pub.tag_path_prefix))
         if article.summary:
             _add(entry, "summary", article.summary, type="text")
-    return ET.tostring(atom, encoding="utf-8", xml_declaration=True)
+    return DECLARATION + ET.tostring(atom, encoding="utf-8")
 
 
 async def _unknown(request: Request) -> Response:

@@ -76,7 +76,11 @@ async def content_version() -> int | None:
 
 def text(value: str | None) -> str:
     """Text as XML 1.0 can carry it: characters it cannot hold at all are dropped (escaping is the writer's)."""
-    return _NOT_XML.sub("", value or "")
+    if not value:
+        return ""
+    if value.isascii() and value.isprintable():  # the usual case, and every character of it is allowed
+        return value
+    return _NOT_XML.sub("", value)
 
 
 def utc(value: datetime | str) -> datetime:
