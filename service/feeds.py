@@ -22,10 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import content, listing, models
+from service import content, listing, models, syndication
 from service.settings import Settings
 from service.syndication import ATOM, RSS, Publication, endpoint, not_found, rfc822, text, utc, w3c
-from service import syndication
 
 FEED_ITEMS = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -26,11 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import content, db
+from service import content, syndication
 from service.clock import now
 from service.settings import Settings
 from service.syndication import XML, Publication, endpoint, not_found, text, utc, w3c
-from service import syndication
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
