@@ -7,12 +7,15 @@ BIN := $(VENV)/bin
 # `make test` adds the test extras (pytest, Playwright, hypothesis ...).
 SERVE_STAMP := $(VENV)/.serve-stamp
 TEST_STAMP := $(VENV)/.test-stamp
+FRONTEND_STAMP := $(VENV)/.frontend-stamp
+PORT ?= 8000
+FRONTEND_PORT ?= 8001
 ARTICLES ?= 10000
 COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install install-test serve test soak bench bench-abuse bench-restart bench-cache bench-feeds schema clean
+.PHONY: install install-test serve test frontend soak bench bench-abuse bench-restart bench-cache bench-feeds schema clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -27,6 +30,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(TEST_STAMP)
 
+$(FRONTEND_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[frontend]"
+	touch $(FRONTEND_STAMP)
+
 install: $(SERVE_STAMP)
 
 install-test: $(TEST_STAMP)
@@ -35,6 +42,15 @@ install-test: $(TEST_STAMP)
 ## when the database is empty, and serve http://127.0.0.1:8000/graphql
 serve: install
 	$(BIN)/masthead serve --seed-demo
+
+## The example newsroom site (examples/newsroom) on http://127.0.0.1:$(FRONTEND_PORT)/ over the API on
+## http://127.0.0.1:$(PORT)/graphql, as `make serve` runs it (demo site), its operations registered first
+frontend: $(FRONTEND_STAMP)
+	PORT=$(PORT) FRONTEND_PORT=$(FRONTEND_PORT) \
+	MASTHEAD_CORS_ORIGINS=$${MASTHEAD_CORS_ORIGINS:-http://127.0.0.1:$(FRONTEND_PORT)} \
+	MASTHEAD_PUBLIC_BASE_URL=$${MASTHEAD_PUBLIC_BASE_URL:-http://127.0.0.1:$(FRONTEND_PORT)} \
+	MASTHEAD_TRUSTED_PROXIES=$${MASTHEAD_TRUSTED_PROXIES:-127.0.0.1} \
+	$(BIN)/python -m examples.newsroom --with-api
 
 ## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432,
 ## in two processes (each with its own databases; TEST_WORKERS=0 runs it in one)

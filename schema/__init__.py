@@ -15,6 +15,7 @@ from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
+from schema.menus import MENU_TYPES, MenuMutation, MenuQuery
 from schema.moderation import MODERATION_TYPES, ModerationMutation, ModerationQuery, Subscription
 from schema.runtime import direct, executor
 from schema.runtime.graphql_internals import core_schema
@@ -25,7 +26,7 @@ from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
-class Query(EditorialQuery, ModerationQuery):
+class Query(EditorialQuery, ModerationQuery, MenuQuery):
     @strawberry.field(
         description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none. "
         "With a `previewToken` (createPreviewToken), the draft of the page the token was made for."
@@ -77,8 +78,12 @@ class Query(EditorialQuery, ModerationQuery):
         return await info.context.loaders.site.load(0)  # the loader records the `site` key
 
     @strawberry.field(description="Top-level sections, in menu order.")
-    async def sections(self, info: Info) -> list[SectionPage]:
-        found = await content.top_sections()
+    async def sections(
+        self,
+        info: Info,
+        in_menu: Annotated[bool, strawberry.argument(description="Only sections shown in menus (`showInMenus`).")] = False,
+    ) -> list[SectionPage]:
+        found = await content.top_sections(in_menu)
         info.context.surrogate.add("sections")
         info.context.surrogate.pages(found)
         return found
@@ -113,7 +118,7 @@ class Query(EditorialQuery, ModerationQuery):
 
 
 @strawberry.type(description="Changes: comments, moderation and the editorial workflow.")
-class Mutation(EditorialMutation, ModerationMutation):
+class Mutation(EditorialMutation, ModerationMutation, MenuMutation):
     pass
 
 
@@ -135,7 +140,7 @@ schema = MastheadSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES, *MENU_TYPES],
     extensions=[guard.Guard],
     execution_context_class=executor.Executor,
     scalar_overrides=scalars.SCALAR_OVERRIDES,

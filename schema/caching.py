@@ -10,14 +10,15 @@ caches:
     Cache-Tag: p:40,p:3,c:40,tag:7                (Cloudflare)
 
 max-age and s-maxage never reach past the next scheduled go-live or expiry of
-any page; a change due now makes the answer private (the policy, GraphQL aside, is
-service/http_cache.py, which feeds and sitemaps share). Everything else (a token, a preview, a mutation, an error, a batch, a
-refusal) is `private, no-store`. GraphiQL's page keeps its own headers.
+any page; a change due now makes the answer private (the policy, GraphQL aside,
+is service/http_cache.py, which feeds and sitemaps share). Everything else (a
+token, a preview, a mutation, an error, a batch, a refusal) is `private,
+no-store`. GraphiQL's page keeps its own headers.
 
 Keys are recorded while resolvers and loaders run (a `Surrogate` per request,
 held by its loaders): `p:<id>` for each page shown, list keys (`articles`,
 `articles:s:<section id>`, `tag:<id>`, `author:<id>`, `search`), `c:<article id>`
-for a comment thread, `sections`, `site`; `pages` for a lookup that found no
+for a comment thread, `sections`, `site`, `menu:<name>` for a named menu; `pages` for a lookup that found no
 page (a publish purges it). Beyond MAX_KEYS the page keys collapse into `pages`.
 """
 

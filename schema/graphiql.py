@@ -27,16 +27,17 @@ DATA_BLOCK = '<script type="application/json" id="graphiql-examples">[]</script>
 # editorial ones in the order an editor uses them. A file not named here comes last.
 ORDER = (
     "HomePage", "ArticlePage", "SectionPage", "ArticleList", "Node", "AddComment", "CommentAdded",
-    "Navigation", "TagPage", "AuthorPage", "Search", "MoreComments", "CommentForm", "ModerationQueue", "ModerateComment",
+    "Navigation", "Menu", "TagPage", "AuthorPage", "Search", "MoreComments", "CommentForm", "ModerationQueue", "ModerateComment",
     "editorial/CreateArticle", "editorial/UpdateArticle", "editorial/CreatePreviewToken", "editorial/PreviewPage",
     "editorial/PublishPage", "editorial/Revisions", "editorial/CompareRevisions", "editorial/RevertToRevision",
     "editorial/SchedulePage", "editorial/MovePage", "editorial/Redirect", "editorial/UnpublishPage",
-    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/DeletePage",
+    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/SetMenu", "editorial/DeletePage",
 )
 ROLES = {
     "ModerationQueue": "moderator", "ModerateComment": "moderator",
     "editorial/CreateArticle": "editor", "editorial/UpdateArticle": "editor", "editorial/CreatePreviewToken": "editor",
     "editorial/Revisions": "editor", "editorial/CompareRevisions": "editor", "editorial/UploadImage": "editor",
+    "editorial/SetMenu": "editor",
     "editorial/PublishPage": "publisher", "editorial/RevertToRevision": "publisher", "editorial/SchedulePage": "publisher",
     "editorial/MovePage": "publisher", "editorial/UnpublishPage": "publisher", "editorial/DeletePage": "publisher",
     "editorial/RegisterWebhook": "admin",
@@ -49,6 +50,7 @@ NOTES = {
     "editorial/MovePage": "# With a token this really moves the example article (its old path then redirects).\n",
     "editorial/UnpublishPage": "# With a token this really takes the example article off the site.\n",
     "editorial/DeletePage": "# With a token this really deletes the example article, its comments and revisions.\n",
+    "editorial/SetMenu": "# With a token this really saves the menu `example` (not the site's `main`): readers see it at once.\n",
 }
 # Where the site has no revision to name (the demo's pages were seeded without any): what to paste.
 PASTE_REVISION = "<a Revision id: run the Revisions tab>"
@@ -120,6 +122,11 @@ def variables(site: examples.ExampleSite, settings: Settings) -> dict[str, dict[
         "editorial/RegisterWebhook": {"url": "https://example.com/masthead/hooks", "events": ["PAGE_PUBLISHED", "COMMENT_APPROVED"]},
         "editorial/UploadImage": {"file": None, "alt": "What the picture shows", "credit": "Photo: the desk"},
         "editorial/DeletePage": {"id": article_id},
+        "Menu": {"name": "main"},
+        "editorial/SetMenu": {"name": "example", "items": [
+            {"pageId": section_id, "children": [{"pageId": article_id, "label": "Today's story"}]},
+            {"url": "https://example.com/newsletter", "label": "Our newsletter"},
+        ]},
     }
 
 

@@ -101,6 +101,8 @@ class MastheadGraphQL(GraphQL):
             graphql_ide="graphiql" if settings.graphiql_open else None,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Browsers on the origins allowed to call the API (CORS) may open its WebSocket too.
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         # A full bucket holds rate_burst_seconds of the budget, never less than the largest

@@ -10,7 +10,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from schema.caching import Surrogate
-from service import content, models, related, revisions, threads, webhooks
+from service import content, menus, models, related, revisions, threads, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -103,6 +103,9 @@ class Loaders:
     surrogate: Surrogate = field(default_factory=Surrogate)
     page_by_id: DataLoader = field(init=False)
     navigation_children: DataLoader = field(init=False)
+    menu_children: DataLoader = field(init=False)
+    # Named menus as stored (every item): the `menu` field keeps the public ones.
+    menu_by_name: DataLoader = field(default_factory=lambda: DataLoader(_by_key(menus.menus_by_names)))
     authors_by_article_id: DataLoader = field(init=False)
     tags_by_article_id: DataLoader = field(init=False)
     comment_by_id: DataLoader = field(init=False)
@@ -141,6 +144,7 @@ class Loaders:
         self.page_by_id = PageLoader(surrogate)
         self.navigation_children = DataLoader(
             _by_key(_recording(content.navigation_children, children), list))
+        self.menu_children = DataLoader(self._menu_children)
         self.authors_by_article_id = DataLoader(
             _by_key(_recording(content.authors_by_article_ids, people("author")), list))
         self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
@@ -163,6 +167,15 @@ class Loaders:
         if len(found) < len(ids):
             self.surrogate.add("pages")
         return found
+
+    async def _menu_children(self, parent_ids: Sequence[int]) -> list[list[models.Page]]:
+        found = await content.menu_children(list(parent_ids))
+        # Navigation (a section published or moved anywhere purges `sections`), and the articles an
+        # editor may flag for menus (publishing one purges its sections' `articles:s:` keys).
+        self.surrogate.add("sections", *(f"articles:s:{pk}" for pk in parent_ids))
+        for pages in found.values():
+            self.surrogate.pages(pages)
+        return [found.get(pk, []) for pk in parent_ids]
 
     async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
         found = await threads.comments_by_ids(ids)

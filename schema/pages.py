@@ -38,6 +38,10 @@ class Page(Node):
     last_published_at: datetime | None = strawberry.field(description="When the page was last published.")
     depth: int = strawberry.field(description="Depth in the tree: 1 for the home page, 2 for top-level sections.")
     position: int = strawberry.field(description="Position among its siblings, from 0, in menu order.")
+    show_in_menus: bool = strawberry.field(
+        description="Whether the page is listed in navigation built from the tree (Wagtail's show_in_menus): "
+        "`sections(inMenu: true)` and `children(inMenu: true)`. Sections default to true, articles to false."
+    )
 
     @strawberry.field(description="URL path of the page, from the site root, with a trailing slash: `/world-news/`.")
     def url(self) -> str:
@@ -81,12 +85,19 @@ class Page(Node):
         return load_now(info.context.loaders.page_by_id, self.parent_id)
 
     @strawberry.field(
-        description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`."
+        description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`. "
+        "With `inMenu: true`, the children whose `showInMenus` is set instead, of any kind (an article an editor "
+        "flagged included)."
     )
-    def children(self, info: Info) -> list[Page]:
+    def children(
+        self,
+        info: Info,
+        in_menu: Annotated[bool, strawberry.argument(description="Only pages shown in menus (`showInMenus`), of any kind.")] = False,
+    ) -> list[Page]:
         if self.kind == PageKind.ARTICLE:
             return []
-        return info.context.loaders.navigation_children.load(self.id)
+        loaders = info.context.loaders
+        return (loaders.menu_children if in_menu else loaders.navigation_children).load(self.id)
 
 
 async def _logo_card(info: Info) -> Rendition | None:

@@ -100,7 +100,10 @@ def media_endpoint(settings: Settings):
         if found is None:
             return JSONResponse({"error": "not found"}, status_code=404, headers={"Cache-Control": "no-store"})
         data, content_type = found
-        return Response(data, media_type=content_type, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+        # Images are for embedding: a decoupled frontend on another site shows them with <img>,
+        # which the same-site policy every other response carries would block.
+        return Response(data, media_type=content_type, headers={
+            "Cache-Control": cache, "X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "cross-origin"})
 
     serve.renders = renders  # the lifespan closes it (a Redis client when shared)
     return serve

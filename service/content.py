@@ -55,7 +55,7 @@ _PAGE_TIMES = (
     "first_published_at", "last_published_at", "created_at", "published_at", "go_live_at", "expire_at",
     "public_from", "public_until",
 )
-_PAGE_FLAGS = ("live", "comments_enabled", "tree_live")
+_PAGE_FLAGS = ("live", "comments_enabled", "tree_live", "show_in_menus")
 
 
 def _when(value):
@@ -166,10 +166,27 @@ async def navigation_children(parent_ids: Sequence[int]) -> dict[int, list[model
     return grouped
 
 
-async def top_sections() -> list[models.Page]:
+async def menu_children(parent_ids: Sequence[int]) -> dict[int, list[models.Page]]:
+    """Live children of each parent whose show_in_menus is set, of any kind, in menu order."""
+    marks = ", ".join(f"${i + 1}" for i in range(len(parent_ids)))
+    rows = await fetch(
+        f"SELECT {LIST_COLUMNS} FROM page p WHERE p.parent_id IN ({marks}) AND p.show_in_menus = ${len(parent_ids) + 1} "
+        f"AND p.live = $live ORDER BY p.position, p.id",
+        *parent_ids, True,
+    )
+    grouped: dict[int, list[models.Page]] = defaultdict(list)
+    for page in pages_from_rows(rows):
+        grouped[page.parent_id].append(page)
+    return grouped
+
+
+async def top_sections(in_menu: bool = False) -> list[models.Page]:
+    """Live sections below the home page, in menu order; `in_menu`: only those whose show_in_menus is set."""
+    menu = "AND p.show_in_menus = $1 " if in_menu else ""
     rows = await fetch(
         f"SELECT {LIST_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
-        f"WHERE p.kind = 'section' AND p.live = $live ORDER BY p.position, p.id"
+        f"WHERE p.kind = 'section' {menu}AND p.live = $live ORDER BY p.position, p.id",
+        *([True] if in_menu else []),
     )
     return pages_from_rows(rows)
 

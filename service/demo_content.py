@@ -1542,3 +1542,41 @@ COMMENTS: list[dict[str, Any]] = [
         "minutes_after": 400,
     },
 ]
+
+# Named menus (service/menus.py). A page item names its page by URL path (the seeder stores
+# the page's id, so the link follows the page); `label` left out shows the page's title.
+MENUS: dict[str, list[dict[str, Any]]] = {
+    # The sections, as the site's main navigation: sub-sections under their section.
+    "main": [
+        {
+            "page": f"/{top['slug']}/",
+            "children": [{"page": f"/{top['slug']}/{sub['slug']}/"} for sub in SECTIONS if sub["parent"] == top["slug"]],
+        }
+        for top in SECTIONS
+        if top["parent"] is None
+    ],
+    "footer": [
+        {
+            "page": "/",
+            "label": "The Courier",
+            "children": [
+                {"url": "mailto:newsdesk@northgatecourier.example.org", "label": "Write to the newsdesk"},
+                {"url": "mailto:tips@northgatecourier.example.org", "label": "Send us a tip, in confidence"},
+                {"url": "https://northgatecourier.example.org/corrections/", "label": "Corrections and clarifications"},
+            ],
+        },
+        {
+            "page": "/politics/",
+            "label": "Around Northgate",
+            "children": [
+                {"page": "/politics/budget-2027-tram-extension-parking-freeze/", "label": "Budget 2027, explained"},
+                {"page": "/science/seagrass-returns-to-aldwater-estuary/", "label": "The estuary's seagrass meadow"},
+                {"page": "/business/", "label": "The port and its trade"},
+            ],
+        },
+        {
+            "url": "https://tides.aldwater.example.org/",
+            "label": "Aldwater tide tables",
+        },
+    ],
+}

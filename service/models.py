@@ -127,6 +127,8 @@ class Page(Model):
     source = fields.CharField(max_length=255, default="")
     reading_time = fields.IntField(default=0)
     comments_enabled = fields.BooleanField(default=True)
+    # Wagtail's flag: list the page in navigation built from the tree (sections default to true).
+    show_in_menus = fields.BooleanField(default=False, db_default=False)
     hero_image = fields.ForeignKeyField(
         "masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL
     )
@@ -160,14 +162,13 @@ class Page(Model):
         unique_together = (("url_path",),)
         indexes = (
             Index(fields=("parent_id", "position")),
+            Index(fields=("parent_id", "show_in_menus", "position")),  # children(inMenu:) without reading articles
             Index(fields=("path",)),
             Index(fields=("kind", "tree_live", "published_at")),
             Index(fields=("parent_id", "kind", "tree_live", "published_at")),
-            # Sitemaps: months, their counts and URLs from the index alone (service/sitemaps.py).
-            Index(fields=("kind", "tree_live", "published_at", "id", "public_from", "public_until", "last_published_at", "url_path")),
+            Index(fields=("kind", "tree_live", "published_at", "id", "public_from", "public_until", "last_published_at", "url_path")),  # sitemaps (0020)
             # Schedules whose boundary passed (record_transitions), without a scan.
-            Index(fields=("go_live_at",)),
-            Index(fields=("expire_at",)),
+            Index(fields=("go_live_at",)), Index(fields=("expire_at",)),
         )
 
 

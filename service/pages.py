@@ -79,6 +79,7 @@ async def create_section(
     description: str = "",
     seo_title: str = "",
     search_description: str = "",
+    show_in_menus: bool = True,
 ) -> models.Page:
     """Create a section below the home page or below another section."""
     if parent.kind not in (PageKind.HOME, PageKind.SECTION):
@@ -96,6 +97,7 @@ async def create_section(
         description=description,
         seo_title=seo_title,
         search_description=search_description,
+        show_in_menus=show_in_menus,
         first_published_at=stamp,
         last_published_at=stamp,
     )
@@ -120,6 +122,7 @@ async def create_article(
     live: bool = True,
     seo_title: str = "",
     search_description: str = "",
+    show_in_menus: bool = False,
 ) -> models.Page:
     """Create an article in a section, validating its body; tags are created when new."""
     if section.kind != PageKind.SECTION:
@@ -150,6 +153,7 @@ async def create_article(
             body_text=text,
             reading_time=blocks.reading_time(" ".join((title, summary, text))),
             comments_enabled=comments_enabled,
+            show_in_menus=show_in_menus,
             live=live,
             first_published_at=published_at if live else None,
             last_published_at=published_at if live else None,

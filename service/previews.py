@@ -71,7 +71,8 @@ async def page_with_content(page: models.Page, content: Mapping[str, Any]) -> mo
     """An unsaved copy of the page row with a revision's content on it, for previews."""
     values = dict(page.__dict__)
     values.update(title=content["title"], slug=content["slug"], seo_title=content.get("seo_title", ""),
-                  search_description=content.get("search_description", ""))
+                  search_description=content.get("search_description", ""),
+                  show_in_menus=content.get("show_in_menus", page.show_in_menus))
     if page.kind == PageKind.ARTICLE:
         body = content["body"]
         text = blocks.body_text(body)

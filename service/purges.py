@@ -7,7 +7,8 @@ above them, before and after a move, `tag:<id>`, `author:<id>`, `search`), `page
 (responses that showed too many pages to list them), `sitemap` (the sitemaps,
 service/sitemaps.py) and `sections` when a section changed. A comment purges its
 article's thread (`c:<id>`, `p:<id>`, `pages`); site settings purge `site`;
-redirects `redirects`.
+redirects `redirects`; a named menu `menu:<name>` (service/menus.py: its page items
+are keyed `p:<id>`, so a change to one of those pages reaches it through page_keys).
 
 `purge(keys)` runs after the change's transaction committed: this process's
 response cache and every other process's (service/events.py), the shared Redis

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, models, pages, purges, redirects
+from service import blocks, comments, db, menus, models, pages, purges, redirects
 from service.models import CommentStatus, PageKind
 
 
@@ -80,8 +80,20 @@ async def seed_demo() -> dict[str, int]:
             created_at=article.published_at + timedelta(minutes=spec["minutes_after"]),
         )
     await comments.refresh_counts([a.id for a in articles.values()])
+    by_path = dict(await models.Page.all().values_list("url_path", "id"))
+    for name, items in demo.MENUS.items():
+        await menus.set_menu(name, _menu_items(items, by_path))
     await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
-    return {"sections": len(sections), "articles": len(articles), "comments": len(stored)}
+    return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS)}
+
+
+def _menu_items(specs: Sequence[dict], by_path: dict[str, int]) -> list[dict]:
+    """The demo's menu items as set_menu takes them: pages named by URL path become ids."""
+    return [
+        {"page_id": by_path[spec["page"]] if "page" in spec else None, "url": spec.get("url"), "label": spec.get("label"),
+         "children": _menu_items(spec.get("children", []), by_path)}
+        for spec in specs
+    ]
 
 
 # -- synthetic ----------------------------------------------------------------

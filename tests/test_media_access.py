@@ -127,6 +127,7 @@ async def test_draft_images_are_served_to_readers_only_while_published(media):
     served = [await http.get(url) for url in public]
     assert {r.status_code for r in served} == {200}
     assert {r.headers["cache-control"] for r in served} == {"public, max-age=600"}
+    assert {r.headers["cross-origin-resource-policy"] for r in served} == {"cross-origin"}  # frontends on other sites embed them
     assert await _status(http, unused["all"]) == {404}
     # The URLs readers get from the API work, for the hero and the body's image blocks.
     page = (await http.post("/graphql", json={"query": PAGE_IMAGES, "variables": {"path": "/world/harbour/"}})).json()
@@ -194,6 +195,7 @@ async def test_previews_and_editors_get_urls_that_open_a_drafts_images_for_img(m
     opened = [await http.get(url) for url in urls]  # what <img> does: no Authorization header
     assert {r.status_code for r in opened} == {200}
     assert {r.headers["cache-control"] for r in opened} == {"private, no-store"}
+    assert {r.headers["cross-origin-resource-policy"] for r in opened} == {"cross-origin"}  # the preview frontend shows them
     assert await _status(http, [url.split("?")[0] for url in urls]) == {404}
     # The editor's own upload URLs carry a grant too.
     assert await _status(http, other["granted"]) == {200}

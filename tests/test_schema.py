@@ -203,5 +203,9 @@ async def test_editorial_operations_run_in_workflow_order(demo_site, tmp_path):
     }, files={"0": ("blue.jpg", picture.getvalue(), "image/jpeg")})
     image = upload.json()["data"]["uploadImage"]
     assert image["errors"] == [] and image["image"]["card"]["width"] == 640
+    menu = (await run("SetMenu", {"name": "main", "items": [
+        {"pageId": section, "children": [{"pageId": article}]}, {"url": "mailto:desk@example.org", "label": "Write to us"}]}))["setMenu"]["menu"]
+    assert [(i["url"], i["visible"], [c["visible"] for c in i["children"]]) for i in menu["items"]] == [
+        ("/world-news/", True, [False]), ("mailto:desk@example.org", True, [])]  # the article is unpublished
     assert article in (await run("DeletePage", {"id": article}))["deletePage"]["deletedIds"]
-    assert len(list(editorial.glob("*.graphql"))) == 15  # every file above ran
+    assert len(list(editorial.glob("*.graphql"))) == 16  # every file above ran

@@ -105,7 +105,7 @@ def article_changes(input: Any) -> dict:
     """Service-side content from an article input: only the fields the caller set."""
     changes: dict[str, Any] = {}
     plain = ("title", "slug", "headline", "summary", "source", "seo_title", "search_description", "comments_enabled",
-             "hero_caption")
+             "hero_caption", "show_in_menus")
     for name in plain:
         value = getattr(input, name, strawberry.UNSET)
         if value is not strawberry.UNSET and value is not None:
@@ -129,7 +129,7 @@ def article_changes(input: Any) -> dict:
 
 def section_changes(input: Any) -> dict:
     changes: dict[str, Any] = {}
-    for name in ("title", "slug", "description", "seo_title", "search_description"):
+    for name in ("title", "slug", "description", "seo_title", "search_description", "show_in_menus"):
         value = getattr(input, name, strawberry.UNSET)
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value
@@ -156,6 +156,7 @@ class CreateArticleInput:
     seo_title: str | None = strawberry.field(default=None, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=None, description="Meta description.")
     comments_enabled: bool | None = strawberry.field(default=None, description="Whether readers may comment (default true).")
+    show_in_menus: bool | None = strawberry.field(default=None, description="List it in navigation built from the tree, `children(inMenu: true)` (default false).")
 
 
 @strawberry.input(description="Changes to an article: only the fields given change (null clears publishedAt and heroImageId).")
@@ -176,6 +177,7 @@ class UpdateArticleInput:
     seo_title: str | None = strawberry.field(default=strawberry.UNSET, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=strawberry.UNSET, description="Meta description.")
     comments_enabled: bool | None = strawberry.field(default=strawberry.UNSET, description="Whether readers may comment.")
+    show_in_menus: bool | None = strawberry.field(default=strawberry.UNSET, description="List it in navigation built from the tree (`children(inMenu: true)`), once published.")
 
 
 @strawberry.input(description="A new section below the home page or another section; starts unpublished.")
@@ -186,6 +188,7 @@ class CreateSectionInput:
     description: str | None = strawberry.field(default=None, description="Introductory text.")
     seo_title: str | None = strawberry.field(default=None, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=None, description="Meta description.")
+    show_in_menus: bool | None = strawberry.field(default=None, description="List it in navigation built from the tree, `sections(inMenu: true)` and `children(inMenu: true)` (default true).")
 
 
 @strawberry.input(description="Changes to a section: only the fields given change.")
@@ -196,6 +199,7 @@ class UpdateSectionInput:
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Introductory text.")
     seo_title: str | None = strawberry.field(default=strawberry.UNSET, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=strawberry.UNSET, description="Meta description.")
+    show_in_menus: bool | None = strawberry.field(default=strawberry.UNSET, description="List it in navigation built from the tree (`sections(inMenu: true)`, `children(inMenu: true)`), once published.")
 
 
 @strawberry.input(description="A link for the \"stay connected\" block.")

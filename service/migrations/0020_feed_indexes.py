@@ -14,7 +14,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('masthead', '0016_frontend_fields')]
+    dependencies = [('masthead', '0017_menus')]
 
     initial = False
 
