@@ -15,7 +15,7 @@ COMMENTS ?= 20
 WRITES ?= 20
 SOAK_SECONDS ?= 60
 
-.PHONY: install install-test serve test frontend soak bench bench-abuse bench-restart bench-cache schema clean
+.PHONY: install install-test serve test frontend soak bench bench-abuse bench-restart bench-cache bench-feeds schema clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -82,6 +82,13 @@ bench-cache: install
 ## Seconds from `masthead serve` (nothing to migrate) to its first answer, and from SIGTERM to exit
 bench-restart: install
 	$(BIN)/python bench/restart.py
+
+## Feeds and sitemaps of FEEDS_ARTICLES synthetic articles, uncached: time to first byte, total time and
+## peak RSS of each document. Seeds a scratch SQLite file once (kept in the temp directory: later runs take
+## seconds); FEEDS_DATABASE=postgres://... measures another database (seeded when empty)
+FEEDS_ARTICLES ?= 100000
+bench-feeds: install
+	$(BIN)/python bench/feeds.py --articles $(FEEDS_ARTICLES) $(if $(FEEDS_DATABASE),--database $(FEEDS_DATABASE))
 
 ## Regenerate schema/schema.graphql from the code
 schema: install

@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL on /graphql, health probes, GraphiQL's assets.
+"""The ASGI application: GraphQL on /graphql, feeds and sitemaps, health probes, GraphiQL's assets.
 
 The one module of service/ that imports schema/ (the GraphQL layer): it mounts
 its view, and gives the CLI the SDL and the parser trusted documents need.
@@ -25,7 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from schema import document
 from schema import schema as graphql_schema
 from schema.http import MastheadGraphQL
-from service import db, events, operations, purges
+from service import db, events, feeds, operations, purges, sitemaps, syndication
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
 from service.cache_stores import store_for
 from service.response_cache import ResponseCache
@@ -194,6 +194,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/media/{key:path}", media_view, methods=["GET", "HEAD"]),
+            *feeds.routes(settings),
+            *sitemaps.routes(settings),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
         middleware=[
@@ -206,7 +208,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST,
                        anonymous_bytes=settings.anonymous_body_bytes),
             # Inside the Door: a hit is charged its point, then answered without GraphQL.
-            *([Middleware(ResponseCache, store=response_cache)] if response_cache is not None else []),
+            *([Middleware(ResponseCache, store=response_cache, documents=syndication.PATHS)]
+              if response_cache is not None else []),
         ],
         lifespan=lifespan,
     )

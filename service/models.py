@@ -166,9 +166,9 @@ class Page(Model):
             Index(fields=("path",)),
             Index(fields=("kind", "tree_live", "published_at")),
             Index(fields=("parent_id", "kind", "tree_live", "published_at")),
+            Index(fields=("kind", "tree_live", "published_at", "id", "public_from", "public_until", "last_published_at", "url_path")),  # sitemaps (0020)
             # Schedules whose boundary passed (record_transitions), without a scan.
-            Index(fields=("go_live_at",)),
-            Index(fields=("expire_at",)),
+            Index(fields=("go_live_at",)), Index(fields=("expire_at",)),
         )
 
 

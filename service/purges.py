@@ -4,10 +4,11 @@ The keys are those the GraphQL view tags responses with (README, "Caching"). A
 change to pages purges each page whose content or visibility changed (`p:<id>`),
 the lists they may appear in (`articles`, `articles:s:<section>` of every section
 above them, before and after a move, `tag:<id>`, `author:<id>`, `search`), `pages`
-(responses that showed too many pages to list them) and `sections` when a section
-changed. A comment purges its article's thread (`c:<id>`, `p:<id>`, `pages`);
-site settings purge `site`; redirects `redirects`; a named menu `menu:<name>` (service/menus.py:
-its page items are keyed `p:<id>`, so a change to one of those pages reaches it through page_keys).
+(responses that showed too many pages to list them), `sitemap` (the sitemaps,
+service/sitemaps.py) and `sections` when a section changed. A comment purges its
+article's thread (`c:<id>`, `p:<id>`, `pages`); site settings purge `site`;
+redirects `redirects`; a named menu `menu:<name>` (service/menus.py: its page items
+are keyed `p:<id>`, so a change to one of those pages reaches it through page_keys).
 
 `purge(keys)` runs after the change's transaction committed: this process's
 response cache and every other process's (service/events.py), the shared Redis
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from service import db, events, models, varnish, webhooks
 
 log = logging.getLogger("masthead.purges")
-PAGE_LISTS = ("pages", "articles", "search")
+PAGE_LISTS = ("pages", "articles", "search", "sitemap")
 SITE_WIDE = (*PAGE_LISTS, "sections", "site", "redirects")  # after a bulk load (seeding)
 
 _varnish_urls: tuple[str, ...] = ()

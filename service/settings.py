@@ -100,6 +100,8 @@ class Settings:
     purge_attempts: int = 12
     # The public site's origin, for canonical URLs, when the site settings name none.
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    # URLs in one sitemap file (the protocol allows 50,000): a month with more is split in parts.
+    sitemap_max_urls: int = 50_000
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -250,5 +252,6 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_VARNISH_URLS", "varnish_urls", _list),
     ("MASTHEAD_PURGE_ATTEMPTS", "purge_attempts", int),
     ("MASTHEAD_PUBLIC_BASE_URL", "public_base_url", origin),
+    ("MASTHEAD_SITEMAP_MAX_URLS", "sitemap_max_urls", lambda value: max(1, min(50_000, int(value)))),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

@@ -394,3 +394,22 @@ async def test_an_api_outage_is_a_friendly_503(site):
             assert "We&#39;ll be right back" in response.text and "Traceback" not in response.text
             assert re.search(r"<h1>[^<]+</h1>", response.text)
     await app.state.newsroom.api.aclose()
+
+
+async def test_the_site_passes_on_the_apis_feeds_and_sitemaps(site):
+    """A sitemap may list only URLs of the host serving it: the site serves the API's documents, links on the site."""
+    client, _, api_app = await site()
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://api.test")
+    page = parse_html((await client.get("/")).text)
+    feeds = {link.attrs["type"]: link.attrs["href"] for link in page.all("link", rel="alternate")}
+    assert feeds == {"application/rss+xml": "/feeds/rss.xml", "application/atom+xml": "/feeds/atom.xml"}
+    for path in ("/feeds/rss.xml", "/feeds/world-news/atom.xml", "/sitemap.xml", "/sitemaps/sections.xml"):
+        passed, direct = await client.get(path), await api.get(path)
+        assert passed.status_code == 200 and passed.content == direct.content, path
+        for name in ("content-type", "cache-control", "etag"):
+            assert passed.headers[name] == direct.headers[name], (path, name)
+        assert b"http://127.0.0.1:8001/" in passed.content  # the site's own origin (the API's default base URL)
+        again = await client.get(path, headers={"If-None-Match": passed.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == passed.headers["etag"]
+    assert (await client.get("/feeds/nowhere/rss.xml")).status_code == 404
+    await api.aclose()

@@ -86,6 +86,17 @@ class Masthead:
             result = await self._send("POST", json={**body, "query": operation.document}, reader=reader)
         return result
 
+    async def document(self, path: str, if_none_match: str | None = None) -> httpx.Response:
+        """A feed or sitemap as the API answered it (200, 304 or 404); ApiUnavailable when it could not."""
+        headers = {"Accept": "*/*", **({"If-None-Match": if_none_match} if if_none_match else {})}
+        try:
+            response = await self.http.get(path, headers=headers)
+        except httpx.HTTPError as error:
+            raise ApiUnavailable(f"the API did not answer ({type(error).__name__})") from error
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ApiUnavailable(f"the API answered {response.status_code}", _retry_after(response))
+        return response
+
     async def _send(self, method: str, *, reader: str | None, **kwargs: Any) -> Result:
         # The reader's address, for the API's per-client limits; it believes it only from
         # the addresses listed in MASTHEAD_TRUSTED_PROXIES.

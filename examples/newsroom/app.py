@@ -253,6 +253,18 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return error_page(request, 500)
 
 
+DOCUMENT_HEADERS = ("content-type", "cache-control", "etag", "vary")
+
+
+async def documents(request: Request) -> Response:
+    """Feeds and sitemaps are the API's, their links on this site: it passes them on (a sitemap
+    may list only URLs of the host that serves it)."""
+    newsroom: Newsroom = request.app.state.newsroom
+    answer = await newsroom.api.document(request.url.path, request.headers.get("if-none-match"))
+    headers = {name: answer.headers[name] for name in DOCUMENT_HEADERS if name in answer.headers}
+    return Response(answer.content, status_code=answer.status_code, headers=headers)
+
+
 class SecurityHeaders:
     """A strict CSP that still lets pages load the API's images and open its live-comments socket."""
 
@@ -300,6 +312,9 @@ def create_app(settings: Settings | None = None, *, transport: httpx.AsyncBaseTr
             Route("/search", search),
             Route("/preview", preview),
             Route("/healthz", healthz),
+            Route("/feeds/{rest:path}", documents),
+            Route("/sitemap.xml", documents),
+            Route("/sitemaps/{rest:path}", documents),
             Mount("/static", StaticFiles(directory=render.HERE / "static"), name="static"),
             Route("/{path:path}", article_or_section, methods=["GET", "POST"]),
         ],
