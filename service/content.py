@@ -98,18 +98,32 @@ _LIVE = re.compile(r"\b(\w+)\.live = \$live")
 _TAG_ALIASES = frozenset({"t1", "t2"})
 
 
+# Statement texts with their markers numbered, by (text, positional parameters): the
+# regular expression over a page's long column list cost more than running the query.
+_NUMBERED: dict[tuple[str, int], str | None] = {}
+_NUMBERED_MAX = 2048  # texts vary with the length of IN lists; past this many, start again
+
+
 def _sql(text: str, params: list) -> tuple[str, list]:
     """Number named markers after the positional ones: `x.live = $live` on a page
     alias means visible now (see `visibility.visible`), checked at query time, so a scheduled
     page (or a page below a scheduled section) appears and expires on the second
     without any job running."""
-    if "$live" in text:
-        params = [*params, True, now()]
-        live, at = f"${len(params) - 1}", f"${len(params)}"
-        text = _LIVE.sub(
-            lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
-        )
-    return text, params
+    key = (text, len(params))
+    numbered = _NUMBERED.get(key, key)
+    if numbered is key:
+        numbered = None
+        if "$live" in text:
+            live, at = f"${len(params) + 1}", f"${len(params) + 2}"
+            numbered = _LIVE.sub(
+                lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
+            )
+        if len(_NUMBERED) >= _NUMBERED_MAX:
+            _NUMBERED.clear()
+        _NUMBERED[key] = numbered
+    if numbered is None:
+        return text, params
+    return numbered, [*params, True, now()]
 
 
 def is_public(row: dict, at: datetime) -> bool:
