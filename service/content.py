@@ -19,7 +19,7 @@ import orjson
 from service import db, models, visibility
 from service.clock import now
 from service.models import CommentStatus, PageKind
-from service.runtime.rows import build_instance, column_names, load_row
+from service.runtime.rows import build_instance, column_names
 
 
 class _Columns:
@@ -63,14 +63,21 @@ def _when(value):
     return datetime.fromisoformat(value) if value.__class__ is str else value
 
 
+# Enum members by value: a dictionary lookup where calling the enum walks its metaclass.
+_KINDS = {kind.value: kind for kind in PageKind}
+_STATUSES = {status.value: status for status in CommentStatus}
+
+
 def _page(row: dict) -> models.Page:
     """A read-only Page from a raw row (much cheaper than Tortoise's generic path)."""
     for key in _PAGE_TIMES:
-        if row[key] is not None:
-            row[key] = _when(row[key])
+        value = row[key]
+        if value.__class__ is str:  # SQLite hands back text; PostgreSQL a datetime (or None) already
+            row[key] = datetime.fromisoformat(value)
     for key in _PAGE_FLAGS:
         row[key] = bool(row[key])
-    row["kind"] = PageKind(row["kind"])
+    kind = row["kind"]
+    row["kind"] = _KINDS.get(kind) or PageKind(kind)
     body = row.get("body", None)
     row["body"] = orjson.loads(body) if isinstance(body, (str, bytes)) else body
     return build_instance(models.Page, row)
@@ -78,7 +85,8 @@ def _page(row: dict) -> models.Page:
 
 def _comment(row: dict) -> models.Comment:
     row["created_at"] = _when(row["created_at"])
-    row["status"] = CommentStatus(row["status"])
+    status = row["status"]
+    row["status"] = _STATUSES.get(status) or CommentStatus(status)
     return build_instance(models.Comment, row)
 
 
@@ -201,7 +209,7 @@ async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Au
     grouped: dict[int, list[models.Author]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(load_row(models.Author, row))
+        grouped[article_id].append(build_instance(models.Author, row))
     return grouped
 
 
@@ -215,7 +223,7 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
     grouped: dict[int, list[models.Tag]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(load_row(models.Tag, row))
+        grouped[article_id].append(build_instance(models.Tag, row))
     return grouped
 
 
