@@ -76,7 +76,8 @@ class Leaf(NamedTuple):
 _UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
 
 
-PLAN = "masthead-leaves"  # key of the plan in the GraphQLSchema's extensions
+PLAN = "masthead-leaves"  # key of the leaves in the GraphQLSchema's extensions
+READERS = "masthead-readers"  # and of the other fields read straight off their source
 
 
 def _reader(graphql_field) -> Any:
@@ -96,25 +97,29 @@ def _reader(graphql_field) -> Any:
 
 
 def plan(graphql_schema: GraphQLSchema) -> int:
-    """Record on the schema the leaf fields that can be read directly; returns how many."""
+    """Record on the schema the fields that can be read directly (leaves, and objects or lists read
+    off their source); returns how many leaves."""
     leaves: dict[tuple[str, str], Leaf] = {}
+    readers: dict[tuple[str, str], Any] = {}
     for graphql_type in graphql_schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
         for name, graphql_field in graphql_type.fields.items():
             if graphql_field.args:
                 continue
+            read = _reader(graphql_field)
+            if read is None:
+                continue
             return_type = graphql_field.type
             non_null = isinstance(return_type, GraphQLNonNull)
             if non_null:
                 return_type = return_type.of_type
-            if not isinstance(return_type, (GraphQLScalarType, GraphQLEnumType)):
-                continue
-            read = _reader(graphql_field)
-            if read is not None:
+            if isinstance(return_type, (GraphQLScalarType, GraphQLEnumType)):
                 coerce = return_type.coerce_output_value
                 leaves[(graphql_type.name, name)] = Leaf(read, coerce, non_null, _UNCHANGED.get(coerce))
-    graphql_schema.extensions = {**(graphql_schema.extensions or {}), PLAN: leaves}
+            else:
+                readers[(graphql_type.name, name)] = read
+    graphql_schema.extensions = {**(graphql_schema.extensions or {}), PLAN: leaves, READERS: readers}
     return len(leaves)
 
 
@@ -137,8 +142,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         wrapped = manager is not None and getattr(manager, "_middleware_resolvers", None) is not None
         # Middleware must see every field; a schema never planned gets the full path.
-        self._leaves = {} if wrapped else (self.schema.extensions or {}).get(PLAN, {})
-        self._plan = plans.for_executor(self, self._leaves) if self._leaves else None
+        extensions = self.schema.extensions or {}
+        self._leaves = {} if wrapped else extensions.get(PLAN, {})
+        self._plan = plans.for_executor(self, self._leaves, extensions.get(READERS, {})) if self._leaves else None
         surrogate = getattr(getattr(self.context_value, "loaders", None), "surrogate", None)
         if surrogate is not None:  # only a query's answer may be cached (schema/caching.py)
             surrogate.operation = self.operation.operation
@@ -234,7 +240,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         return get_results()
 
     def _execute_step(self, step, parent_type, source, path):
-        """graphql-core's execute_field with the field's definition and argument check known in advance."""
+        """graphql-core's execute_field with the field's definition, argument check and shape known in advance."""
         field_def = step.field_def
         if field_def is None:
             return GraphQLCoreExecutor.execute_field(self, parent_type, source, step.field_details, path, None)
@@ -242,12 +248,21 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         field_details = step.field_details
         info = self.build_resolve_info(field_def, step.nodes, parent_type, path)
         try:
-            args = (get_argument_values(field_def, step.node, self.variable_values, None, self.hide_suggestions)
-                    if step.has_args else {})
-            result = (step.resolve or self.field_resolver)(source, info, **args)
-            if self.is_awaitable(result):
+            if step.read is not None:  # what the resolver would return, read off the source
+                result = step.read(source)
+            else:
+                args = (get_argument_values(field_def, step.node, self.variable_values, None, self.hide_suggestions)
+                        if step.has_args else {})
+                result = (step.resolve or self.field_resolver)(source, info, **args)
+            if result.__class__ not in _PLAIN and self.is_awaitable(result):
                 return self.complete_awaitable_value(return_type, field_details, info, path, result, None)
-            completed = self.complete_value(return_type, field_details, info, path, result, None)
+            # complete_value's own dispatch, for the shapes most fields have
+            if step.object_type is not None and result is not None and not isinstance(result, Exception):
+                completed = self.complete_object_value(step.object_type, field_details, info, path, result, None)
+            elif step.item_type is not None and (result.__class__ is list or result.__class__ is tuple):
+                completed = self._complete_list(step.item_type, field_details, info, path, result)
+            else:
+                completed = self.complete_value(return_type, field_details, info, path, result, None)
             if completed.__class__ not in _PLAIN and self.is_awaitable(completed):
                 return self._await_completed(completed, return_type, field_details, path)
         except Exception as raw_error:  # noqa: BLE001 - as graphql-core: the error goes in the answer
@@ -292,6 +307,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _complete_list(self, item_type, field_details_list, info, path, items):
         """graphql-core's complete_iterable_value for a list, with no @stream to look for."""
         is_awaitable = self.is_awaitable
+        object_type = item_type.of_type if item_type.__class__ is GraphQLNonNull else item_type
+        if not isinstance(object_type, GraphQLObjectType):
+            object_type = None
         completed_results: list[Any] = []
         append = completed_results.append
         awaitable_indices: list[int] = []
@@ -306,7 +324,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     awaitable_indices.append(index)
                 else:
                     try:
-                        completed = self.complete_value(item_type, field_details_list, info, item_path, item, None)
+                        if object_type is not None and item is not None and not isinstance(item, Exception):
+                            completed = self.complete_object_value(object_type, field_details_list, info, item_path,
+                                                                   item, None)
+                        else:
+                            completed = self.complete_value(item_type, field_details_list, info, item_path, item,
+                                                            None)
                         if completed.__class__ not in _PLAIN and is_awaitable(completed):
                             append(self._await_completed(completed, item_type, field_details_list, item_path))
                             awaitable_indices.append(index)

@@ -27,6 +27,8 @@ from typing import Any
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     InlineFragmentNode,
     OperationType,
@@ -43,15 +45,16 @@ class Step:
     """One response key of a selection on one object type."""
 
     __slots__ = ("name", "kind", "field_details", "nodes", "node", "field_def", "return_type", "leaf", "resolve",
-                 "has_args")
+                 "has_args", "read", "object_type", "item_type")
 
-    def __init__(self, name: str, field_details: list, field_def: Any, leaf: Any) -> None:
+    def __init__(self, name: str, field_details: list, field_def: Any, leaf: Any, read: Any) -> None:
         self.name = name
         self.field_details = field_details
         self.nodes = [details.node for details in field_details]
         self.node = self.nodes[0]
         self.field_def = field_def
         self.leaf = leaf
+        self.read = read  # source -> what the resolver returns, for fields that need nothing else
         if self.node.name.value == "__typename":
             self.kind = TYPENAME
         else:
@@ -59,6 +62,10 @@ class Step:
         self.return_type = field_def.type if field_def is not None else None
         self.resolve = field_def.resolve if field_def is not None else None
         self.has_args = field_def is not None and bool(field_def.args or self.node.arguments)
+        # The two shapes most fields have: an object, or a list (of anything).
+        inner = self.return_type.of_type if isinstance(self.return_type, GraphQLNonNull) else self.return_type
+        self.object_type = inner if isinstance(inner, GraphQLObjectType) else None
+        self.item_type = inner.of_type if isinstance(inner, GraphQLList) else None
 
 
 class Plan:
@@ -68,11 +75,11 @@ class Plan:
     other list can take its id while the entry exists).
     """
 
-    __slots__ = ("schema", "operation", "fragments", "leaves", "root", "root_steps", "_objects", "_steps")
+    __slots__ = ("schema", "operation", "fragments", "leaves", "readers", "root", "root_steps", "_objects", "_steps")
 
-    def __init__(self, executor: Any, leaves: dict) -> None:
-        self.schema, self.operation, self.fragments, self.leaves = (
-            executor.schema, executor.operation, executor.fragments, leaves)
+    def __init__(self, executor: Any, leaves: dict, readers: dict) -> None:
+        self.schema, self.operation, self.fragments, self.leaves, self.readers = (
+            executor.schema, executor.operation, executor.fragments, leaves, readers)
         self._objects: dict[tuple[GraphQLObjectType, int], tuple[list, list[Step]]] = {}
         self._steps: dict[int, tuple[Any, list[Step]]] = {}
         root_type = executor.schema.get_root_type(executor.operation.operation)
@@ -101,7 +108,8 @@ class Plan:
         for name, field_details in grouped_field_set.items():
             field_name = field_details[0].node.name.value
             field_def = self.schema.get_field(parent_type, field_name)
-            steps.append(Step(name, field_details, field_def, self.leaves.get((parent_type.name, field_name))))
+            key = (parent_type.name, field_name)
+            steps.append(Step(name, field_details, field_def, self.leaves.get(key), self.readers.get(key)))
         if len(self._steps) < ENTRIES_KEPT:
             self._steps[id(grouped_field_set)] = (grouped_field_set, steps)
         return steps
@@ -110,7 +118,7 @@ class Plan:
 _plans: OrderedDict[int, Plan] = OrderedDict()
 
 
-def for_executor(executor: Any, leaves: dict) -> Plan | None:
+def for_executor(executor: Any, leaves: dict, readers: dict) -> Plan | None:
     """The plan of the executor's operation (made on first use), or None when it cannot have one."""
     operation = executor.operation
     plan = _plans.get(id(operation))
@@ -119,7 +127,7 @@ def for_executor(executor: Any, leaves: dict) -> Plan | None:
         return plan
     if operation.operation != OperationType.QUERY or not _plain(operation, executor.fragment_definitions):
         return None
-    plan = Plan(executor, leaves)
+    plan = Plan(executor, leaves, readers)
     _plans[id(operation)] = plan
     if len(_plans) > PLANS_KEPT:
         _plans.popitem(last=False)
