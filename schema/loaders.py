@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -97,63 +97,99 @@ async def load_deliveries(keys: Sequence[tuple[int, int]]) -> list[list[models.W
     return [found.get(key, []) for key in keys]
 
 
-@dataclass
 class Loaders:
-    # What the request read, as surrogate keys (schema/caching.py): the public loaders record it.
-    surrogate: Surrogate = field(default_factory=Surrogate)
-    page_by_id: DataLoader = field(init=False)
-    navigation_children: DataLoader = field(init=False)
-    menu_children: DataLoader = field(init=False)
-    # Named menus as stored (every item): the `menu` field keeps the public ones.
-    menu_by_name: DataLoader = field(default_factory=lambda: DataLoader(_by_key(menus.menus_by_names)))
-    authors_by_article_id: DataLoader = field(init=False)
-    tags_by_article_id: DataLoader = field(init=False)
-    comment_by_id: DataLoader = field(init=False)
-    # The site settings: one key (0), read once a request by whatever needs them (URLs, the logo).
-    site: DataLoader = field(init=False)
-    tag_by_id: DataLoader = field(init=False)
-    image_by_id: DataLoader = field(init=False)
-    body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
-    replies_by_comment_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(threads.replies_by_comment_ids, list))
-    )
-    related: DataLoader = field(
-        default_factory=lambda: DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
-    )
-    # Editorial reads (editors see pages in any state, so these are not the public loaders above).
-    revision_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.revisions_by_ids)))
-    editable_page_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(revisions.pages_by_ids)))
-    previous_content_by_revision_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(revisions.previous_contents, dict))
-    )
-    redirect_target_by_page_id: DataLoader = field(
-        default_factory=lambda: DataLoader(_by_key(revisions.redirect_targets, str))
-    )
-    deliveries_by_webhook_id: DataLoader = field(default_factory=lambda: DataLoader(load_deliveries))
+    """A request's DataLoaders, each made the first time the request asks for it.
 
-    def __post_init__(self) -> None:
+    An article page uses about half of them; making the rest (and their caches)
+    on every request cost more than some of the queries they batch.
+    """
+
+    def __init__(self, surrogate: Surrogate | None = None) -> None:
+        # What the request read, as surrogate keys (schema/caching.py): the public loaders record it.
+        self.surrogate = surrogate if surrogate is not None else Surrogate()
+
+    @cached_property
+    def page_by_id(self) -> DataLoader:
+        return PageLoader(self.surrogate)
+
+    @cached_property
+    def navigation_children(self) -> DataLoader:
         surrogate = self.surrogate
 
         def children(parent_id: int, pages: list) -> None:
             surrogate.add("sections")  # navigation: a section published or moved anywhere purges it
             surrogate.pages(pages)
 
-        def people(kind: str):
-            return lambda article_id, found: surrogate.add(*(f"{kind}:{item.id}" for item in found))
+        return DataLoader(_by_key(_recording(content.navigation_children, children), list))
 
-        self.page_by_id = PageLoader(surrogate)
-        self.navigation_children = DataLoader(
-            _by_key(_recording(content.navigation_children, children), list))
-        self.menu_children = DataLoader(self._menu_children)
-        self.authors_by_article_id = DataLoader(
-            _by_key(_recording(content.authors_by_article_ids, people("author")), list))
-        self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
-        self.comment_by_id = DataLoader(_by_key(self._comments))
-        self.site = DataLoader(self._site)
-        self.tag_by_id = DataLoader(_by_key(self._tags))
+    @cached_property
+    def menu_children(self) -> DataLoader:
+        return DataLoader(self._menu_children)
+
+    @cached_property
+    def menu_by_name(self) -> DataLoader:
+        """Named menus as stored (every item): the `menu` field keeps the public ones."""
+        return DataLoader(_by_key(menus.menus_by_names))
+
+    @cached_property
+    def authors_by_article_id(self) -> DataLoader:
+        return DataLoader(_by_key(_recording(content.authors_by_article_ids, _people(self.surrogate, "author")), list))
+
+    @cached_property
+    def tags_by_article_id(self) -> DataLoader:
+        return DataLoader(_by_key(_recording(content.tags_by_article_ids, _people(self.surrogate, "tag")), list))
+
+    @cached_property
+    def comment_by_id(self) -> DataLoader:
+        return DataLoader(_by_key(_comments_recorded(self.surrogate)))
+
+    @cached_property
+    def site(self) -> DataLoader:
+        """The site settings: one key (0), read once a request by whatever needs them (URLs, the logo)."""
+        return DataLoader(self._site)
+
+    @cached_property
+    def tag_by_id(self) -> DataLoader:
+        return DataLoader(_by_key(self._tags))
+
+    @cached_property
+    def image_by_id(self) -> DataLoader:
         # An image's caption, credit or alt text may change (updateImage purges img:<id>).
-        self.image_by_id = DataLoader(
-            _by_key(_recording(content.images_by_ids, lambda pk, image: surrogate.add(f"img:{pk}"))))
+        surrogate = self.surrogate
+        return DataLoader(_by_key(_recording(content.images_by_ids, lambda pk, image: surrogate.add(f"img:{pk}"))))
+
+    @cached_property
+    def body_by_page_id(self) -> DataLoader:
+        return DataLoader(_by_key(content.bodies_by_page_ids, list))
+
+    @cached_property
+    def replies_by_comment_id(self) -> DataLoader:
+        return DataLoader(_by_key(threads.replies_by_comment_ids, list))
+
+    @cached_property
+    def related(self) -> DataLoader:
+        return DataLoader(load_related, cache_key_fn=lambda key: (key[0].id, key[1]))
+
+    # Editorial reads (editors see pages in any state, so these are not the public loaders above).
+    @cached_property
+    def revision_by_id(self) -> DataLoader:
+        return DataLoader(_by_key(revisions.revisions_by_ids))
+
+    @cached_property
+    def editable_page_by_id(self) -> DataLoader:
+        return DataLoader(_by_key(revisions.pages_by_ids))
+
+    @cached_property
+    def previous_content_by_revision_id(self) -> DataLoader:
+        return DataLoader(_by_key(revisions.previous_contents, dict))
+
+    @cached_property
+    def redirect_target_by_page_id(self) -> DataLoader:
+        return DataLoader(_by_key(revisions.redirect_targets, str))
+
+    @cached_property
+    def deliveries_by_webhook_id(self) -> DataLoader:
+        return DataLoader(load_deliveries)
 
     async def _site(self, keys: Sequence[int]) -> list[models.SiteSettings]:
         self.surrogate.add("site")
@@ -177,10 +213,18 @@ class Loaders:
             self.surrogate.pages(pages)
         return [found.get(pk, []) for pk in parent_ids]
 
-    async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
+
+def _people(surrogate: Surrogate, kind: str):
+    return lambda article_id, found: surrogate.add(*(f"{kind}:{item.id}" for item in found))
+
+
+def _comments_recorded(surrogate: Surrogate):
+    async def load(ids: list[int]) -> dict[int, models.Comment]:
         found = await threads.comments_by_ids(ids)
         # A comment belongs to its article's thread; one not approved (yet) could be any article's.
-        self.surrogate.add(*(f"c:{comment.article_id}" for comment in found.values()))
+        surrogate.add(*(f"c:{comment.article_id}" for comment in found.values()))
         if len(found) < len(ids):
-            self.surrogate.add("pages")
+            surrogate.add("pages")
         return found
+
+    return load

@@ -19,7 +19,7 @@ import orjson
 from service import db, models, visibility
 from service.clock import now
 from service.models import CommentStatus, PageKind
-from service.runtime.rows import build_instance, column_names, load_row
+from service.runtime.rows import build_instance, column_names
 
 
 class _Columns:
@@ -63,14 +63,21 @@ def _when(value):
     return datetime.fromisoformat(value) if value.__class__ is str else value
 
 
+# Enum members by value: a dictionary lookup where calling the enum walks its metaclass.
+_KINDS = {kind.value: kind for kind in PageKind}
+_STATUSES = {status.value: status for status in CommentStatus}
+
+
 def _page(row: dict) -> models.Page:
     """A read-only Page from a raw row (much cheaper than Tortoise's generic path)."""
     for key in _PAGE_TIMES:
-        if row[key] is not None:
-            row[key] = _when(row[key])
+        value = row[key]
+        if value.__class__ is str:  # SQLite hands back text; PostgreSQL a datetime (or None) already
+            row[key] = datetime.fromisoformat(value)
     for key in _PAGE_FLAGS:
         row[key] = bool(row[key])
-    row["kind"] = PageKind(row["kind"])
+    kind = row["kind"]
+    row["kind"] = _KINDS.get(kind) or PageKind(kind)
     body = row.get("body", None)
     row["body"] = orjson.loads(body) if isinstance(body, (str, bytes)) else body
     return build_instance(models.Page, row)
@@ -78,7 +85,8 @@ def _page(row: dict) -> models.Page:
 
 def _comment(row: dict) -> models.Comment:
     row["created_at"] = _when(row["created_at"])
-    row["status"] = CommentStatus(row["status"])
+    status = row["status"]
+    row["status"] = _STATUSES.get(status) or CommentStatus(status)
     return build_instance(models.Comment, row)
 
 
@@ -98,18 +106,32 @@ _LIVE = re.compile(r"\b(\w+)\.live = \$live")
 _TAG_ALIASES = frozenset({"t1", "t2"})
 
 
+# Statement texts with their markers numbered, by (text, positional parameters): the
+# regular expression over a page's long column list cost more than running the query.
+_NUMBERED: dict[tuple[str, int], str | None] = {}
+_NUMBERED_MAX = 2048  # texts vary with the length of IN lists; past this many, start again
+
+
 def _sql(text: str, params: list) -> tuple[str, list]:
     """Number named markers after the positional ones: `x.live = $live` on a page
     alias means visible now (see `visibility.visible`), checked at query time, so a scheduled
     page (or a page below a scheduled section) appears and expires on the second
     without any job running."""
-    if "$live" in text:
-        params = [*params, True, now()]
-        live, at = f"${len(params) - 1}", f"${len(params)}"
-        text = _LIVE.sub(
-            lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
-        )
-    return text, params
+    key = (text, len(params))
+    numbered = _NUMBERED.get(key, key)
+    if numbered is key:
+        numbered = None
+        if "$live" in text:
+            live, at = f"${len(params) + 1}", f"${len(params) + 2}"
+            numbered = _LIVE.sub(
+                lambda m: visibility.visible(m[1], live, at, "live" if m[1] in _TAG_ALIASES else "tree_live"), text
+            )
+        if len(_NUMBERED) >= _NUMBERED_MAX:
+            _NUMBERED.clear()
+        _NUMBERED[key] = numbered
+    if numbered is None:
+        return text, params
+    return numbered, [*params, True, now()]
 
 
 def is_public(row: dict, at: datetime) -> bool:
@@ -212,7 +234,7 @@ async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Au
     for row in rows:
         article_id = row.pop("link_article_id")
         avatar = {name: row.pop(f"av__{name}") for name in _IMAGE_FIELDS}
-        author = load_row(models.Author, row)
+        author = build_instance(models.Author, row)
         author.avatar_image = build_instance(models.Image, avatar) if avatar["id"] is not None else None
         grouped[article_id].append(author)
     return grouped
@@ -228,7 +250,7 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
     grouped: dict[int, list[models.Tag]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(load_row(models.Tag, row))
+        grouped[article_id].append(build_instance(models.Tag, row))
     return grouped
 
 
@@ -240,7 +262,7 @@ async def public_tags_by_ids(ids: Sequence[int]) -> dict[int, models.Tag]:
         f"AND EXISTS (SELECT 1 FROM article_tag t1 WHERE t1.tag_id = t.id AND t1.live = $live)",
         *ids,
     )
-    return {row["id"]: load_row(models.Tag, row) for row in rows}
+    return {row["id"]: build_instance(models.Tag, row) for row in rows}
 
 
 async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:

@@ -75,11 +75,20 @@ def _adapt(value: Any, sqlite: bool) -> Any:
     return value
 
 
+_SQLITE_TEXT: dict[str, str] = {}  # $1-style text -> ?1-style, for the few hundred texts the code writes
+
+
 def _prepare(conn, sql: str, params: tuple) -> tuple[str, list]:
     """$1-style SQL and values in the form the connection's dialect takes."""
     if conn.capabilities.dialect != "sqlite":
         return sql, list(params)
-    return _PLACEHOLDER.sub(r"?\1", sql), [_adapt(p, True) for p in params]
+    text = _SQLITE_TEXT.get(sql)
+    if text is None:
+        text = _PLACEHOLDER.sub(r"?\1", sql)
+        if len(_SQLITE_TEXT) >= 2048:  # texts vary with the length of IN lists; past this many, start again
+            _SQLITE_TEXT.clear()
+        _SQLITE_TEXT[sql] = text
+    return text, [_adapt(p, True) for p in params]
 
 
 async def fetch(sql: str, *params: Any) -> list[dict]:

@@ -128,3 +128,145 @@ async def test_an_unplanned_schema_takes_the_full_path():
     ours = await plain.execute("{ things { name } }")
     assert ours.data["things"][0] == {"name": "calm"}
     assert [e.path for e in ours.errors] == [["things", 1, "name"]]
+
+
+# -- a schema that reaches every branch of the planned path ---------------------------------
+
+
+@strawberry.interface
+class Shape:
+    label: str
+
+
+@strawberry.type
+class Square(Shape):
+    side: int
+
+
+@strawberry.type
+class Circle(Shape):
+    radius: int | None
+
+    @strawberry.field
+    async def slow_label(self) -> str:
+        if self.label == "raise":
+            raise ValueError("cannot label")
+        return self.label.upper()
+
+    @strawberry.field
+    async def required(self) -> str:
+        return None  # type: ignore[return-value] - a null where the type forbids it
+
+
+@strawberry.type
+class Box:
+    name: str
+
+    @strawberry.field
+    def inner(self) -> Box | None:
+        return Box(name=self.name + ">") if len(self.name) < 4 else None
+
+    @strawberry.field
+    def strict_inner(self) -> Box:
+        return None  # type: ignore[return-value]
+
+    @strawberry.field
+    def failing(self) -> str:
+        return ValueError("returned, not raised")  # type: ignore[return-value]
+
+
+@strawberry.type
+class Picky:
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, Picky)
+
+
+def _later(value):
+    import asyncio
+
+    future = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(future.set_result, value)
+    return future
+
+
+def _later_error(message: str):
+    import asyncio
+
+    future = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_soon(future.set_exception, ValueError(message))
+    return future
+
+
+@strawberry.type
+class RichQuery:
+    @strawberry.field
+    def shapes(self) -> list[Shape]:
+        return [Square(label="a", side=2), Circle(label="b", radius=None), Circle(label="raise", radius=3)]
+
+    @strawberry.field
+    def circles(self, first: int = 2, prefix: str | None = None) -> list[Circle | None]:
+        return [Circle(label=f"{prefix or 'c'}{i}", radius=i) for i in range(first)] + [Square(label="odd", side=1)]
+
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return [Box(name="x"), Box(name="y")]
+
+    @strawberry.field
+    def strict_boxes(self) -> list[Box] | None:
+        return [Box(name="x"), None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def pending(self) -> list[Box | None]:
+        return [_later(Box(name="p")), _later_error("pending failed"), Box(name="q")]
+
+    @strawberry.field
+    async def eventually(self) -> Box:
+        return Box(name="e")
+
+    @strawberry.field
+    def picky(self) -> list[Picky | None]:
+        return [Picky(name="fine"), Box(name="not picky")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def generated(self) -> list[int]:
+        return (n * n for n in range(3))  # type: ignore[return-value] - an iterable, not a list
+
+    @strawberry.field
+    def not_a_list(self) -> list[int] | None:
+        return 7  # type: ignore[return-value]
+
+
+RICH = strawberry.Schema(query=RichQuery, types=[Square, Circle], execution_context_class=executor.Executor)
+executor.plan(RICH._schema)
+
+RICH_QUERIES = [
+    "{ shapes { __typename label ... on Square { side } ... on Circle { radius slowLabel } } }",
+    "{ shapes { ... on Circle { required } } }",
+    "query Q($n: Int!, $p: String) { circles(first: $n, prefix: $p) { label radius } more: circles { label } }",
+    "{ boxes { name inner { name inner { name inner { name } } } failing } }",
+    "{ boxes { name strictInner { name } } }",
+    "{ strictBoxes { name } }",
+    "{ pending { name inner { name } } eventually { name } }",
+    "{ generated notAList }",
+    "{ picky { name } }",
+    "fragment F on Box { name inner { ...G } } fragment G on Box { name } { boxes { ...F name } same: boxes { name } }",
+    "query I($yes: Boolean!) { boxes { name inner @include(if: $yes) { name } } }",
+]
+
+
+async def test_the_planned_path_matches_the_stock_executor_on_every_branch():
+    variables = {"n": 3, "p": "v", "yes": True}
+    for query in RICH_QUERIES:
+        document = parse(query)
+        declared = {d.variable.name.value for d in document.definitions[-1].variable_definitions or ()}
+        given = {k: v for k, v in variables.items() if k in declared}
+        for _ in range(2):  # the second run takes the plan the first one made
+            ours = await RICH.execute(query, variable_values=given)
+            stock = await _settle(_stock(RICH._schema, document, given))
+            assert _plain(ours) == _plain(stock), query
+    failed = await RICH.execute(RICH_QUERIES[6])
+    assert failed.data["pending"][1] is None and failed.data["pending"][0] == {"name": "p", "inner": {"name": "p>"}}
+    assert [e.path for e in failed.errors] == [["pending", 1]]

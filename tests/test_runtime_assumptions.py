@@ -171,6 +171,46 @@ def test_the_executor_reads_planned_leaves_without_their_resolver():
         assert result.errors is None and result.data == {"thing": {"name": "calm"}}
 
 
+def test_graphql_core_has_the_executor_methods_the_planned_path_overrides():
+    with assumption("graphql-core's Executor keeps the methods (and parameters) schema/runtime/executor.py overrides "
+                    "or calls, and collect_fields/collect_subfields, get_argument_values, invalid_return_type_error "
+                    "and gather_with_cancel where the executor imports them",
+                    "schema/runtime/executor.py and schema/runtime/plans.py"):
+        from graphql.execution import Executor as GraphQLCoreExecutor
+        from graphql.execution.collect_fields import collect_fields, collect_subfields
+        from graphql.execution.executor import invalid_return_type_error
+        from graphql.execution.values import get_argument_values
+        from graphql.pyutils import gather_with_cancel
+
+        expected = {
+            "execute_root_grouped_field_set": ["root_type", "root_value", "grouped_field_set", "serially",
+                                               "position_context"],
+            "execute_fields": ["parent_type", "source_value", "path", "grouped_field_set", "position_context"],
+            "complete_value": ["return_type", "field_details_list", "info", "path", "result", "position_context"],
+            "complete_object_value": ["return_type", "field_details_list", "info", "path", "result",
+                                      "position_context"],
+            "complete_list_value": ["return_type", "field_details_list", "info", "path", "result",
+                                    "position_context"],
+            "complete_awaitable_value": ["return_type", "field_details_list", "info", "path", "result",
+                                         "position_context"],
+            "complete_awaitable_list_item_value": ["item", "item_type", "field_details_list", "info", "item_path",
+                                                   "position_context"],
+            "handle_field_error": ["raw_error", "return_type", "field_details_list", "path"],
+            "settle_in_background": ["awaitables"],
+            "build_resolve_info": ["field_def", "field_nodes", "parent_type", "path"],
+        }
+        for name, parameters in expected.items():
+            assert list(inspect.signature(getattr(GraphQLCoreExecutor, name)).parameters)[1:] == parameters, name
+        assert list(inspect.signature(collect_fields).parameters)[:6] == [
+            "schema", "fragments", "variable_values", "runtime_type", "operation", "hide_suggestions"]
+        assert list(inspect.signature(collect_subfields).parameters)[:7] == [
+            "schema", "fragments", "variable_values", "operation", "return_type", "field_details_list",
+            "hide_suggestions"]
+        assert list(inspect.signature(get_argument_values).parameters)[:5] == [
+            "type_def", "node", "variable_values", "fragment_variable_values", "hide_suggestions"]
+        assert callable(invalid_return_type_error) and callable(gather_with_cancel)
+
+
 def test_the_executor_sees_graphql_cores_middleware_and_awaitable_hooks():
     with assumption("graphql-core's MiddlewareManager keeps `_middleware_resolvers` and its ExecutionContext "
                     "reads `self.is_awaitable`; strawberry has execution.is_awaitable.optimized_is_awaitable",
