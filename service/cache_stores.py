@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import orjson
 
 from service import events
+from service.limits import BUCKET_LUA, RedisBuckets
 
 log = logging.getLogger("masthead.response_cache")
 VERSION_SECONDS = 300  # how long a purged key's version is kept (in Redis)
@@ -44,8 +45,18 @@ class Entry:
     @classmethod
     def loads(cls, blob: bytes) -> Entry:
         meta, _, body = blob.partition(b"\n")
-        data = orjson.loads(meta)
-        return cls([(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]], body, data["t"], tuple(data["k"]))
+        known = _loaded.get(meta)  # every hit on an entry reads the same headers: decode them once
+        if known is None:
+            data = orjson.loads(meta)
+            known = ([(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]], data["t"], tuple(data["k"]))
+            if len(_loaded) >= LOADED_KEPT:
+                _loaded.clear()
+            _loaded[meta] = known
+        return cls(known[0], body, known[1], known[2])
+
+
+LOADED_KEPT = 4096  # decoded headers of Redis entries one process remembers (by their serialised form)
+_loaded: dict[bytes, tuple[list, float, tuple]] = {}
 
 
 class MemoryStore:
@@ -63,13 +74,21 @@ class MemoryStore:
 
     async def get(self, key: str) -> tuple[Entry | None, int]:
         """The live entry for key (or None) and the epoch to pass to `put`."""
+        return self.live(key), self.epoch
+
+    async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
+        """The budget's `take` of a request's points, then (when taken) the live entry for key."""
+        wait = await budget.take(client, points)
+        return (wait, None) if wait else (0, self.live(key))
+
+    def live(self, key: str) -> Entry | None:
         found = self.entries.get(key)
         if found is not None:
             if found[1] > clock():
                 self.entries.move_to_end(key)
-                return found[0], self.epoch
+                return found[0]
             self.drop(key)
-        return None, self.epoch
+        return None
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < self.floor or any(self.versions.get(tag, 0) > since for tag in entry.tags):
@@ -156,6 +175,12 @@ for i = 1, n do
 end
 return 1
 """
+# A cached GET's door fee and its entry in one round trip. KEYS: the client's bucket, the entry.
+_TAKE_AND_GET = BUCKET_LUA + """
+local wait = bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false, tonumber(ARGV[4]))
+if wait > 0 then return {wait} end
+return {0, redis.call('GET', KEYS[2])}
+"""
 # KEYS: the epoch, then each tag's version, then each tag's set.
 _PURGE = """
 local n = tonumber(ARGV[1])
@@ -181,8 +206,10 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "masthead:cache:") -> None:
         import redis.asyncio as redis
 
+        self.url = url
         self.redis = redis.from_url(url)
         self.prefix = prefix
+        self._take_and_get = self.redis.register_script(_TAKE_AND_GET)
         self._put = self.redis.register_script(_PUT)
         self._purge = self.redis.register_script(_PURGE)
         self._warned = 0.0
@@ -200,6 +227,23 @@ class RedisStore:
             self._warn(error)
             return None, -1
         return (Entry.loads(blob) if blob else None), int(epoch or 0)
+
+    async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
+        """The budget's `take` of a request's points, then (when taken) the entry for key: one round
+        trip when the budget lives in the same Redis. Without Redis: not limited, not cached."""
+        if not (isinstance(budget, RedisBuckets) and budget.url == self.url and budget.capacity > 0):
+            wait = await budget.take(client, points)
+            return (wait, None) if wait else (0, (await self.get(key))[0])
+        bucket, args = budget.taking(client, points)
+        try:
+            found = await self._take_and_get(keys=[bucket, self.prefix + "e:" + key], args=args)
+        except Exception as error:  # noqa: BLE001 - serve, unlimited and uncached
+            budget.unavailable(error)
+            self._warn(error)
+            return 0, None
+        if found[0]:
+            return int(found[0]), None
+        return 0, (Entry.loads(found[1]) if found[1] else None)
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < 0:
