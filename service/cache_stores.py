@@ -54,6 +54,18 @@ class Entry:
             _loaded[meta] = known
         return cls(known[0], body, known[1], known[2])
 
+    @classmethod
+    def read(cls, blob: bytes | None) -> Entry | None:
+        """`loads`, or None (a miss the answer then replaces) for nothing or what this version cannot read
+        (an entry another version of the service wrote in the shared Redis)."""
+        if not blob:
+            return None
+        try:
+            return cls.loads(blob)
+        except (ValueError, KeyError, TypeError, IndexError):
+            log.warning("response cache: an entry in Redis could not be read; treated as a miss")
+            return None
+
 
 LOADED_KEPT = 4096  # decoded headers of Redis entries one process remembers (by their serialised form)
 _loaded: dict[bytes, tuple[list, float, tuple]] = {}
@@ -226,11 +238,11 @@ class RedisStore:
         except Exception as error:  # noqa: BLE001 - serve uncached
             self._warn(error)
             return None, -1
-        return (Entry.loads(blob) if blob else None), int(epoch or 0)
+        return Entry.read(blob), int(epoch or 0)
 
     async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
         """The budget's `take` of a request's points, then (when taken) the entry for key: one round
-        trip when the budget lives in the same Redis. Without Redis: not limited, not cached."""
+        trip when the budget lives in the same Redis. While Redis cannot be reached: not limited, not cached."""
         if not (isinstance(budget, RedisBuckets) and budget.url == self.url and budget.capacity > 0):
             wait = await budget.take(client, points)
             return (wait, None) if wait else (0, (await self.get(key))[0])
@@ -243,7 +255,7 @@ class RedisStore:
             return 0, None
         if found[0]:
             return int(found[0]), None
-        return 0, (Entry.loads(found[1]) if found[1] else None)
+        return 0, Entry.read(found[1])
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < 0:

@@ -134,7 +134,7 @@ class Door:
     With `hits` (service.response_cache.Hits) a GET the response cache can answer
     is charged and looked up in one step (one Redis round trip when the budget and
     the cache both live there) and answered here: a hit pays its point, then
-    skips every other layer.
+    skips every layer inside the Door.
     """
 
     def __init__(self, app: ASGIApp, budget, refuse, trusted_proxies: tuple[str, ...] = (), hits=None,

@@ -283,6 +283,18 @@ async def test_redis_is_one_cache_and_one_purge_for_every_process(client, redis_
         assert await one.put("k", cache_stores.Entry([], b"{}", 0.0, ("other",)), 60, since)
 
 
+async def test_an_entry_this_version_cannot_read_is_a_miss_not_an_error(client, redis_prefix):
+    """Another version of the service may share the Redis cache (a rolling deploy)."""
+    backend, store = Backend(), redis_prefix()
+    async with client_for(backend, store) as http:
+        assert (await get(http, tags="a")).headers["x-cache"] == "MISS"
+        [key] = [k async for k in store.redis.scan_iter(match=store.prefix + "e:*")]
+        await store.redis.set(key, b'\n{"another": "format"}')
+        unreadable = await get(http, tags="a")
+        assert unreadable.status_code == 200 and unreadable.headers["x-cache"] == "MISS" and backend.calls == 2
+        assert (await get(http, tags="a")).headers["x-cache"] == "HIT"  # the answer replaced it
+
+
 ARTICLE = "query Article($path: String!) { page(urlPath: $path) { title } }"
 
 
