@@ -15,6 +15,7 @@ from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
+from schema.menus import MENU_TYPES, MenuMutation, MenuQuery
 from schema.moderation import MODERATION_TYPES, ModerationMutation, ModerationQuery, Subscription
 from schema.runtime import direct, executor
 from schema.runtime.graphql_internals import core_schema
@@ -25,7 +26,7 @@ from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
-class Query(EditorialQuery, ModerationQuery):
+class Query(EditorialQuery, ModerationQuery, MenuQuery):
     @strawberry.field(
         description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none. "
         "With a `previewToken` (createPreviewToken), the draft of the page the token was made for."
@@ -46,7 +47,8 @@ class Query(EditorialQuery, ModerationQuery):
         return page
 
     @strawberry.field(
-        description="Any page or comment by its global id; null when it does not exist or is not public. "
+        description="Any page, comment or tag by its global id; null when it does not exist or is not public "
+        "(a tag is public while a public article carries it). "
         "With a `previewToken`, the draft of the page the token was made for."
     )
     async def node(
@@ -58,24 +60,30 @@ class Query(EditorialQuery, ModerationQuery):
         type_name, pk = ids.from_global_id(id)
         if preview_token is not None:
             info.context.surrogate.private()
-        if preview_token is not None and type_name != "Comment":
+        if preview_token is not None and type_name not in ("Comment", "Tag"):
             return await editorial.preview(info, preview_token, page_pk=pk)
         loaders = info.context.loaders
         if type_name == "Comment":
             return await loaders.comment_by_id.load(pk)
+        if type_name == "Tag":
+            return await loaders.tag_by_id.load(pk)
         page = await loaders.page_by_id.load(pk)
         if page is None or ids.PAGE_TYPE_NAMES[page.kind] != type_name:
             return None
         return page
 
-    @strawberry.field(description="Site name, tagline and social links.")
+    @strawberry.field(description="Site settings: name, tagline, social links, and where the public site lives "
+                      "(base URL, locale, logo, tag and author page prefixes).")
     async def site(self, info: Info) -> Site:
-        info.context.surrogate.add("site")
-        return await content.site_settings()
+        return await info.context.loaders.site.load(0)  # the loader records the `site` key
 
     @strawberry.field(description="Top-level sections, in menu order.")
-    async def sections(self, info: Info) -> list[SectionPage]:
-        found = await content.top_sections()
+    async def sections(
+        self,
+        info: Info,
+        in_menu: Annotated[bool, strawberry.argument(description="Only sections shown in menus (`showInMenus`).")] = False,
+    ) -> list[SectionPage]:
+        found = await content.top_sections(in_menu)
         info.context.surrogate.add("sections")
         info.context.surrogate.pages(found)
         return found
@@ -110,7 +118,7 @@ class Query(EditorialQuery, ModerationQuery):
 
 
 @strawberry.type(description="Changes: comments, moderation and the editorial workflow.")
-class Mutation(EditorialMutation, ModerationMutation):
+class Mutation(EditorialMutation, ModerationMutation, MenuMutation):
     pass
 
 
@@ -132,7 +140,7 @@ schema = MastheadSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES],
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES, *MENU_TYPES],
     extensions=[guard.Guard],
     execution_context_class=executor.Executor,
     scalar_overrides=scalars.SCALAR_OVERRIDES,

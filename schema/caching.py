@@ -10,32 +10,31 @@ caches:
     Cache-Tag: p:40,p:3,c:40,tag:7                (Cloudflare)
 
 max-age and s-maxage never reach past the next scheduled go-live or expiry of
-any page (service.visibility.next_change); a change due now makes the answer
-private. Everything else (a token, a preview, a mutation, an error, a batch, a
-refusal) is `private, no-store`. GraphiQL's page keeps its own headers.
+any page; a change due now makes the answer private (the policy, GraphQL aside,
+is service/http_cache.py, which feeds and sitemaps share). Everything else (a
+token, a preview, a mutation, an error, a batch, a refusal) is `private,
+no-store`. GraphiQL's page keeps its own headers.
 
 Keys are recorded while resolvers and loaders run (a `Surrogate` per request,
 held by its loaders): `p:<id>` for each page shown, list keys (`articles`,
 `articles:s:<section id>`, `tag:<id>`, `author:<id>`, `search`), `c:<article id>`
-for a comment thread, `sections`, `site`; `pages` for a lookup that found no
+for a comment thread, `sections`, `site`, `menu:<name>` for a named menu; `pages` for a lookup that found no
 page (a publish purges it). Beyond MAX_KEYS the page keys collapse into `pages`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphql import OperationType
 from starlette.responses import Response
 
-from service import visibility
-from service.clock import now
+from service import http_cache
 from service.settings import Settings
 
 MAX_KEYS = 64
-PRIVATE = "private, no-store"
+PRIVATE = http_cache.PRIVATE
 VARY = "Accept, Accept-Encoding"
 SCOPE_KEY = "masthead.surrogate"  # where a request's Surrogate sits in its ASGI scope
 
@@ -141,23 +140,7 @@ def cacheable(request: Any, response: Response, state: Any) -> Surrogate | None:
 
 def etag(response: Response) -> str:
     """A strong validator: the same bytes in the same media type."""
-    digest = hashlib.blake2b(response.headers.get("content-type", "").encode(), digest_size=16)
-    digest.update(response.body)
-    return f'"{digest.hexdigest()}"'
-
-
-def matches(if_none_match: str, tag: str) -> bool:
-    """If-None-Match against our tag (RFC 9110 13.1.2: `*`, lists, weak comparison)."""
-    value = if_none_match.strip()
-    if value == "*":
-        return True
-    for candidate in value.split(","):
-        candidate = candidate.strip()
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
-        if candidate == tag:
-            return True
-    return False
+    return http_cache.etag(response.headers.get("content-type", ""), response.body)
 
 
 async def offer(request: Any, response: Response, state: Any, settings: Settings) -> Response:
@@ -165,28 +148,12 @@ async def offer(request: Any, response: Response, state: Any, settings: Settings
     surrogate = cacheable(request, response, state)
     if surrogate is None:
         return private(response)
-    max_age, shared_max_age = settings.cache_max_age, settings.cache_shared_max_age
-    at = now()
-    change = await visibility.next_change(at, surrogate.version)
-    if change is not None:
-        seconds = int((change - at).total_seconds())
-        if seconds <= 0:
-            return private(response)
-        max_age, shared_max_age = min(max_age, seconds), min(shared_max_age, seconds)
-    keys = surrogate.header_keys()
-    headers = {
-        "Cache-Control": (
-            f"public, max-age={max_age}, s-maxage={shared_max_age}, "
-            f"stale-while-revalidate={settings.cache_stale_while_revalidate}, stale-if-error={settings.cache_stale_if_error}"
-        ),
-        "ETag": etag(response),
-        "Vary": VARY,
-    }
-    if keys:
-        headers["Surrogate-Key"] = " ".join(keys)
-        headers["Cache-Tag"] = ",".join(keys)
+    control = await http_cache.cache_control(settings, surrogate.version)
+    if control is None:
+        return private(response)
+    headers = http_cache.public_headers(control, etag(response), surrogate.header_keys(), VARY)
     # Conditional GETs only: a POST always runs (RFC 9110 would have it answer 412 instead of 304).
-    if request.method == "GET" and matches(request.headers.get("if-none-match", ""), headers["ETag"]):
+    if request.method == "GET" and http_cache.matches(request.headers.get("if-none-match", ""), headers["ETag"]):
         not_modified = Response(status_code=304, headers=headers)
         request_id = response.headers.get("X-Request-Id")
         if request_id is not None:

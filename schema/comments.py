@@ -67,6 +67,8 @@ class Comment(Node):
 class CommentConnection(Connection[Comment]):
     count: strawberry.Private[Callable[[], Awaitable[int]] | int]
 
-    @strawberry.field(description="Number of approved top-level comments in the whole thread.")
+    @strawberry.field(description="Approved top-level comments (threads) of the article, across every page of this "
+                      "connection; replies are not counted. Equal to `ArticlePage.commentThreadCount`; "
+                      "`ArticlePage.commentCount` counts replies too.")
     def total_count(self) -> int:
         return self.count if isinstance(self.count, int) else self.count()

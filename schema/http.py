@@ -43,7 +43,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from schema import caching, schema as graphql_schema
+from schema import caching, graphiql, schema as graphql_schema
 from schema.context import Context
 from schema.errors import deliberate, log_coded
 from schema.requests import preflighted, refusal
@@ -101,6 +101,8 @@ class MastheadGraphQL(GraphQL):
             graphql_ide="graphiql" if settings.graphiql_open else None,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            # Browsers on the origins allowed to call the API (CORS) may open its WebSocket too.
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         # A full bucket holds rate_burst_seconds of the budget, never less than the largest
@@ -383,4 +385,6 @@ class MastheadGraphQL(GraphQL):
         return orjson.dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._ide_html, headers={"Content-Security-Policy": GRAPHIQL_CSP})
+        # The example tabs carry this site's values and a fresh comment form token: never cached.
+        return HTMLResponse(await graphiql.page(self._ide_html, self.settings),
+                            headers={"Content-Security-Policy": GRAPHIQL_CSP, "Cache-Control": "no-store"})

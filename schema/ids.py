@@ -12,7 +12,7 @@ from service.ids import PAGE_TYPE_NAMES, global_id, to_global_id
 
 __all__ = ["PAGE_TYPE_NAMES", "NODE_TYPES", "from_global_id", "global_id", "global_pk", "to_global_id"]
 
-NODE_TYPES = {*PAGE_TYPE_NAMES.values(), "Comment"}
+NODE_TYPES = {*PAGE_TYPE_NAMES.values(), "Comment", "Tag"}
 
 
 def from_global_id(value: str, expected: set[str] | None = None) -> tuple[str, int]:

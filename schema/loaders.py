@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from schema.caching import Surrogate
-from service import content, models, related, revisions, threads, webhooks
+from service import content, menus, models, related, revisions, threads, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -31,6 +33,16 @@ def load_now(loader: DataLoader, key):
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return future.result()
     return loader.load(key)
+
+
+def then(value: Any, use: Callable[[Any], Any]) -> Any:
+    """use(value) now when `value` is already loaded (load_now gave the value), else an awaitable of it."""
+    if isinstance(value, asyncio.Future):
+        async def later() -> Any:
+            return use(await value)
+
+        return later()
+    return use(value)
 
 
 async def load_related(keys: Sequence[tuple[models.Page, int]]) -> list[tuple[list[models.Page], list[models.Page]]]:
@@ -91,11 +103,17 @@ class Loaders:
     surrogate: Surrogate = field(default_factory=Surrogate)
     page_by_id: DataLoader = field(init=False)
     navigation_children: DataLoader = field(init=False)
+    menu_children: DataLoader = field(init=False)
+    # Named menus as stored (every item): the `menu` field keeps the public ones.
+    menu_by_name: DataLoader = field(default_factory=lambda: DataLoader(_by_key(menus.menus_by_names)))
     authors_by_article_id: DataLoader = field(init=False)
     tags_by_article_id: DataLoader = field(init=False)
     comment_by_id: DataLoader = field(init=False)
+    # The site settings: one key (0), read once a request by whatever needs them (URLs, the logo).
+    site: DataLoader = field(init=False)
+    tag_by_id: DataLoader = field(init=False)
+    image_by_id: DataLoader = field(init=False)
     body_by_page_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.bodies_by_page_ids, list)))
-    image_by_id: DataLoader = field(default_factory=lambda: DataLoader(_by_key(content.images_by_ids)))
     replies_by_comment_id: DataLoader = field(
         default_factory=lambda: DataLoader(_by_key(threads.replies_by_comment_ids, list))
     )
@@ -126,10 +144,38 @@ class Loaders:
         self.page_by_id = PageLoader(surrogate)
         self.navigation_children = DataLoader(
             _by_key(_recording(content.navigation_children, children), list))
+        self.menu_children = DataLoader(self._menu_children)
         self.authors_by_article_id = DataLoader(
             _by_key(_recording(content.authors_by_article_ids, people("author")), list))
         self.tags_by_article_id = DataLoader(_by_key(_recording(content.tags_by_article_ids, people("tag")), list))
         self.comment_by_id = DataLoader(_by_key(self._comments))
+        self.site = DataLoader(self._site)
+        self.tag_by_id = DataLoader(_by_key(self._tags))
+        # An image's caption, credit or alt text may change (updateImage purges img:<id>).
+        self.image_by_id = DataLoader(
+            _by_key(_recording(content.images_by_ids, lambda pk, image: surrogate.add(f"img:{pk}"))))
+
+    async def _site(self, keys: Sequence[int]) -> list[models.SiteSettings]:
+        self.surrogate.add("site")
+        found = await content.site_settings()
+        return [found for _ in keys]
+
+    async def _tags(self, ids: list[int]) -> dict[int, models.Tag]:
+        # A tag no public page carries yet: the publish that makes it public purges tag:<id>.
+        self.surrogate.add(*(f"tag:{pk}" for pk in ids))
+        found = await content.public_tags_by_ids(ids)
+        if len(found) < len(ids):
+            self.surrogate.add("pages")
+        return found
+
+    async def _menu_children(self, parent_ids: Sequence[int]) -> list[list[models.Page]]:
+        found = await content.menu_children(list(parent_ids))
+        # Navigation (a section published or moved anywhere purges `sections`), and the articles an
+        # editor may flag for menus (publishing one purges its sections' `articles:s:` keys).
+        self.surrogate.add("sections", *(f"articles:s:{pk}" for pk in parent_ids))
+        for pages in found.values():
+            self.surrogate.pages(pages)
+        return [found.get(pk, []) for pk in parent_ids]
 
     async def _comments(self, ids: list[int]) -> dict[int, models.Comment]:
         found = await threads.comments_by_ids(ids)

@@ -9,8 +9,12 @@ import strawberry
 
 from schema.context import Info
 from schema.errors import BadInput, camel
-from service import media
+from schema.loaders import load_now, then
+from schema.node import Node
+from service import media, models, site
 from service.errors import UserError
+
+_MISSING = object()
 
 
 @strawberry.enum(description="File format of a rendition.")
@@ -43,6 +47,12 @@ def _granted(url: str, info: Info) -> str:
     return url if until is None else media.with_grant(url, info.context.settings.secret_key, until)
 
 
+def rendition_of(image: models.Image, info: Info, width: int, height: int | None, fill: bool) -> Rendition:
+    """A rendition the API offers (an allowed size), its URL signed and, for editors and previews, granted."""
+    made = media.rendition(image, width, height, fill, None, secret=info.context.settings.secret_key)
+    return Rendition(url=_granted(made.url, info), width=made.width, height=made.height)
+
+
 @strawberry.type(description="An image and its stored metadata.")
 class Image:
     id: strawberry.ID = strawberry.field(description="Image id.")
@@ -51,6 +61,8 @@ class Image:
     alt: str = strawberry.field(description="Alternative text for screen readers.")
     title: str = strawberry.field(description="Title of the image in the library.")
     credit: str = strawberry.field(description="Photographer or agency credit; may be empty.")
+    caption: str = strawberry.field(description="The library's default caption; may be empty. Where an article "
+                                    "shows the image as its hero, `ArticlePage.heroCaption` is the caption to print.")
 
     @strawberry.field(description="Where the original file is served: to anyone while published content shows the "
                       "image. In an editor's request or a preview, the URL carries a grant (an hour or two) that "
@@ -65,8 +77,8 @@ class Image:
 
     @strawberry.field(
         description="A resized version: `fill` crops to exactly width x height around the focal point; otherwise "
-        "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1280, "
-        "1600 and 1920. Images known by URL only return the original."
+        "the image fits inside the box, never enlarged. Sizes are limited to 160, 320, 480, 640, 800, 1024, 1200, "
+        "1280, 1600 and 1920 (heights also 630, for 1200x630 cards). Images known by URL only return the original."
     )
     def rendition(
         self,
@@ -105,13 +117,36 @@ class Image:
 
 @strawberry.type(description="A person who writes for the site.")
 class Author:
-    id: strawberry.ID = strawberry.field(description="Author id, for CreateArticleInput.authorIds.")
+    id: strawberry.ID = strawberry.field(description="Author id, for CreateArticleInput.authorIds and updateAuthor.")
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe identifier, used by `articles(author:)`.")
     bio: str = strawberry.field(description="Short biography; may be empty.")
 
+    @strawberry.field(description="Path of the author's page on the public site: the site's `authorPathPrefix`, "
+                      "the slug and a slash (`/authors/joel-carver/`). Prefix it with `Site.baseUrl` for a full URL.")
+    def url(self, info: Info) -> str:
+        return then(load_now(info.context.loaders.site, 0), lambda settings: site.author_url(settings, self.slug))
+
+    @strawberry.field(description="Portrait from the image library; null when the author has none.")
+    def avatar(self, info: Info) -> Image | None:
+        image = getattr(self, "avatar_image", _MISSING)  # read with the byline (service.content)
+        if image is _MISSING:
+            return None if self.avatar_id is None else load_now(info.context.loaders.image_by_id, self.avatar_id)
+        if image is not None:
+            info.context.surrogate.add(f"img:{image.id}")
+        return image
+
 
 @strawberry.type(description="A topic label on articles.")
-class Tag:
+class Tag(Node):
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL-safe identifier, used by `articles(tag:)`.")
+
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, models.Tag)
+
+    @strawberry.field(description="Path of the tag's page on the public site: the site's `tagPathPrefix`, the slug "
+                      "and a slash (`/tags/diplomacy/`). Prefix it with `Site.baseUrl` for a full URL.")
+    def url(self, info: Info) -> str:
+        return then(load_now(info.context.loaders.site, 0), lambda settings: site.tag_url(settings, self.slug))

@@ -20,10 +20,10 @@ from schema.caching import held, may_share
 from schema.comments import CommentConnection
 from schema.context import Info
 from schema.errors import BadInput, check_first
-from schema.loaders import load_now
-from schema.media import Author, Image, Tag
+from schema.loaders import load_now, then
+from schema.media import Author, Image, Rendition, Tag, rendition_of
 from schema.node import Connection, Edge, Node
-from service import blocks, content, listing, models, threads
+from service import blocks, content, listing, models, site, threads
 from service.errors import UserError
 from service.models import PageKind
 
@@ -38,6 +38,10 @@ class Page(Node):
     last_published_at: datetime | None = strawberry.field(description="When the page was last published.")
     depth: int = strawberry.field(description="Depth in the tree: 1 for the home page, 2 for top-level sections.")
     position: int = strawberry.field(description="Position among its siblings, from 0, in menu order.")
+    show_in_menus: bool = strawberry.field(
+        description="Whether the page is listed in navigation built from the tree (Wagtail's show_in_menus): "
+        "`sections(inMenu: true)` and `children(inMenu: true)`. Sections default to true, articles to false."
+    )
 
     @strawberry.field(description="URL path of the page, from the site root, with a trailing slash: `/world-news/`.")
     def url(self) -> str:
@@ -51,6 +55,24 @@ class Page(Node):
     def seo_title(self) -> str:
         return self.seo_title or self.title
 
+    @strawberry.field(description="Absolute URL of the page on the public site, for <link rel=\"canonical\"> and "
+                      "og:url: `Site.baseUrl` followed by `url`.")
+    def canonical_url(self, info: Info) -> str:
+        default = info.context.settings.public_base_url
+        return then(load_now(info.context.loaders.site, 0), lambda settings: site.base_url(settings, default) + self.url_path)
+
+    @strawberry.field(description="Image for link previews (og:image): for an article with a hero image, a 1200x630 "
+                      "crop of it around its focal point; otherwise the site logo fitted inside 1200x630 (never "
+                      "enlarged); null when there is neither. Images known by URL only give the original. The URL "
+                      "is a path on this API (`/media/...`): prefix it with the API's origin, not `Site.baseUrl`, "
+                      "for an absolute og:image.")
+    def og_image(self, info: Info) -> Rendition | None:
+        hero_id = self.hero_image_id if self.kind == PageKind.ARTICLE else None
+        if hero_id is not None:
+            return then(load_now(info.context.loaders.image_by_id, hero_id),
+                        lambda image: None if image is None else rendition_of(image, info, 1200, 630, True))
+        return _logo_card(info)
+
     @strawberry.field(description="Ancestors from the home page down to the parent, for breadcrumbs.")
     async def ancestors(self, info: Info) -> list[Page]:
         pages = await info.context.loaders.page_by_id.load_many(content.ancestor_ids(self))
@@ -63,12 +85,25 @@ class Page(Node):
         return load_now(info.context.loaders.page_by_id, self.parent_id)
 
     @strawberry.field(
-        description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`."
+        description="Child pages for navigation (sections), in menu order. Articles are listed by `articles`. "
+        "With `inMenu: true`, the children whose `showInMenus` is set instead, of any kind (an article an editor "
+        "flagged included)."
     )
-    def children(self, info: Info) -> list[Page]:
+    def children(
+        self,
+        info: Info,
+        in_menu: Annotated[bool, strawberry.argument(description="Only pages shown in menus (`showInMenus`), of any kind.")] = False,
+    ) -> list[Page]:
         if self.kind == PageKind.ARTICLE:
             return []
-        return info.context.loaders.navigation_children.load(self.id)
+        loaders = info.context.loaders
+        return (loaders.menu_children if in_menu else loaders.navigation_children).load(self.id)
+
+
+async def _logo_card(info: Info) -> Rendition | None:
+    settings = await info.context.loaders.site.load(0)
+    logo = await info.context.loaders.image_by_id.load(settings.logo_id) if settings.logo_id is not None else None
+    return None if logo is None else rendition_of(logo, info, 1200, 630, False)
 
 
 def _is_kind(kind: PageKind):
@@ -158,7 +193,10 @@ class ArticlePage(Page):
     source: str = strawberry.field(description='Source line, such as "By Agencies"; may be empty.')
     reading_time: int = strawberry.field(description="Estimated reading time in minutes.")
     comments_enabled: bool = strawberry.field(description="Whether readers may comment.")
-    comment_count: int = strawberry.field(description="Number of approved comments, replies included.")
+    comment_count: int = strawberry.field(
+        description="All approved comments on the article, at every depth: top-level comments plus every approved "
+        "reply. For a \"12 comments\" label. Pending, rejected, spam and removed comments are never counted."
+    )
     is_type_of = _is_kind(PageKind.ARTICLE)
 
     @strawberry.field(description="The section the article belongs to.")
@@ -183,6 +221,24 @@ class ArticlePage(Page):
             for image_id in blocks.image_ids(self.body):
                 loader.load(image_id)
         return loader.load(self.hero_image_id)
+
+    @strawberry.field(
+        description="Approved top-level comments (threads) on the article; replies are not counted. Always equal to "
+        "`comments.totalCount`: use it to page through `comments`."
+    )
+    def comment_thread_count(self) -> int:
+        return self.thread_count
+
+    @strawberry.field(description="Caption to print under `heroImage`: the article's own (set by editors with "
+                      "`heroCaption` on the article inputs) when it has one, else the image's library caption "
+                      "(`Image.caption`); empty when the article has no hero image or neither has a caption.")
+    def hero_caption(self, info: Info) -> str:
+        if self.hero_image_id is None:
+            return ""
+        if self.hero_caption:
+            return self.hero_caption
+        return then(load_now(info.context.loaders.image_by_id, self.hero_image_id),
+                    lambda image: image.caption if image is not None else "")
 
     @strawberry.field(description="The article body as typed blocks, in order.")
     def body(self, info: Info) -> list[block_types.Block]:
@@ -211,7 +267,8 @@ class ArticlePage(Page):
             loaders.page_by_id.prime(section.id, section)
         return related
 
-    @strawberry.field(description="Approved top-level comments, oldest first, each with its approved replies.")
+    @strawberry.field(description="Approved top-level comments (threads), oldest first, each with its approved "
+                      "replies; `totalCount` counts the threads, as `commentThreadCount` does.")
     async def comments(
         self,
         info: Info,

@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL on /graphql, health probes, GraphiQL's assets.
+"""The ASGI application: GraphQL on /graphql, feeds and sitemaps, health probes, GraphiQL's assets.
 
 The one module of service/ that imports schema/ (the GraphQL layer): it mounts
 its view, and gives the CLI the SDL and the parser trusted documents need.
@@ -25,7 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from schema import document
 from schema import schema as graphql_schema
 from schema.http import MastheadGraphQL
-from service import db, events, operations, purges
+from service import db, events, feeds, operations, purges, sitemaps, syndication
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
 from service.cache_stores import store_for
 from service.response_cache import Hits, ResponseCache
@@ -100,7 +100,10 @@ def media_endpoint(settings: Settings):
         if found is None:
             return JSONResponse({"error": "not found"}, status_code=404, headers={"Cache-Control": "no-store"})
         data, content_type = found
-        return Response(data, media_type=content_type, headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"})
+        # Images are for embedding: a decoupled frontend on another site shows them with <img>,
+        # which the same-site policy every other response carries would block.
+        return Response(data, media_type=content_type, headers={
+            "Cache-Control": cache, "X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "cross-origin"})
 
     serve.renders = renders  # the lifespan closes it (a Redis client when shared)
     return serve
@@ -120,13 +123,17 @@ async def readyz(request: Request) -> Response:
 
 
 def _background_jobs(settings: Settings) -> list:
-    """Webhook deliveries (woken when one is queued) and schedule transitions (every five seconds)."""
+    """Webhook deliveries (woken when one is queued), Varnish purges to retry (when one is due)
+    and schedule transitions (every five seconds)."""
     if not settings.background_jobs:
         return []
-    from service import publishing, webhooks
+    from service import publishing, varnish, webhooks
 
     async def deliveries() -> None:
         await webhooks.run_forever(settings.webhook_allow_private, settings.webhook_idle_seconds)
+
+    async def purges_to_retry() -> None:
+        await varnish.run_forever(settings.purge_attempts, settings.webhook_idle_seconds)
 
     async def transitions() -> None:
         while True:
@@ -136,7 +143,7 @@ def _background_jobs(settings: Settings) -> list:
                 log.exception("recording schedule transitions failed")
             await asyncio.sleep(5)
 
-    return [deliveries, transitions]
+    return [deliveries, purges_to_retry, transitions]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -187,6 +194,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/media/{key:path}", media_view, methods=["GET", "HEAD"]),
+            *feeds.routes(settings),
+            *sitemaps.routes(settings),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
         middleware=[
@@ -201,8 +210,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                        hits=Hits(response_cache) if response_cache is not None else None),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST,
                        anonymous_bytes=settings.anonymous_body_bytes),
-            # POSTs the cache holds, and what it stores (MISS) or lets by (BYPASS).
-            *([Middleware(ResponseCache, store=response_cache)] if response_cache is not None else []),
+            # POSTs the cache holds, feeds and sitemaps, and what it stores (MISS) or lets by (BYPASS).
+            *([Middleware(ResponseCache, store=response_cache, documents=syndication.PATHS)]
+              if response_cache is not None else []),
         ],
         lifespan=lifespan,
     )

@@ -11,6 +11,7 @@ made the change (service/purges.py).
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 import weakref
 from collections import OrderedDict
@@ -22,9 +23,8 @@ from service import events
 from service.limits import BUCKET_LUA, RedisBuckets
 
 log = logging.getLogger("masthead.response_cache")
-VERSION_SECONDS = 300  # how long a purged key's version is kept (in Redis)
 clock = time.monotonic  # expiry times in this process (tests move it)
-MAX_VERSIONS = 10_000  # purged keys one process remembers before it forgets them all (and stores nothing older)
+MAX_VERSIONS = 10_000  # purged keys remembered (a process forgets them all; Redis, the oldest) before older requests store nothing
 
 @dataclass(slots=True)
 class Entry:
@@ -171,46 +171,99 @@ def forget_all() -> None:
 
 events.on_purge(purge_here)
 
-# Store only when no key of the entry was purged since the request began; tag sets
-# live as long as their longest entry. KEYS: entry, then each tag's version, then each tag's set.
-_PUT = """
-local n = tonumber(ARGV[4])
-for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[1 + i]) or '0') > tonumber(ARGV[1]) then return 0 end
+# Redis evicts keys under its maxmemory policy (compose: volatile-lru, which takes only
+# keys with a TTL), and no eviction may serve stale content. Entries (e:), tag sets (t:)
+# and generations (g:) have TTLs and may go at any time: an entry records its keys'
+# generations and counts only while each still exists unchanged, so a purge (which
+# deletes the generations) invalidates every entry of its keys even when a tag set
+# holding them was evicted. The race rule's state has no TTL and stays small: the purge
+# epoch, `purged` (each key's last purge epoch, the newest MAX_VERSIONS) and `floor`
+# (the highest epoch trimmed from it: requests older than that store nothing).
+
+# An entry (its first line "key generation ...") or '' when missing or when any key's generation
+# changed or went (the entry is then deleted).
+_LIVE = r"""
+local function live(entry, generations)
+  local blob = redis.call('GET', entry)
+  if not blob then return '' end
+  local newline = string.find(blob, '\n', 1, true)
+  if not newline then return '' end
+  for tag, generation in string.gmatch(string.sub(blob, 1, newline - 1), '(%S+) (%S+)') do
+    if redis.call('GET', generations .. tag) ~= generation then
+      redis.call('DEL', entry)
+      return ''
+    end
+  end
+  return blob
+end
+"""
+# KEYS: entry, epoch. ARGV: the generations' prefix.
+_GET = _LIVE + """
+return {live(KEYS[1], ARGV[1]), redis.call('GET', KEYS[2]) or '0'}
+"""
+# A cached GET's door fee and its live entry in one round trip. KEYS: the client's bucket, the entry.
+# ARGV: the bucket's capacity, rate, points and debt, the generations' prefix.
+_TAKE_AND_GET = BUCKET_LUA + _LIVE + """
+local wait = bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false, tonumber(ARGV[4]))
+if wait > 0 then return {wait} end
+return {0, live(KEYS[2], ARGV[5])}
+"""
+# Store only when no key of the entry was purged since the request began; generations
+# and tag sets live at least as long as the entries naming them.
+# KEYS: entry, floor, purged. ARGV: since, ttl, body, new generation, prefixes of generations and tag sets, keys...
+_PUT = r"""
+local since = tonumber(ARGV[1])
+if since < tonumber(redis.call('GET', KEYS[2]) or '0') then return 0 end
+for i = 7, #ARGV do
+  local purged = redis.call('ZSCORE', KEYS[3], ARGV[i])
+  if purged and tonumber(purged) > since then return 0 end
 end
 local ttl = tonumber(ARGV[2])
-redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl)
-for i = 1, n do
-  local set = KEYS[1 + n + i]
+local head = {}
+for i = 7, #ARGV do
+  local tag = ARGV[i]
+  local key = ARGV[5] .. tag
+  local generation = redis.call('GET', key)
+  if not generation then
+    generation = ARGV[4]
+    redis.call('SET', key, generation, 'EX', ttl)
+  elseif redis.call('TTL', key) < ttl then
+    redis.call('EXPIRE', key, ttl)
+  end
+  head[#head + 1] = tag .. ' ' .. generation
+  local set = ARGV[6] .. tag
   redis.call('SADD', set, KEYS[1])
   if redis.call('TTL', set) < ttl then redis.call('EXPIRE', set, ttl) end
 end
+redis.call('SET', KEYS[1], table.concat(head, ' ') .. '\n' .. ARGV[3], 'EX', ttl)
 return 1
 """
-# A cached GET's door fee and its entry in one round trip. KEYS: the client's bucket, the entry.
-_TAKE_AND_GET = BUCKET_LUA + """
-local wait = bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false, tonumber(ARGV[4]))
-if wait > 0 then return {wait} end
-return {0, redis.call('GET', KEYS[2])}
-"""
-# KEYS: the epoch, then each tag's version, then each tag's set.
+# KEYS: epoch, floor, purged. ARGV: MAX_VERSIONS, prefixes of generations and tag sets, keys...
 _PURGE = """
-local n = tonumber(ARGV[1])
 local epoch = redis.call('INCR', KEYS[1])
 local removed = 0
-for i = 1, n do
-  redis.call('SET', KEYS[1 + i], epoch, 'EX', tonumber(ARGV[2]))
-  for _, key in ipairs(redis.call('SMEMBERS', KEYS[1 + n + i])) do
+for i = 4, #ARGV do
+  local tag = ARGV[i]
+  redis.call('ZADD', KEYS[3], epoch, tag)
+  redis.call('DEL', ARGV[2] .. tag)
+  local set = ARGV[3] .. tag
+  for _, key in ipairs(redis.call('SMEMBERS', set)) do
     removed = removed + redis.call('DEL', key)
   end
-  redis.call('DEL', KEYS[1 + n + i])
+  redis.call('DEL', set)
+end
+local extra = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[1])
+if extra > 0 then
+  local last = redis.call('ZRANGE', KEYS[3], extra - 1, extra - 1, 'WITHSCORES')
+  redis.call('SET', KEYS[2], last[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, extra - 1)
 end
 return removed
 """
 
 
 class RedisStore:
-    """One cache for every process, in Redis (its memory bounded by Redis's own maxmemory policy).
+    """One cache for every process, in Redis (its memory bounded by Redis's maxmemory and eviction policy).
 
     When Redis cannot be reached requests run uncached (logged now and then).
     """
@@ -221,6 +274,7 @@ class RedisStore:
         self.url = url
         self.redis = redis.from_url(url)
         self.prefix = prefix
+        self._get = self.redis.register_script(_GET)
         self._take_and_get = self.redis.register_script(_TAKE_AND_GET)
         self._put = self.redis.register_script(_PUT)
         self._purge = self.redis.register_script(_PURGE)
@@ -233,12 +287,11 @@ class RedisStore:
 
     async def get(self, key: str) -> tuple[Entry | None, int]:
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                blob, epoch = await pipe.get(self.prefix + "e:" + key).get(self.prefix + "epoch").execute()
+            blob, epoch = await self._get(keys=[self.prefix + "e:" + key, self.prefix + "epoch"], args=[self.prefix + "g:"])
         except Exception as error:  # noqa: BLE001 - serve uncached
             self._warn(error)
             return None, -1
-        return Entry.read(blob), int(epoch or 0)
+        return Entry.read(blob.partition(b"\n")[2]), int(epoch or 0)
 
     async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
         """The budget's `take` of a request's points, then (when taken) the entry for key: one round
@@ -248,30 +301,30 @@ class RedisStore:
             return (wait, None) if wait else (0, (await self.get(key))[0])
         bucket, args = budget.taking(client, points)
         try:
-            found = await self._take_and_get(keys=[bucket, self.prefix + "e:" + key], args=args)
+            found = await self._take_and_get(keys=[bucket, self.prefix + "e:" + key], args=[*args, self.prefix + "g:"])
         except Exception as error:  # noqa: BLE001 - serve, unlimited and uncached
             budget.unavailable(error)
             self._warn(error)
             return 0, None
         if found[0]:
             return int(found[0]), None
-        return 0, Entry.read(found[1])
+        return 0, Entry.read(found[1].partition(b"\n")[2])
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < 0:
             return False
-        tags = list(entry.tags)
-        keys = [self.prefix + "e:" + key, *(self.prefix + "v:" + t for t in tags), *(self.prefix + "t:" + t for t in tags)]
+        keys = [self.prefix + "e:" + key, self.prefix + "floor", self.prefix + "purged"]
+        args = [since, ttl, entry.dumps(), secrets.token_hex(8), self.prefix + "g:", self.prefix + "t:", *entry.tags]
         try:
-            return bool(await self._put(keys=keys, args=[since, ttl, entry.dumps(), len(tags)]))
+            return bool(await self._put(keys=keys, args=args))
         except Exception as error:  # noqa: BLE001
             self._warn(error)
             return False
 
     async def purge(self, tags) -> int:
-        tags = sorted(set(tags))
-        keys = [self.prefix + "epoch", *(self.prefix + "v:" + t for t in tags), *(self.prefix + "t:" + t for t in tags)]
-        return int(await self._purge(keys=keys, args=[len(tags), VERSION_SECONDS]))
+        keys = [self.prefix + "epoch", self.prefix + "floor", self.prefix + "purged"]
+        args = [MAX_VERSIONS, self.prefix + "g:", self.prefix + "t:", *sorted(set(tags))]
+        return int(await self._purge(keys=keys, args=args))
 
     async def aclose(self) -> None:
         await self.redis.aclose()

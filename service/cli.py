@@ -59,13 +59,13 @@ async def wait_for_database(settings: Settings, seconds: float) -> None:
 
 
 def cmd_seed(args, settings: Settings) -> int:
-    from service import seed
+    from service import media, seed
 
     async def work():
         if args.if_empty and not await seed.is_empty():
             return None
         if args.demo:
-            return await seed.seed_demo()
+            return await seed.seed_demo(media.LocalStorage(settings.media_dir))
         return await seed.seed_synthetic(
             args.articles, args.comments_per_article, seed=args.seed, progress=not args.quiet
         )
@@ -110,12 +110,12 @@ def cmd_serve(args, settings: Settings) -> int:
         asyncio.run(wait_for_database(settings, args.wait))
         asyncio.run(migrate(settings, quiet=True))
     if args.seed_demo:
-        from service import seed
+        from service import media, seed
 
         async def work():
             if await seed.is_empty():
                 print("Empty database: loading the demo site.")
-                await seed.seed_demo()
+                await seed.seed_demo(media.LocalStorage(settings.media_dir))
 
         asyncio.run(db.with_database(settings, work))
     print(f"Serving http://{args.host or settings.host}:{args.port or settings.port}/graphql")
@@ -250,6 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     recent.add_argument("--limit", type=int, default=20)
     hooks.set_defaults(func=cli_admin.cmd_webhooks)
 
+    queued = sub.add_parser("purges", help="Retry the Varnish purges that failed, or list them.")
+    queued_sub = queued.add_subparsers(dest="action", required=True)
+    retry = queued_sub.add_parser("retry", help="Send the queued purges that are due now, one per Varnish.")
+    retry.add_argument("--all", action="store_true", help="Also those not due yet (a Varnish just came back).")
+    waiting = queued_sub.add_parser("list", help="Queued purges, next due first.")
+    waiting.add_argument("--limit", type=int, default=20)
+    queued.set_defaults(func=cli_admin.cmd_purges)
+
     imports = sub.add_parser("import", help="Import articles from Markdown files (YAML front matter) or WordPress WXR exports.")
     imports.add_argument("paths", nargs="+", help="Files or folders (*.md, *.markdown, *.xml).")
     imports.add_argument("--draft", action="store_true", help="Leave new imports unpublished.")
@@ -271,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--alt", default="", help="Alternative text.")
     add.add_argument("--title", default="")
     add.add_argument("--credit", default="")
+    add.add_argument("--caption", default="", help="The library's default caption (shown under a hero image).")
     add.add_argument("--focal", type=cli_admin.focal_point, help="Focal point X,Y from 0 to 1 (left, top).")
     images.set_defaults(func=cli_admin.cmd_images)
 

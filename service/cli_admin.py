@@ -1,4 +1,4 @@
-"""`masthead` subcommands for the admin's chores: tokens, comments, webhooks, images."""
+"""`masthead` subcommands for the admin's chores: tokens, comments, webhooks, purges, images."""
 
 from __future__ import annotations
 
@@ -91,6 +91,27 @@ def cmd_webhooks(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_purges(args, settings: Settings) -> int:
+    from service import models, varnish
+
+    async def work():
+        if args.action == "retry":
+            done = await varnish.retry_due(settings.purge_attempts, everything=args.all)
+            left = await models.PurgeRetry.all().count()
+            print(f"Purged {done.delivered} queued purges; {done.requeued} failed again, {done.dropped} dropped "
+                  f"after their last attempt; {left} queued.")
+        else:
+            rows = await models.PurgeRetry.all().order_by("next_attempt_at", "id").limit(args.limit)
+            for row in rows:
+                print(f"{row.target}\tattempts {row.attempts}\tnext {row.next_attempt_at.isoformat()}\t"
+                      f"{len(row.keys.split())} keys\t{row.last_error}")
+            if not rows:
+                print("No queued purges.")
+
+    asyncio.run(with_database(settings, work))
+    return 0
+
+
 def cmd_images(args, settings: Settings) -> int:
     from service import media
     from service.errors import UserError
@@ -98,7 +119,8 @@ def cmd_images(args, settings: Settings) -> int:
     async def work():
         image = await media.add_image(
             media.LocalStorage(settings.media_dir), Path(args.file).read_bytes(), title=args.title, alt=args.alt,
-            credit=args.credit, focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
+            credit=args.credit, caption=args.caption,
+            focal_x=args.focal[0] if args.focal else None, focal_y=args.focal[1] if args.focal else None,
         )
         print(f"Image {image.id}: {image.width}x{image.height} {image.format}, {image.url}")
 

@@ -55,7 +55,7 @@ _PAGE_TIMES = (
     "first_published_at", "last_published_at", "created_at", "published_at", "go_live_at", "expire_at",
     "public_from", "public_until",
 )
-_PAGE_FLAGS = ("live", "comments_enabled", "tree_live")
+_PAGE_FLAGS = ("live", "comments_enabled", "tree_live", "show_in_menus")
 
 
 def _when(value):
@@ -166,10 +166,27 @@ async def navigation_children(parent_ids: Sequence[int]) -> dict[int, list[model
     return grouped
 
 
-async def top_sections() -> list[models.Page]:
+async def menu_children(parent_ids: Sequence[int]) -> dict[int, list[models.Page]]:
+    """Live children of each parent whose show_in_menus is set, of any kind, in menu order."""
+    marks = ", ".join(f"${i + 1}" for i in range(len(parent_ids)))
+    rows = await fetch(
+        f"SELECT {LIST_COLUMNS} FROM page p WHERE p.parent_id IN ({marks}) AND p.show_in_menus = ${len(parent_ids) + 1} "
+        f"AND p.live = $live ORDER BY p.position, p.id",
+        *parent_ids, True,
+    )
+    grouped: dict[int, list[models.Page]] = defaultdict(list)
+    for page in pages_from_rows(rows):
+        grouped[page.parent_id].append(page)
+    return grouped
+
+
+async def top_sections(in_menu: bool = False) -> list[models.Page]:
+    """Live sections below the home page, in menu order; `in_menu`: only those whose show_in_menus is set."""
+    menu = "AND p.show_in_menus = $1 " if in_menu else ""
     rows = await fetch(
         f"SELECT {LIST_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
-        f"WHERE p.kind = 'section' AND p.live = $live ORDER BY p.position, p.id"
+        f"WHERE p.kind = 'section' {menu}AND p.live = $live ORDER BY p.position, p.id",
+        *([True] if in_menu else []),
     )
     return pages_from_rows(rows)
 
@@ -177,17 +194,27 @@ async def top_sections() -> list[models.Page]:
 # -- snippets and images ----------------------------------------------------
 
 
+_IMAGE_FIELDS = ("id", "title", "url", "width", "height", "alt", "credit", "caption", "file", "format", "focal_x", "focal_y")
+IMAGE_COLUMNS = ", ".join(f"i.{name}" for name in _IMAGE_FIELDS)
+AVATAR_COLUMNS = ", ".join(f"av.{name} AS av__{name}" for name in _IMAGE_FIELDS)
+
+
 async def authors_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Author]]:
+    """Each article's authors in byline order, each with its avatar (an Image or None) as `avatar_image`."""
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
     rows = await db.read(
-        f"SELECT l.article_id AS link_article_id, a.id, a.name, a.slug, a.bio FROM article_author l "
-        f"JOIN author a ON a.id = l.author_id WHERE l.article_id IN ({placeholders}) ORDER BY l.position, a.id",
+        f"SELECT l.article_id AS link_article_id, a.id, a.name, a.slug, a.bio, a.avatar_id, {AVATAR_COLUMNS} "
+        f"FROM article_author l JOIN author a ON a.id = l.author_id LEFT JOIN image av ON av.id = a.avatar_id "
+        f"WHERE l.article_id IN ({placeholders}) ORDER BY l.position, a.id",
         *ids,
     )
     grouped: dict[int, list[models.Author]] = defaultdict(list)
     for row in rows:
         article_id = row.pop("link_article_id")
-        grouped[article_id].append(load_row(models.Author, row))
+        avatar = {name: row.pop(f"av__{name}") for name in _IMAGE_FIELDS}
+        author = load_row(models.Author, row)
+        author.avatar_image = build_instance(models.Image, avatar) if avatar["id"] is not None else None
+        grouped[article_id].append(author)
     return grouped
 
 
@@ -205,36 +232,54 @@ async def tags_by_article_ids(ids: Sequence[int]) -> dict[int, list[models.Tag]]
     return grouped
 
 
+async def public_tags_by_ids(ids: Sequence[int]) -> dict[int, models.Tag]:
+    """Tags by id, those that a page readers may see now carries (a draft's new tag stays unknown)."""
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
+    rows = await fetch(
+        f"SELECT t.id, t.name, t.slug FROM tag t WHERE t.id IN ({placeholders}) "
+        f"AND EXISTS (SELECT 1 FROM article_tag t1 WHERE t1.tag_id = t.id AND t1.live = $live)",
+        *ids,
+    )
+    return {row["id"]: load_row(models.Tag, row) for row in rows}
+
+
 async def images_by_ids(ids: Sequence[int]) -> dict[int, models.Image]:
     placeholders = ", ".join(f"${i + 1}" for i in range(len(ids)))
     rows = await db.read(
-        f"SELECT i.id, i.title, i.url, i.width, i.height, i.alt, i.credit, i.file, i.format, i.focal_x, i.focal_y "
-        f"FROM image i WHERE i.id IN ({placeholders})", *ids
+        f"SELECT {IMAGE_COLUMNS} FROM image i WHERE i.id IN ({placeholders})", *ids
     )
     return {row["id"]: build_instance(models.Image, row) for row in rows}
 
 
-# An image is public while a page readers may see now shows it: page_image holds the
-# images of published rows only (drafts live in revisions), kept by triggers.
-_PUBLIC_IMAGE = "SELECT 1 AS one FROM page_image r JOIN page p ON p.id = r.page_id WHERE r.image_id = $1 AND p.live = $live LIMIT 1"
-_PUBLIC_FILE = (
-    "SELECT 1 AS one FROM image i JOIN page_image r ON r.image_id = i.id JOIN page p ON p.id = r.page_id "
-    "WHERE i.file = $1 AND p.live = $live LIMIT 1"
+# An image is public while a page readers may see now shows it (page_image holds the
+# images of published rows only, drafts live in revisions, kept by triggers), while it
+# is the site's logo, or while it is the avatar of an author credited on such a page.
+_PUBLIC_USE = (
+    "(EXISTS (SELECT 1 FROM page_image r JOIN page p ON p.id = r.page_id WHERE r.image_id = i.id AND p.live = $live) "
+    "OR EXISTS (SELECT 1 FROM site_settings s WHERE s.logo_id = i.id) "
+    "OR EXISTS (SELECT 1 FROM author a JOIN article_author l ON l.author_id = a.id JOIN page q ON q.id = l.article_id "
+    "WHERE a.avatar_id = i.id AND q.live = $live))"
 )
+_PUBLIC_IMAGE = f"SELECT 1 AS one FROM image i WHERE i.id = $1 AND {_PUBLIC_USE}"
+_PUBLIC_FILE = f"SELECT 1 AS one FROM image i WHERE i.file = $1 AND {_PUBLIC_USE} LIMIT 1"
 
 
 async def image_is_public(image_id: int) -> bool:
-    """Whether a page readers may see now shows this image (as its hero or in its body)."""
+    """Whether readers may have this image: a page they may see shows it, it is the logo or a credited author's avatar."""
     return bool(await fetch(_PUBLIC_IMAGE, image_id))
 
 
 async def file_is_public(file: str) -> bool:
-    """Whether a stored original belongs to an image that a public page shows."""
+    """Whether a stored original belongs to an image readers may have (image_is_public)."""
     return bool(await fetch(_PUBLIC_FILE, file))
 
 
 async def site_settings() -> models.SiteSettings:
-    rows = await db.read("SELECT s.id, s.name, s.tagline, s.social_links FROM site_settings s ORDER BY s.id LIMIT 1")
+    """The site settings row (a fresh site's defaults when there is none)."""
+    rows = await db.read(
+        "SELECT s.id, s.name, s.tagline, s.social_links, s.base_url, s.logo_id, s.locale, s.tag_path_prefix, "
+        "s.author_path_prefix FROM site_settings s ORDER BY s.id LIMIT 1"
+    )
     if not rows:
         return models.SiteSettings(name="Masthead", tagline="", social_links=[])
     row = rows[0]

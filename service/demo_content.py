@@ -21,6 +21,13 @@ SITE: dict[str, Any] = {
     ],
 }
 
+# The site's logo, by image key. The demo leaves the site's base URL unset, so canonical URLs use
+# MASTHEAD_PUBLIC_BASE_URL (default http://127.0.0.1:8001, where `make frontend` serves the example site).
+SITE_LOGO = "courier-logo"
+
+# Old paths the Courier's pages lived at, by page slug (the world pages moved from /world/ in 2024).
+REDIRECTS: list[tuple[str, str]] = [("/world/", "world-news")]
+
 HOME: dict[str, Any] = {
     "title": "Home",
     "seo_title": "The Northgate Courier | Northgate news, politics, business and sport",
@@ -92,31 +99,37 @@ AUTHORS: list[dict[str, Any]] = [
         "slug": "joel-carver",
         "name": "Joel Carver",
         "bio": "Joel Carver is the Courier's world affairs editor. He previously reported from the Balkans and the eastern Mediterranean.",
+        "avatar": "portrait-joel-carver",
     },
     {
         "slug": "maren-lind",
         "name": "Maren Lind",
         "bio": "Maren Lind is the Courier's Europe correspondent, based in Brussels since 2019. She covers transport, energy and the single market.",
+        "avatar": "portrait-maren-lind",
     },
     {
         "slug": "anna-hollis",
         "name": "Anna Hollis",
         "bio": "Anna Hollis is political editor of the Courier and presents its weekly politics podcast, The Chamber.",
+        "avatar": "portrait-anna-hollis",
     },
     {
         "slug": "liam-ferris",
         "name": "Liam Ferris",
         "bio": "Liam Ferris reports on Northgate City Council, housing and transport. He joined the Courier from the Aldwater Gazette in 2021.",
+        "avatar": "portrait-liam-ferris",
     },
     {
         "slug": "david-okafor",
         "name": "David Okafor",
         "bio": "David Okafor is business editor. He writes about the port, local employers and the regional economy, and spent ten years as a shipping analyst.",
+        "avatar": "portrait-david-okafor",
     },
     {
         "slug": "priya-raman",
         "name": "Priya Raman",
         "bio": "Priya Raman is science and technology correspondent. She trained as a microbiologist before moving into journalism.",
+        "avatar": "portrait-priya-raman",
     },
     {
         "slug": "tom-beckett",
@@ -130,132 +143,218 @@ AUTHORS: list[dict[str, Any]] = [
     },
 ]
 
+# Each picture is drawn when the demo is seeded (service/demo_images.py) from its `art`: a scene with a
+# motif, a portrait or the logo, in colours its title suggests; width and height are the drawn size.
 IMAGES: list[dict[str, Any]] = [
     {
         "key": "harbour-cranes",
         "title": "Container cranes at the Port of Northgate",
-        "url": "/media/demo/harbour-cranes.jpg",
         "width": 1600,
         "height": 900,
         "alt": "Four blue container cranes above stacked containers at dusk on the Northgate quayside",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Ship-to-shore cranes on the container terminal's east quay, photographed from the Aldwater ferry.",
+        "art": {"kind": "scene", "motif": "cranes", "palette": ["#1b2a4a", "#f08a4b", "#2b3d5c", "#101a30", "#ffd27a", "#3a6ea5", "#c0392b", "#e67e22", "#2e86ab", "#f1c40f"]},
     },
     {
         "key": "council-chamber",
         "title": "Northgate City Council chamber",
-        "url": "/media/demo/council-chamber.jpg",
         "width": 1200,
         "height": 800,
         "alt": "Councillors seated in the wood-panelled chamber of Northgate City Hall during a debate",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "The council chamber at Northgate City Hall, where all 53 councillors sit for full meetings.",
+        "art": {"kind": "scene", "motif": "arches", "palette": ["#3d2416", "#8b5a3c", "#2f4f3a", "#1e3327", "#e8c07a", "#2a1a10", "#5c3a24", "#6e4a2e", "#2f5a3f", "#7a5234"]},
     },
     {
         "key": "summit-handshake",
         "title": "Leaders shake hands in Portaven",
-        "url": "/media/demo/summit-handshake.jpg",
         "width": 1600,
         "height": 1067,
         "alt": "Two leaders shaking hands in front of a row of national flags at a summit venue",
         "credit": "Photo: Northgate Wire",
+        "caption": "The two presidents greet each other before the opening session of the Eastern Shore Council.",
+        "art": {"kind": "scene", "motif": "flags", "palette": ["#bcd6ee", "#eef3f8", "#8e99a6", "#59636e", "#ffffff", "#26303b", "#c8102e", "#0033a0", "#ffcc00", "#ffffff", "#009b3a"]},
     },
     {
         "key": "offshore-wind",
         "title": "Offshore wind turbines off the Aldwater coast",
-        "url": "/media/demo/offshore-wind.jpg",
         "width": 1920,
         "height": 1080,
         "alt": "A line of offshore wind turbines on a grey sea under low cloud",
         "credit": "Photo: Corvel Energy",
+        "caption": "Turbines at Corvel Energy's Greyhaven array, eleven kilometres off the Aldwater coast.",
+        "art": {"kind": "scene", "motif": "turbines", "palette": ["#7d8a97", "#c9d1d9", "#5b6b78", "#2e3a45", "#eef2f5", "#f4f6f8"]},
     },
     {
         "key": "tram-bridge",
         "title": "A number 4 tram on the Aldwater bridge",
-        "url": "/media/demo/tram-bridge.jpg",
         "width": 1600,
         "height": 900,
         "alt": "A green and white tram crossing a steel bridge over the river in morning light",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "A number 4 tram on the Aldwater bridge during the morning rush, heading for Northgate Central.",
+        "art": {"kind": "scene", "motif": "bridge", "palette": ["#f3c98b", "#fbeed8", "#6a8caf", "#2f4d6b", "#fff3c4", "#3f4a52", "#1f7a4d", "#f2f2ee"]},
     },
     {
         "key": "university-lab",
         "title": "Laboratory at Northgate University",
-        "url": "/media/demo/university-lab.jpg",
         "width": 1200,
         "height": 800,
         "alt": "A researcher in a white coat examining culture plates at a laboratory bench",
         "credit": "Photo: Northgate University",
+        "caption": "A microbiology laboratory in Northgate University's Hallam Building.",
+        "art": {"kind": "scene", "motif": "dishes", "palette": ["#dce9f3", "#ffffff", "#b0bec5", "#78909c", "#ffffff", "#eef6f8", "#7d9aa8", "#f2c14e", "#d1495b", "#66a182"]},
     },
     {
         "key": "stadium-floodlights",
         "title": "Floodlights at the Ropewalk",
-        "url": "/media/demo/stadium-floodlights.jpg",
         "width": 1600,
         "height": 900,
         "alt": "A packed football stadium under floodlights on a winter evening",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "The Ropewalk under lights on a winter evening, with the east stand full.",
+        "art": {"kind": "scene", "motif": "floodlights", "palette": ["#0b1026", "#27335e", "#2e7d32", "#1b5e20", "#fffbe6", "#1c2233", "#fff6c8", "#c62828", "#f5f5f5", "#1565c0"]},
     },
     {
         "key": "concert-hall",
         "title": "The restored auditorium of Aldwater Hall",
-        "url": "/media/demo/concert-hall.jpg",
         "width": 1600,
         "height": 1067,
         "alt": "A gilded concert auditorium with red seats and an organ behind the stage",
         "credit": "Photo: Aldwater Hall Trust",
+        "caption": "The auditorium of Aldwater Hall after its restoration, seen from the upper circle.",
+        "art": {"kind": "scene", "motif": "organ", "palette": ["#3b0d0d", "#7a1f1f", "#6b0000", "#3a0000", "#f3d27a", "#e6b84d", "#a31515", "#8b1010", "#c0392b"]},
     },
     {
         "key": "trading-screens",
         "title": "Market screens",
-        "url": "/media/demo/trading-screens.jpg",
         "width": 1200,
         "height": 675,
         "alt": "Screens showing share prices and charts on a trading desk",
         "credit": "Photo: Northgate Wire",
+        "caption": "Price screens on a trading desk; the pound and regional shares are watched closely by local exporters.",
+        "art": {"kind": "scene", "motif": "screens", "palette": ["#0d1b2a", "#1b263b", "#22313f", "#0b121b", "#5fa8d3", "#101c29", "#38d39f", "#ef476f", "#ffd166"]},
     },
     {
         "key": "estuary-low-tide",
         "title": "The Aldwater estuary at low tide",
-        "url": "/media/demo/estuary-low-tide.jpg",
         "width": 1920,
         "height": 1080,
         "alt": "Mudflats and green seagrass meadows exposed at low tide with a lighthouse in the distance",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Mudflats and seagrass at Gull Point as the tide goes out, with the Skerry lighthouse beyond.",
+        "art": {"kind": "scene", "motif": "lighthouse", "palette": ["#a7c4d9", "#e9eef0", "#8d7b63", "#5c4e3d", "#fffaf0", "#f4f1ea", "#b3261e", "#4f7a4a", "#6b8f5a", "#3e6b3a"]},
     },
     {
         "key": "cubesat-cleanroom",
         "title": "Kittiwake-1 in the cleanroom",
-        "url": "/media/demo/cubesat-cleanroom.jpg",
         "width": 1200,
         "height": 800,
         "alt": "Two students in cleanroom suits fitting a small cube-shaped satellite onto a test stand",
         "credit": "Photo: Northgate University",
+        "caption": "Students preparing the Kittiwake-1 satellite in the university's cleanroom.",
+        "art": {"kind": "scene", "motif": "satellite", "palette": ["#e3ebf2", "#f7fafc", "#b8c4ce", "#8e9aa4", "#ffffff", "#c9a227", "#1f3b73", "#f0f4f8"]},
     },
     {
         "key": "festival-crowd",
         "title": "Opening night of the Aldwater Film Festival",
-        "url": "/media/demo/festival-crowd.jpg",
         "width": 1600,
         "height": 900,
         "alt": "A crowd outside a cinema lit up at night, with a red carpet leading to the entrance",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "Opening night of the Aldwater Film Festival outside the Regent cinema on Harbour Street.",
+        "art": {"kind": "scene", "motif": "crowd", "palette": ["#140c2e", "#3b1d5e", "#2a2a2a", "#111111", "#ffd166", "#b3001b", "#ffd166", "#2d2d44", "#4a3b5c", "#6b4e71", "#1e1e2e"]},
     },
     {
         "key": "night-train-platform",
         "title": "A sleeper train at Northgate Central",
-        "url": "/media/demo/night-train-platform.jpg",
         "width": 1600,
         "height": 900,
         "alt": "Dark blue sleeper carriages waiting at a station platform at night",
         "credit": "Photo: Marcus Eld / The Northgate Courier",
+        "caption": "Sleeper carriages waiting at Northgate Central before an evening departure.",
+        "art": {"kind": "scene", "motif": "train", "palette": ["#070b1a", "#1a2340", "#3a3f4a", "#1f232b", "#fff1c1", "#1d3b6e", "#ffe29a", "#c9ccd1"]},
     },
     {
         "key": "quayside-spectators",
         "title": "Spectators on Quay Road",
-        "url": "/media/demo/quayside-spectators.jpg",
         "width": 1200,
         "height": 800,
         "alt": "Spectators lining Quay Road as runners pass the old customs house",
         "credit": "Photo: Hannah Voss / The Northgate Courier",
+        "caption": "Spectators on Quay Road beside the old customs house, a favourite spot on race days.",
+        "art": {"kind": "scene", "motif": "customs-house", "palette": ["#bcd7ef", "#e8f1f8", "#8a8f96", "#5f646b", "#fffdf0", "#d9b48f", "#7a4b3a", "#c0392b", "#2e86ab", "#f1c40f", "#2d3436", "#6c5ce7"]},
+    },
+    {
+        "key": "courier-logo",
+        "title": "The Northgate Courier masthead",
+        "width": 600,
+        "height": 160,
+        "alt": "The Northgate Courier",
+        "credit": "",
+        "caption": "",
+        "art": {"kind": "logo", "text": "The Northgate Courier", "palette": ["#ffffff", "#1a1a1a", "#a3001b"]},
+    },
+    {
+        "key": "portrait-joel-carver",
+        "title": "Joel Carver",
+        "width": 400,
+        "height": 400,
+        "alt": "Joel Carver, photographed in the Courier's newsroom",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#264653", "#2a9d8f", "#1b1b1e", "#e9c46a"]},
+    },
+    {
+        "key": "portrait-maren-lind",
+        "title": "Maren Lind",
+        "width": 400,
+        "height": 400,
+        "alt": "Maren Lind, photographed outside the Berlaymont in Brussels",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#3d5a80", "#98c1d9", "#1d2d44", "#ee6c4d"]},
+    },
+    {
+        "key": "portrait-anna-hollis",
+        "title": "Anna Hollis",
+        "width": 400,
+        "height": 400,
+        "alt": "Anna Hollis, photographed in the press gallery at City Hall",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#6d597a", "#b56576", "#2b2d42", "#eaac8b"]},
+    },
+    {
+        "key": "portrait-liam-ferris",
+        "title": "Liam Ferris",
+        "width": 400,
+        "height": 400,
+        "alt": "Liam Ferris, photographed on the Aldwater bridge",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#386641", "#a7c957", "#1f2421", "#f2e8cf"]},
+    },
+    {
+        "key": "portrait-david-okafor",
+        "title": "David Okafor",
+        "width": 400,
+        "height": 400,
+        "alt": "David Okafor, photographed on the east quay of the port",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#1d3557", "#457b9d", "#0b132b", "#f1faee"]},
+    },
+    {
+        "key": "portrait-priya-raman",
+        "title": "Priya Raman",
+        "width": 400,
+        "height": 400,
+        "alt": "Priya Raman, photographed in the Courier's studio",
+        "credit": "Photo: The Northgate Courier",
+        "caption": "",
+        "art": {"kind": "portrait", "palette": ["#9c6644", "#ddb892", "#2d1e17", "#ede0d4"]},
     },
 ]
 
@@ -296,6 +395,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["tom-beckett"],
         "tags": ["athletics", "health"],
         "hero_image": "quayside-spectators",
+        "hero_caption": "Crowds on Quay Road cheered the leaders through the final two kilometres.",
         "comments_enabled": True,
         "related": ["tour-of-the-aldwater-kestrel-hill-finish"],
         "body": [
@@ -341,6 +441,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["david-okafor"],
         "tags": ["shipping", "jobs", "trade"],
         "hero_image": "harbour-cranes",
+        "hero_caption": "The east quay today: the two new berths would extend it towards the mouth of the channel.",
         "comments_enabled": True,
         "related": ["brennan-hale-electric-ferry-order", "council-approves-harbour-district-housing-plan"],
         "body": [
@@ -432,6 +533,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["priya-raman"],
         "tags": ["space", "research", "education"],
         "hero_image": "cubesat-cleanroom",
+        "hero_caption": "Kittiwake-1 before it left for the launch site; it weighs a little over two kilograms.",
         "comments_enabled": True,
         "related": ["seagrass-returns-to-aldwater-estuary"],
         "body": [
@@ -570,6 +672,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["priya-raman"],
         "tags": ["climate", "research"],
         "hero_image": "estuary-low-tide",
+        "hero_caption": "The meadow at Gull Point now covers four hectares, researchers say.",
         "comments_enabled": True,
         "related": ["coastal-cities-sign-flood-defence-pact", "port-of-northgate-container-terminal-expansion"],
         "body": [
@@ -662,6 +765,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["sofia-brandt"],
         "tags": ["music", "city-council", "budget"],
         "hero_image": "concert-hall",
+        "hero_caption": "The restored auditorium on the night of the reopening concert.",
         "comments_enabled": True,
         "related": ["aldwater-film-festival-opens"],
         "body": [
@@ -891,6 +995,7 @@ ARTICLES: list[dict[str, Any]] = [
         "authors": ["joel-carver"],
         "tags": ["diplomacy", "summit", "shipping", "trade"],
         "hero_image": "summit-handshake",
+        "hero_caption": "Presidents Marnova and Reiger in Portaven, where they agreed a hotline between their coast guards.",
         "comments_enabled": True,
         "related": ["insurers-raise-kessel-strait-premiums", "coastal-cities-sign-flood-defence-pact"],
         "body": [
@@ -1439,3 +1544,41 @@ COMMENTS: list[dict[str, Any]] = [
         "minutes_after": 400,
     },
 ]
+
+# Named menus (service/menus.py). A page item names its page by URL path (the seeder stores
+# the page's id, so the link follows the page); `label` left out shows the page's title.
+MENUS: dict[str, list[dict[str, Any]]] = {
+    # The sections, as the site's main navigation: sub-sections under their section.
+    "main": [
+        {
+            "page": f"/{top['slug']}/",
+            "children": [{"page": f"/{top['slug']}/{sub['slug']}/"} for sub in SECTIONS if sub["parent"] == top["slug"]],
+        }
+        for top in SECTIONS
+        if top["parent"] is None
+    ],
+    "footer": [
+        {
+            "page": "/",
+            "label": "The Courier",
+            "children": [
+                {"url": "mailto:newsdesk@northgatecourier.example.org", "label": "Write to the newsdesk"},
+                {"url": "mailto:tips@northgatecourier.example.org", "label": "Send us a tip, in confidence"},
+                {"url": "https://northgatecourier.example.org/corrections/", "label": "Corrections and clarifications"},
+            ],
+        },
+        {
+            "page": "/politics/",
+            "label": "Around Northgate",
+            "children": [
+                {"page": "/politics/budget-2027-tram-extension-parking-freeze/", "label": "Budget 2027, explained"},
+                {"page": "/science/seagrass-returns-to-aldwater-estuary/", "label": "The estuary's seagrass meadow"},
+                {"page": "/business/", "label": "The port and its trade"},
+            ],
+        },
+        {
+            "url": "https://tides.aldwater.example.org/",
+            "label": "Aldwater tide tables",
+        },
+    ],
+}

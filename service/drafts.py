@@ -31,6 +31,7 @@ async def snapshot(page: models.Page) -> dict:
         return {
             "kind": "section", "parent_id": page.parent_id, "title": page.title, "slug": page.slug,
             "description": page.description, "seo_title": page.seo_title, "search_description": page.search_description,
+            "show_in_menus": page.show_in_menus,
         }
     if page.kind != PageKind.ARTICLE:
         return {"kind": page.kind.value, "title": page.title, "seo_title": page.seo_title,
@@ -42,8 +43,10 @@ async def snapshot(page: models.Page) -> dict:
         "kind": "article", "section_id": page.parent_id, "title": page.title, "slug": page.slug,
         "headline": page.headline, "summary": page.summary, "published_at": fields.iso(page.published_at),
         "source": page.source, "tags": list(tags), "author_ids": list(authors), "related_ids": list(related),
-        "hero_image_id": page.hero_image_id, "body": page.body or [], "seo_title": page.seo_title,
+        "hero_image_id": page.hero_image_id, "hero_caption": page.hero_caption, "body": page.body or [],
+        "seo_title": page.seo_title,
         "search_description": page.search_description, "comments_enabled": page.comments_enabled,
+        "show_in_menus": page.show_in_menus,
     }
 
 
@@ -96,10 +99,12 @@ async def clean_article(content: Mapping[str, Any], page_id: int | None = None) 
         "author_ids": author_ids,
         "related_ids": related_ids,
         "hero_image_id": hero,
+        "hero_caption": fields.text(content.get("hero_caption"), "hero_caption", 1000),
         "body": blocks.validate_body(body, known),
         "seo_title": fields.text(content.get("seo_title"), "seo_title", 255),
         "search_description": fields.text(content.get("search_description"), "search_description", 1000),
         "comments_enabled": comments_enabled,
+        "show_in_menus": _show_in_menus(content, False),
     }
 
 
@@ -117,7 +122,16 @@ async def clean_section(content: Mapping[str, Any]) -> dict:
         "description": fields.text(content.get("description"), "description", 5000),
         "seo_title": fields.text(content.get("seo_title"), "seo_title", 255),
         "search_description": fields.text(content.get("search_description"), "search_description", 1000),
+        "show_in_menus": _show_in_menus(content, True),
     }
+
+
+def _show_in_menus(content: Mapping[str, Any], default: bool) -> bool:
+    """The page's menu flag; revisions saved before it existed get the kind's default (what migration 0019 set)."""
+    value = content.get("show_in_menus", default)
+    if not isinstance(value, bool):
+        raise UserError("showInMenus must be true or false.", ErrorCode.INVALID, field="show_in_menus")
+    return value
 
 
 async def clean_content(kind: PageKind, content: Mapping[str, Any], page_id: int | None) -> dict:
@@ -160,7 +174,10 @@ async def latest_content(page: models.Page) -> dict:
     if page.latest_revision_id is not None:
         revision = await models.PageRevision.get_or_none(id=page.latest_revision_id)
         if revision is not None:
-            return dict(revision.content)
+            content = dict(revision.content)
+            if content.get("kind") == "article":
+                content.setdefault("hero_caption", "")  # revisions saved before hero captions existed
+            return content
     return await snapshot(page)
 
 
@@ -174,7 +191,9 @@ async def draft_article(content: Mapping[str, Any], by: str) -> tuple[models.Pag
             summary=clean["summary"], published_at=fields.aware_time(clean["published_at"], "published_at"),
             source=clean["source"], live=False, seo_title=clean["seo_title"],
             search_description=clean["search_description"], comments_enabled=clean["comments_enabled"],
+            show_in_menus=clean["show_in_menus"],
             hero_image=await models.Image.get(id=clean["hero_image_id"]) if clean["hero_image_id"] else None,
+            hero_caption=clean["hero_caption"],
         )
         page.first_published_at = page.last_published_at = None
         revision = await add_revision(page, clean, by, "Created")
@@ -188,6 +207,7 @@ async def draft_section(content: Mapping[str, Any], by: str) -> tuple[models.Pag
         page = await pages.create_section(
             parent=await models.Page.get(id=clean["parent_id"]), title=clean["title"], slug=clean["slug"],
             description=clean["description"], seo_title=clean["seo_title"], search_description=clean["search_description"],
+            show_in_menus=clean["show_in_menus"],
         )
         await models.Page.filter(id=page.id).update(live=False, first_published_at=None, last_published_at=None)
         await visibility.refresh(page.id)

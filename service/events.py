@@ -83,6 +83,13 @@ async def wake(topic: str) -> None:
             log.warning("could not publish a wake-up: %s", error)
     elif db.dialect() != "sqlite":
         await db.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, topic)
+
+
+def wakes_every_process() -> bool:
+    """Whether `wake` reaches the other processes (Redis or PostgreSQL; on SQLite alone it stays in this one)."""
+    return bool(_redis_url) or db.dialect() != "sqlite"
+
+
 _purgers: set[Callable[[list[str]], None]] = set()
 
 

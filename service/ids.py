@@ -20,10 +20,12 @@ def to_global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-def global_id(obj: models.Page | models.PageRevision | models.Comment) -> str:
+def global_id(obj: models.Page | models.PageRevision | models.Comment | models.Tag) -> str:
     """The id the API gives this object."""
     if isinstance(obj, models.Page):
         return to_global_id(PAGE_TYPE_NAMES[obj.kind], obj.id)
     if isinstance(obj, models.PageRevision):
         return to_global_id(REVISION_TYPE_NAME, obj.id)
+    if isinstance(obj, models.Tag):
+        return to_global_id("Tag", obj.id)
     return to_global_id("Comment", obj.id)

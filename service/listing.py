@@ -16,6 +16,7 @@ class ArticleFilter:
 
     section_slug: str | None = None
     section_path: str | None = None
+    section_ids: list[int] | None = None  # articles directly below these sections (already resolved)
     tag: str | None = None
     author: str | None = None
     search: str | None = None
@@ -59,6 +60,9 @@ def _where(flt: ArticleFilter, params: list) -> list[str]:
             f"WHERE r.kind = 'section' AND r.slug = {param(flt.section_slug)} AND r.live = $live "
             "AND s.kind = 'section' AND s.live = $live)"
         )
+    if flt.section_ids is not None:
+        # Literal ids: PostgreSQL then walks the listing index per section, where a subquery had it scan.
+        where.append(f"p.parent_id IN ({', '.join(param(i) for i in flt.section_ids) or 'NULL'})")
     if flt.tag is not None:
         where.append(
             f"EXISTS (SELECT 1 FROM article_tag l JOIN tag t ON t.id = l.tag_id "

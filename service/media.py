@@ -18,6 +18,7 @@ import hmac
 import io
 import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ from service.errors import ErrorCode, UserError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 MP: a decompressed bomb never gets past this
-RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1280, 1600, 1920)
+RENDITION_SIZES = (160, 320, 480, 640, 800, 1024, 1200, 1280, 1600, 1920)
+# Heights may also be 630: 1200x630 is the Open Graph card (Page.ogImage).
+RENDITION_HEIGHTS = (*RENDITION_SIZES, 630)
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 RENDITION_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
@@ -45,12 +48,13 @@ _RENDERING = asyncio.Semaphore(2)
 
 
 class Storage(Protocol):
-    """Where files live: the local filesystem here; an S3-compatible store fits the same four calls."""
+    """Where files live: the local filesystem here; an S3-compatible store fits the same five calls."""
 
     def save(self, key: str, data: bytes) -> None: ...
     def read(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def path(self, key: str) -> Path | None: ...
+    def remove_folder(self, key: str) -> None: ...
 
 
 class LocalStorage:
@@ -79,6 +83,9 @@ class LocalStorage:
 
     def path(self, key: str) -> Path | None:
         return self._file(key)
+
+    def remove_folder(self, key: str) -> None:
+        shutil.rmtree(self._file(key), ignore_errors=True)
 
 
 @dataclass
@@ -117,23 +124,44 @@ def _focal(value: float | None, field: str) -> float | None:
     return float(value)
 
 
+def check_text(values: dict[str, str | None]) -> dict[str, str]:
+    """An image's text fields (title, alt, credit, caption), stripped; TOO_LONG past their limits."""
+    out = {}
+    for field, value in values.items():
+        value = (value or "").strip()
+        if len(value) > TEXT_LIMITS[field]:
+            raise UserError(f"{field} is longer than {TEXT_LIMITS[field]} characters.", ErrorCode.TOO_LONG, field=field)
+        out[field] = value
+    return out
+
+
+def check_focal(focal_x: float | None, focal_y: float | None) -> tuple[float | None, float | None]:
+    """A focal point's coordinates, each 0..1 or None; INVALID otherwise."""
+    return _focal(focal_x, "focal_x"), _focal(focal_y, "focal_y")
+
+
+TEXT_LIMITS = {"title": 255, "alt": 512, "credit": 255, "caption": 1000}
+
+
 async def add_image(storage: Storage, data: bytes, *, title: str = "", alt: str = "", credit: str = "",
-                    focal_x: float | None = None, focal_y: float | None = None) -> models.Image:
+                    caption: str = "", focal_x: float | None = None, focal_y: float | None = None) -> models.Image:
     """Check and store an uploaded original; returns the new library image."""
     found = probe(data)
-    for value, field, limit in ((title, "title", 255), (alt, "alt", 512), (credit, "credit", 255)):
-        if len(value or "") > limit:
-            raise UserError(f"{field} is longer than {limit} characters.", ErrorCode.TOO_LONG, field=field)
-    fx, fy = _focal(focal_x, "focal_x"), _focal(focal_y, "focal_y")
+    text = check_text({"title": title, "alt": alt, "credit": credit, "caption": caption})
+    fx, fy = check_focal(focal_x, focal_y)
     digest = hashlib.sha256(data).hexdigest()
     key = f"original/{digest[:2]}/{digest}.{FORMATS[found.format]}"
     if not storage.exists(key):
         storage.save(key, data)
-    return await models.Image.create(
+    image = await models.Image.create(
         url=f"/media/{key}", file=key, format=FORMATS[found.format], file_size=len(data), width=found.width,
-        height=found.height, title=(title or "").strip(), alt=(alt or "").strip(), credit=(credit or "").strip(),
-        focal_x=fx, focal_y=fy,
+        height=found.height, **text, focal_x=fx, focal_y=fy,
     )
+    # A database made afresh beside an old media directory gives its ids out again (a reset
+    # development site, the demo seeded anew): the new image must not inherit the renditions
+    # cached for the last one with its id.
+    storage.remove_folder(f"renditions/{image.id}")
+    return image
 
 
 @dataclass
@@ -145,8 +173,10 @@ class Rendition:
 
 def check_size(width: int, height: int | None) -> None:
     allowed = ", ".join(map(str, RENDITION_SIZES))
-    if width not in RENDITION_SIZES or (height is not None and height not in RENDITION_SIZES):
+    if width not in RENDITION_SIZES:
         raise UserError(f"Rendition sizes are {allowed} pixels.", ErrorCode.INVALID, field="width")
+    if height is not None and height not in RENDITION_HEIGHTS:
+        raise UserError(f"Rendition heights are {allowed} or 630 pixels.", ErrorCode.INVALID, field="height")
 
 
 def signature(secret: str, stored: str) -> str:

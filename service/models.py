@@ -70,6 +70,9 @@ class Image(Model):
     file_size = fields.IntField(default=0, db_default=0)
     focal_x = fields.FloatField(null=True)
     focal_y = fields.FloatField(null=True)
+    # The library's default caption: where an article shows the image as its hero
+    # without a caption of its own (Page.hero_caption), this is shown.
+    caption = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "image"
@@ -81,6 +84,7 @@ class Author(Model):
     name = fields.CharField(max_length=255)
     slug = fields.CharField(max_length=255, unique=True)
     bio = fields.TextField(default="")
+    avatar = fields.ForeignKeyField("masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
         table = "author"
@@ -123,9 +127,13 @@ class Page(Model):
     source = fields.CharField(max_length=255, default="")
     reading_time = fields.IntField(default=0)
     comments_enabled = fields.BooleanField(default=True)
+    # Wagtail's flag: list the page in navigation built from the tree (sections default to true).
+    show_in_menus = fields.BooleanField(default=False, db_default=False)
     hero_image = fields.ForeignKeyField(
         "masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # The article's own caption for its hero image ("" shows the image's library caption).
+    hero_caption = fields.TextField(default="", db_default="")
     body = fields.JSONField(default=list)
     body_text = fields.TextField(default="")
     # Approved comments (all, and top-level only), kept by service.comments.
@@ -154,12 +162,13 @@ class Page(Model):
         unique_together = (("url_path",),)
         indexes = (
             Index(fields=("parent_id", "position")),
+            Index(fields=("parent_id", "show_in_menus", "position")),  # children(inMenu:) without reading articles
             Index(fields=("path",)),
             Index(fields=("kind", "tree_live", "published_at")),
             Index(fields=("parent_id", "kind", "tree_live", "published_at")),
+            Index(fields=("kind", "tree_live", "published_at", "id", "public_from", "public_until", "last_published_at", "url_path")),  # sitemaps (0020)
             # Schedules whose boundary passed (record_transitions), without a scan.
-            Index(fields=("go_live_at",)),
-            Index(fields=("expire_at",)),
+            Index(fields=("go_live_at",)), Index(fields=("expire_at",)),
         )
 
 
@@ -345,6 +354,13 @@ class SiteSettings(Model):
     social_links = fields.JSONField(default=list)
     # Publish at once comments from an email that already has an approved comment.
     auto_approve_known_commenters = fields.BooleanField(default=False, db_default=False)
+    # The public site's origin ("https://news.example.com"); "" means MASTHEAD_PUBLIC_BASE_URL.
+    base_url = fields.CharField(max_length=255, default="", db_default="")
+    logo = fields.ForeignKeyField("masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL)
+    locale = fields.CharField(max_length=35, default="en", db_default="en")  # BCP 47
+    # Where the public site shows a tag's and an author's page: prefix + slug + "/".
+    tag_path_prefix = fields.CharField(max_length=255, default="/tags/", db_default="/tags/")
+    author_path_prefix = fields.CharField(max_length=255, default="/authors/", db_default="/authors/")
 
     class Meta:
         table = "site_settings"
@@ -363,3 +379,22 @@ class PurgeLog(Model):
 
     class Meta:
         table = "purge_log"
+
+
+class PurgeRetry(Model):
+    """Surrogate keys a Varnish did not take: retried with backoff until it does (service/varnish.py).
+
+    Written only when a purge fails (a refused connection, a timeout, a 5xx); due rows
+    of one Varnish go out together as one purge; dropped, logged, after the last attempt."""
+
+    id = fields.IntField(primary_key=True)
+    target = fields.CharField(max_length=1024)  # the Varnish URL from MASTHEAD_VARNISH_URLS
+    keys = fields.TextField()  # space-separated
+    attempts = fields.IntField(default=1)  # purges sent so far (the first, failed, one included)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "purge_retry"
+        indexes = (Index(fields=("next_attempt_at",)), Index(fields=("target", "next_attempt_at")))

@@ -117,10 +117,18 @@ def _documents(path: Path) -> list[tuple[str, str | None, str]]:
         return [(path.stem, None, text)]
     data = json.loads(text)
     if isinstance(data, dict) and data.get("format") == "apollo-persisted-query-manifest":
-        return [(op.get("name", ""), op.get("id"), op.get("body", "")) for op in data.get("operations", [])]
-    if isinstance(data, dict):
-        return [("", key, value) for key, value in data.items()]
+        listed = data.get("operations", [])
+        if isinstance(listed, dict):  # codegen plugins that key the manifest's operations by hash
+            listed = [{**op, "id": key} for key, op in listed.items() if isinstance(op, dict)]
+        return [(op.get("name", ""), _hash(op.get("id")), op.get("body", "")) for op in listed if isinstance(op, dict)]
+    if isinstance(data, dict):  # graphql-codegen's client preset (persisted-documents.json): {hash: document}
+        return [("", _hash(key), value) for key, value in data.items()]
     raise ValueError("expected an Apollo manifest, a {hash: document} object or .graphql files")
+
+
+def _hash(claimed: object) -> str | None:
+    """A manifest's hash as stored: GraphQL over HTTP's `sha256:` prefix (a documentId) dropped."""
+    return claimed.removeprefix("sha256:") if isinstance(claimed, str) else None
 
 
 async def register(paths: list[Path], label: Callable[[str], str]) -> Registered:
@@ -142,7 +150,8 @@ async def register(paths: list[Path], label: Callable[[str], str]) -> Registered
                 continue
             digest = sha256(body)
             if claimed is not None and claimed != digest:
-                result.problems.append(f"{path}: {name or claimed}: its hash is not the SHA-256 of its text")
+                hint = " (a SHA-1: set the client preset's hashAlgorithm to 'sha256')" if len(claimed) == 40 else ""
+                result.problems.append(f"{path}: {name or claimed}: its hash is not the SHA-256 of its text{hint}")
                 continue
             try:
                 operation_name = label(body)

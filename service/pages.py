@@ -79,6 +79,7 @@ async def create_section(
     description: str = "",
     seo_title: str = "",
     search_description: str = "",
+    show_in_menus: bool = True,
 ) -> models.Page:
     """Create a section below the home page or below another section."""
     if parent.kind not in (PageKind.HOME, PageKind.SECTION):
@@ -96,6 +97,7 @@ async def create_section(
         description=description,
         seo_title=seo_title,
         search_description=search_description,
+        show_in_menus=show_in_menus,
         first_published_at=stamp,
         last_published_at=stamp,
     )
@@ -114,11 +116,13 @@ async def create_article(
     authors: Sequence[models.Author] = (),
     tags: Sequence[str] = (),
     hero_image: models.Image | None = None,
+    hero_caption: str = "",
     related: Sequence[models.Page] = (),
     comments_enabled: bool = True,
     live: bool = True,
     seo_title: str = "",
     search_description: str = "",
+    show_in_menus: bool = False,
 ) -> models.Page:
     """Create an article in a section, validating its body; tags are created when new."""
     if section.kind != PageKind.SECTION:
@@ -144,10 +148,12 @@ async def create_article(
             published_at=published_at,
             source=source.strip(),
             hero_image_id=hero_image.id if hero_image else None,
+            hero_caption=hero_caption.strip(),
             body=clean_body,
             body_text=text,
             reading_time=blocks.reading_time(" ".join((title, summary, text))),
             comments_enabled=comments_enabled,
+            show_in_menus=show_in_menus,
             live=live,
             first_published_at=published_at if live else None,
             last_published_at=published_at if live else None,

@@ -71,14 +71,15 @@ async def page_with_content(page: models.Page, content: Mapping[str, Any]) -> mo
     """An unsaved copy of the page row with a revision's content on it, for previews."""
     values = dict(page.__dict__)
     values.update(title=content["title"], slug=content["slug"], seo_title=content.get("seo_title", ""),
-                  search_description=content.get("search_description", ""))
+                  search_description=content.get("search_description", ""),
+                  show_in_menus=content.get("show_in_menus", page.show_in_menus))
     if page.kind == PageKind.ARTICLE:
         body = content["body"]
         text = blocks.body_text(body)
         values.update(
             headline=content["headline"], summary=content["summary"], source=content["source"],
             published_at=fields.aware_time(content["published_at"], "published_at") or page.published_at or now(),
-            hero_image_id=content["hero_image_id"], body=body, comments_enabled=content["comments_enabled"],
+            hero_image_id=content["hero_image_id"], hero_caption=content.get("hero_caption", ""), body=body, comments_enabled=content["comments_enabled"],
             reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
             parent_id=content["section_id"],
         )

@@ -34,10 +34,10 @@ async def _apply(page: models.Page, content: dict) -> None:
         await models.Page.filter(id=page.id).update(
             title=content["title"], headline=content["headline"], summary=content["summary"],
             published_at=published_at, source=content["source"], hero_image_id=content["hero_image_id"],
-            body=body, body_text=text,
+            hero_caption=content.get("hero_caption", ""), body=body, body_text=text,
             reading_time=blocks.reading_time(" ".join((content["title"], content["summary"], text))),
             seo_title=content["seo_title"], search_description=content["search_description"] or content["summary"][:300],
-            comments_enabled=content["comments_enabled"],
+            comments_enabled=content["comments_enabled"], show_in_menus=content["show_in_menus"],
         )
         await pages.set_tags(page, content["tags"])
         authors = {a.id: a for a in await models.Author.filter(id__in=content["author_ids"])}
@@ -48,7 +48,7 @@ async def _apply(page: models.Page, content: dict) -> None:
     else:
         await models.Page.filter(id=page.id).update(
             title=content["title"], description=content.get("description", ""), seo_title=content["seo_title"],
-            search_description=content["search_description"],
+            search_description=content["search_description"], show_in_menus=content["show_in_menus"],
         )
         new_parent_id = content.get("parent_id", page.parent_id)
     # Place: section and slug last, so their URL changes cover the whole subtree.

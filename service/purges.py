@@ -4,15 +4,19 @@ The keys are those the GraphQL view tags responses with (README, "Caching"). A
 change to pages purges each page whose content or visibility changed (`p:<id>`),
 the lists they may appear in (`articles`, `articles:s:<section>` of every section
 above them, before and after a move, `tag:<id>`, `author:<id>`, `search`), `pages`
-(responses that showed too many pages to list them) and `sections` when a section
-changed. A comment purges its article's thread (`c:<id>`, `p:<id>`, `pages`);
-site settings purge `site`; redirects `redirects`.
+(responses that showed too many pages to list them), `sitemap` (the sitemaps,
+service/sitemaps.py) and `sections` when a section changed. A comment purges its
+article's thread (`c:<id>`, `p:<id>`, `pages`); site settings purge `site`;
+redirects `redirects`; a named menu `menu:<name>` (service/menus.py: its page items
+are keyed `p:<id>`, so a change to one of those pages reaches it through page_keys).
 
 `purge(keys)` runs after the change's transaction committed: this process's
 response cache and every other process's (service/events.py), the shared Redis
-cache when configured, and each Varnish in MASTHEAD_VARNISH_URLS (`PURGE /` with
-`xkey-purge`, in the background: a slow or missing Varnish never slows an editor,
-its failures are logged).
+cache when configured, a `cache.purge` webhook event for the endpoints that take it
+(service/webhooks.py: a CDN we cannot reach), and each Varnish in
+MASTHEAD_VARNISH_URLS (`PURGE /` with `xkey-purge`, in the background: a slow or
+missing Varnish never slows an editor; what it does not take is queued in the
+database and retried, service/varnish.py).
 """
 
 from __future__ import annotations
@@ -21,15 +25,14 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from service import db, events, models
+from service import db, events, models, varnish, webhooks
 
 log = logging.getLogger("masthead.purges")
-PAGE_LISTS = ("pages", "articles", "search")
+PAGE_LISTS = ("pages", "articles", "search", "sitemap")
 SITE_WIDE = (*PAGE_LISTS, "sections", "site", "redirects")  # after a bulk load (seeding)
-VARNISH_TIMEOUT = 2.0
-VARNISH_BATCH = 200  # keys per PURGE request (header size)
 
 _varnish_urls: tuple[str, ...] = ()
+_attempts = 12  # MASTHEAD_PURGE_ATTEMPTS
 _shared = None  # the Redis response cache, when configured
 _background = False
 _pending: set[asyncio.Task] = set()
@@ -37,10 +40,10 @@ _pending: set[asyncio.Task] = set()
 
 def configure(settings, *, background: bool = False) -> None:
     """Where purges go for these settings; `background`: Varnish requests do not hold up the caller (serving)."""
-    global _varnish_urls, _shared, _background
+    global _varnish_urls, _attempts, _shared, _background
     from service.cache_stores import RedisStore
 
-    _varnish_urls = tuple(settings.varnish_urls)
+    _varnish_urls, _attempts = tuple(settings.varnish_urls), settings.purge_attempts
     _shared = RedisStore(settings.redis_url) if settings.redis_url and settings.response_cache_bytes > 0 else None
     _background = background
 
@@ -94,29 +97,14 @@ async def purge(keys: Iterable[str]) -> None:
             await _shared.purge(keys)
         except Exception as error:  # noqa: BLE001 - entries still expire with their s-maxage
             log.warning("could not purge the shared response cache: %s", error)
+    await webhooks.announce_purge(keys)
     if _varnish_urls:
         if _background:
-            task = asyncio.get_running_loop().create_task(varnish(keys))
+            task = asyncio.get_running_loop().create_task(varnish.purge(keys, _varnish_urls, _attempts))
             _pending.add(task)
             task.add_done_callback(_pending.discard)
         else:
-            await varnish(keys)
-
-
-async def varnish(keys: list[str], urls: Iterable[str] | None = None) -> None:
-    """`PURGE /` with `xkey-purge: k1 k2 ...` to each Varnish; failures are logged, not raised."""
-    import httpx
-
-    async with httpx.AsyncClient(timeout=VARNISH_TIMEOUT) as client:
-        for url in urls if urls is not None else _varnish_urls:
-            for start in range(0, len(keys), VARNISH_BATCH):
-                try:
-                    response = await client.request("PURGE", url.rstrip("/") + "/",
-                                                    headers={"xkey-purge": " ".join(keys[start:start + VARNISH_BATCH])})
-                    if response.status_code >= 400:
-                        log.warning("Varnish %s refused a purge: %s", url, response.status_code)
-                except httpx.HTTPError as error:
-                    log.warning("could not purge Varnish %s: %s", url, error)
+            await varnish.purge(keys, _varnish_urls, _attempts)
 
 
 async def pages_changed(page_ids: Iterable[int], earlier: Iterable[str] = (), *, redirects: bool = False) -> None:

@@ -1,11 +1,11 @@
-"""The response cache for /graphql: anonymous reads answered before GraphQL runs.
+"""The response cache for /graphql (and feeds and sitemaps): anonymous reads answered before they run.
 
 An ASGI middleware (inside the Door, which still charges each request its point)
 keys a request by what decides its answer, the same for GET and POST: the
 document (its sha256: sent as text, as an automatic persisted query's hash or as a
 `documentId`), the canonical JSON of its variables, its operation name, other
 extensions, and the media type asked for (Accept). The Door (service/http.py)
-answers GET hits itself through `Hits`: the point and the entry in one step (one
+answers /graphql GET hits itself through `Hits`: the point and the entry in one step (one
 Redis round trip when both live there), and no layer inside it runs. A hit sends
 the stored body and headers (ETag, Cache-Control, Vary, Surrogate-Key ...) plus
 `Age` and the request's own X-Request-Id, or a 304 when `If-None-Match` names its
@@ -14,7 +14,9 @@ ETag: no parsing, no validation, no SQL.
 Only what the view marks `Cache-Control: public` with status 200 is stored, for its
 `s-maxage`, tagged with its `Surrogate-Key`s; requests with credentials
 (Authorization, Cookie) pass untouched. `X-Cache` says HIT, MISS (stored now) or
-BYPASS (not cacheable).
+BYPASS (not cacheable). Feeds and sitemaps (the `documents` paths) are plain GETs:
+keyed by their path alone, kept the same way when at most MAX_DOCUMENT_BYTES, and
+answered here (the Door charges only /graphql).
 
 Races: a request notes the purge epoch when it starts; a purge bumps the epoch and
 records it on each purged key, and a response is not stored when any of its keys
@@ -45,6 +47,7 @@ UNCACHEABLE = re.compile(r"\b(mutation|subscription)\b|previewToken")
 DROPPED = {b"content-length", b"date", b"server", b"x-request-id", b"x-cache", b"age", b"connection"}
 NOT_MODIFIED_HEADERS = {b"etag", b"cache-control", b"vary", b"surrogate-key", b"cache-tag", b"content-location"}
 MAX_REQUEST_SECONDS = 60  # a response to an older request is not stored (purge versions live longer than this)
+MAX_DOCUMENT_BYTES = 1_048_576  # a feed or sitemap larger than this is not kept (a month of 50,000 URLs is ~6 MB)
 
 
 def request_key(fields: dict, accept: str) -> str | None:
@@ -180,14 +183,21 @@ class Hits:
 
 
 class ResponseCache:
-    """ASGI middleware answering cacheable GraphQL reads on `path` from `store`."""
+    """ASGI middleware answering cacheable GraphQL reads on `path` from `store`, and plain GETs of
+    the documents below `documents` (feeds, sitemaps: keyed by their path, query string ignored)."""
 
-    def __init__(self, app: ASGIApp, store, path: str = "/graphql") -> None:
-        self.app, self.store, self.path = app, store, path
+    def __init__(self, app: ASGIApp, store, path: str = "/graphql", documents: tuple[str, ...] = ()) -> None:
+        self.app, self.store, self.path, self.documents = app, store, path, documents
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] != self.path:
+            if self.documents and scope["path"].startswith(self.documents):
+                await self.document(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
         key = None
@@ -209,6 +219,19 @@ class ResponseCache:
             await answer(entry, headers.get(b"if-none-match"), state.request_id if state else None, send)
             return
         await self.fill(key, since, scope, receive, send)
+
+    async def document(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A GET of a document: the same bytes for everyone, whatever its query string or Accept."""
+        headers = dict(scope["headers"])
+        if scope["method"] != "GET" or b"authorization" in headers or b"cookie" in headers:
+            await self.app(scope, receive, self.marking(send, b"BYPASS"))
+            return
+        key = hashlib.sha256(b"document\x00" + scope["path"].encode("utf-8", "surrogateescape")).hexdigest()
+        entry, since = await self.store.get(key)
+        if entry is not None:
+            await answer(entry, headers.get(b"if-none-match"), None, send)  # documents carry no request id
+            return
+        await self.fill(key, since, scope, receive, send, MAX_DOCUMENT_BYTES)
 
     @staticmethod
     def small_json(headers: dict) -> bool:
@@ -247,18 +270,25 @@ class ResponseCache:
 
         return marked
 
-    async def fill(self, key: str, since: int, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request; store its answer when the view marked it public."""
+    async def fill(self, key: str, since: int, scope: Scope, receive: Receive, send: Send,
+                   max_bytes: int | None = None) -> None:
+        """Run the request; store its answer when the view marked it public (and it is at most `max_bytes`)."""
         began = time.monotonic()
         kept: dict = {}
         chunks: list[bytes] = []
+        size = 0
 
         async def capture(message: Message) -> None:
+            nonlocal size
             if message["type"] == "http.response.start":
                 kept.update(self.cacheable(message))
                 message = with_header(message, (b"x-cache", b"MISS" if kept else b"BYPASS"))
             elif message["type"] == "http.response.body" and kept:
                 chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if max_bytes is not None and size > max_bytes:
+                    kept.clear()  # a large streamed document passes through unkept (Varnish may keep it)
+                    chunks.clear()
             await send(message)
 
         await self.app(scope, receive, capture)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, models, pages, purges
+from service import blocks, comments, db, media, menus, models, pages, purges, redirects
 from service.models import CommentStatus, PageKind
 
 
@@ -17,13 +17,22 @@ async def is_empty() -> bool:
     return not await models.Page.exists()
 
 
-async def seed_demo() -> dict[str, int]:
-    """Load the demo newsroom of service/demo_content.py into an empty database."""
+async def seed_demo(storage: media.Storage) -> dict[str, int]:
+    """Load the demo newsroom of service/demo_content.py into an empty database, its pictures into `storage`."""
     from service import demo_content as demo
+    from service import demo_images
 
     if not await is_empty():
         raise RuntimeError("The database already has pages; the demo loads into an empty one.")
-    await models.SiteSettings.create(**demo.SITE)
+    images = {}
+    for spec in demo.IMAGES:  # stored as an upload is: a file in the media library, renditions and all
+        art = demo_images.artwork(spec)
+        focal_x, focal_y = art.focal or (None, None)
+        images[spec["key"]] = await media.add_image(
+            storage, art.data, title=spec["title"], alt=spec["alt"], credit=spec["credit"], caption=spec["caption"],
+            focal_x=focal_x, focal_y=focal_y,
+        )
+    await models.SiteSettings.create(**demo.SITE, logo=images.get(demo.SITE_LOGO))
     home = await pages.create_home(**demo.HOME)
     sections: dict[str, models.Page] = {}
     for spec in demo.SECTIONS:
@@ -31,11 +40,10 @@ async def seed_demo() -> dict[str, int]:
         sections[spec["slug"]] = await pages.create_section(
             parent=parent, title=spec["title"], slug=spec["slug"], description=spec.get("description", "")
         )
-    authors = {a["slug"]: await models.Author.create(**a) for a in demo.AUTHORS}
-    images = {}
-    for spec in demo.IMAGES:
-        values = {k: v for k, v in spec.items() if k != "key"}
-        images[spec["key"]] = await models.Image.create(**values)
+    authors = {}
+    for spec in demo.AUTHORS:
+        values = {k: v for k, v in spec.items() if k != "avatar"}
+        authors[spec["slug"]] = await models.Author.create(**values, avatar=images.get(spec.get("avatar")))
     articles: dict[str, models.Page] = {}
     for spec in sorted(demo.ARTICLES, key=lambda a: a["published_at"]):
         body = []
@@ -55,9 +63,12 @@ async def seed_demo() -> dict[str, int]:
             authors=[authors[s] for s in spec.get("authors", [])],
             tags=spec.get("tags", []),
             hero_image=images[spec["hero_image"]] if spec.get("hero_image") else None,
+            hero_caption=spec.get("hero_caption", ""),
             body=body,
             comments_enabled=spec.get("comments_enabled", True),
         )
+    for old_path, slug in demo.REDIRECTS:
+        await redirects.add(old_path, page=sections[slug])
     for spec in demo.ARTICLES:
         if spec.get("related"):
             await pages.set_related(articles[spec["slug"]], [articles[s] for s in spec["related"]])
@@ -74,8 +85,21 @@ async def seed_demo() -> dict[str, int]:
             created_at=article.published_at + timedelta(minutes=spec["minutes_after"]),
         )
     await comments.refresh_counts([a.id for a in articles.values()])
+    by_path = dict(await models.Page.all().values_list("url_path", "id"))
+    for name, items in demo.MENUS.items():
+        await menus.set_menu(name, _menu_items(items, by_path))
     await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
-    return {"sections": len(sections), "articles": len(articles), "comments": len(stored)}
+    return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS),
+            "images": len(images)}
+
+
+def _menu_items(specs: Sequence[dict], by_path: dict[str, int]) -> list[dict]:
+    """The demo's menu items as set_menu takes them: pages named by URL path become ids."""
+    return [
+        {"page_id": by_path[spec["page"]] if "page" in spec else None, "url": spec.get("url"), "label": spec.get("label"),
+         "children": _menu_items(spec.get("children", []), by_path)}
+        for spec in specs
+    ]
 
 
 # -- synthetic ----------------------------------------------------------------

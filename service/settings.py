@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://./data/masthead.sqlite3"
 
@@ -15,6 +17,10 @@ DEV_SECRET = "masthead-development-secret-change-me"
 ENVIRONMENTS = ("development", "test", "staging", "production")
 NON_PRODUCTION = ("development", "test")
 MIN_SECRET_BYTES = 32
+# Where the public site (a decoupled frontend) lives, when its settings name none: the
+# example newsroom of `make frontend` serves here.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8001"
+_NETLOC = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,13 @@ class Settings:
     # in Redis instead when redis_url is set. Purges also go to each Varnish listed.
     response_cache_bytes: int = 64 * 1024 * 1024
     varnish_urls: tuple[str, ...] = ()
+    # Attempts a Varnish purge gets (the first included) before its keys are dropped with a
+    # logged error; the failed ones wait in the database between attempts (service/varnish.py).
+    purge_attempts: int = 12
+    # The public site's origin, for canonical URLs, when the site settings name none.
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
+    # URLs in one sitemap file (the protocol allows 50,000): a month with more is split in parts.
+    sitemap_max_urls: int = 50_000
 
     @property
     def anonymous_body_bytes(self) -> int:
@@ -139,6 +152,25 @@ class Settings:
     @property
     def graphiql_open(self) -> bool:
         return self.graphiql if self.graphiql is not None else not self.production
+
+
+def origin(value: str) -> str:
+    """An http(s) origin, normalised ("HTTPS://News.Example.com/" -> "https://news.example.com"),
+    or ValueError: no path beyond "/", no query, fragment or credentials."""
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValueError(f"{value!r} is not a URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError(f"{value!r} has a path, query or fragment: give the origin only, such as https://news.example.com")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} carries credentials")
+    if not _NETLOC.fullmatch(parts.netloc) or len(parts.netloc) > 200:
+        raise ValueError(f"{value!r} does not name a host (letters, digits, dots and hyphens, or [IPv6], and a port)")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _list(value: str | None) -> tuple[str, ...]:
@@ -218,5 +250,8 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_CACHE_STALE_IF_ERROR", "cache_stale_if_error", int),
     ("MASTHEAD_RESPONSE_CACHE_BYTES", "response_cache_bytes", int),
     ("MASTHEAD_VARNISH_URLS", "varnish_urls", _list),
+    ("MASTHEAD_PURGE_ATTEMPTS", "purge_attempts", int),
+    ("MASTHEAD_PUBLIC_BASE_URL", "public_base_url", origin),
+    ("MASTHEAD_SITEMAP_MAX_URLS", "sitemap_max_urls", lambda value: max(1, min(50_000, int(value)))),
 )
 ENV_VARS = tuple(variable for variable, _, _ in FROM_ENV)

@@ -1,13 +1,84 @@
-"""Site settings: the name, tagline, social links and comment policy editors change."""
+"""Site settings: the name, tagline, social links, comment policy, and where the public site lives.
+
+The public site (a decoupled frontend) is described here so the API can hand out
+whole URLs: its origin (`base_url`, else MASTHEAD_PUBLIC_BASE_URL), its language
+(`locale`, BCP 47), its logo, and the paths of tag and author pages
+(`tag_path_prefix` + slug + "/", `author_path_prefix` + slug + "/").
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from service import fields, models, pages, purges
 from service.errors import ErrorCode, UserError, required_text
+from service.settings import origin
+
+# BCP 47 (RFC 5646) well-formed tags: language, script, region, variants, extensions, private use.
+_LOCALE = re.compile(
+    r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
+    r"(?:-(?P<script>[A-Za-z]{4}))?"
+    r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
+    r"(?P<rest>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?)"
+)
+_PREFIX = re.compile(r"(?:/[a-z0-9][a-z0-9._~-]*)+/")
+
+
+def base_url(settings_row: models.SiteSettings, default: str) -> str:
+    """The public site's origin: the site settings' own, else the service's default (MASTHEAD_PUBLIC_BASE_URL)."""
+    return settings_row.base_url or default
+
+
+def tag_url(settings_row: models.SiteSettings, slug: str) -> str:
+    """The path of a tag's page on the public site: `/tags/harbour/`."""
+    return f"{settings_row.tag_path_prefix}{slug}/"
+
+
+def author_url(settings_row: models.SiteSettings, slug: str) -> str:
+    """The path of an author's page on the public site: `/authors/joel-carver/`."""
+    return f"{settings_row.author_path_prefix}{slug}/"
+
+
+def clean_locale(value: Any) -> str:
+    """A BCP 47 language tag in its conventional case (`pt-br` -> `pt-BR`), or INVALID."""
+    text = fields.text(value, "locale", 35)
+    match = _LOCALE.fullmatch(text)
+    if match is None:
+        raise UserError("locale must be a BCP 47 language tag, such as en, en-GB or pt-BR.", ErrorCode.INVALID,
+                        field="locale")
+    out = match["language"].lower()
+    if match["script"]:
+        out += "-" + match["script"].title()
+    if match["region"]:
+        out += "-" + match["region"].upper()
+    return out + match["rest"].lower()
+
+
+def clean_prefix(value: Any, field: str) -> str:
+    """A path prefix such as `/tags/` (slashes added when left out), or INVALID."""
+    text = fields.text(value, field, 100)
+    text = "/" + text.strip("/") + "/"
+    if not _PREFIX.fullmatch(text):
+        raise UserError("A path prefix is one or more lower-case path segments (letters, digits, - . _ ~), "
+                        "such as /tags/ or /topics/.", ErrorCode.INVALID, field=field)
+    return text
+
+
+def clean_base_url(value: Any) -> str:
+    """An http(s) origin without a path, query or fragment; "" to fall back to MASTHEAD_PUBLIC_BASE_URL."""
+    text = fields.text(value, "base_url", 255)
+    if not text:
+        return ""
+    try:
+        return origin(text)
+    except ValueError:
+        raise UserError("baseUrl must be an http(s) origin without a path, query or fragment, such as "
+                        "https://news.example.com.", ErrorCode.INVALID_URL, field="base_url") from None
 
 
 async def update_site_settings(changes: Mapping[str, Any]) -> models.SiteSettings:
@@ -32,6 +103,18 @@ async def update_site_settings(changes: Mapping[str, Any]) -> models.SiteSetting
         clean["social_links"] = links
     if "auto_approve_known_commenters" in changes:
         clean["auto_approve_known_commenters"] = bool(changes["auto_approve_known_commenters"])
+    if "base_url" in changes:
+        clean["base_url"] = clean_base_url(changes["base_url"])
+    if "locale" in changes:
+        clean["locale"] = clean_locale(changes["locale"])
+    for name in ("tag_path_prefix", "author_path_prefix"):
+        if name in changes:
+            clean[name] = clean_prefix(changes[name], name)
+    if "logo_id" in changes:
+        logo_id = changes["logo_id"]
+        if logo_id is not None and not await models.Image.exists(id=logo_id):
+            raise UserError("logoImageId is not the id of an image.", ErrorCode.NOT_FOUND, field="logo_image_id")
+        clean["logo_id"] = logo_id
     settings = await models.SiteSettings.all().order_by("id").first()
     if settings is None:
         settings = await models.SiteSettings.create(**clean)

@@ -7,6 +7,12 @@ sends it. Each POST carries `X-Masthead-Event`, `X-Masthead-Delivery` (a stable 
 receivers use to drop duplicates) and `X-Masthead-Signature: sha256=<hex>`, the
 HMAC-SHA256 of the raw body with the endpoint's secret.
 
+`cache.purge` is the exception: queued after the change committed, in a transaction
+of its own, with the surrogate keys it purged (service/purges.py); whether any
+endpoint takes it is remembered per process, forgotten whenever an endpoint is
+registered or deleted in any process, so a purge nobody subscribed to costs no
+statement (SQLite without Redis, whose wake-ups stay in-process: one small read).
+
 Targets must be public addresses (service/webhook_targets.py). Each endpoint has
 its own lane: a slow or dead endpoint holds up only its own deliveries. Queuing
 wakes the delivery loop (service/events.py); otherwise it sleeps until the next
@@ -21,6 +27,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -28,11 +35,11 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from service import events, models, webhook_targets
+from service import db, events, models, webhook_targets
 from service.clock import now
 from service.errors import ErrorCode, UserError
 
-EVENTS = ("page.published", "page.unpublished", "page.deleted", "comment.approved")
+EVENTS = ("page.published", "page.unpublished", "page.deleted", "comment.approved", "cache.purge")
 MAX_ATTEMPTS = 8
 BASE_DELAY = 2.0  # seconds: 2, 4, 8 ... capped
 MAX_DELAY = 3600.0
@@ -40,6 +47,8 @@ TIMEOUT = 10.0  # seconds for one delivery, from connecting to the last byte of 
 BATCH = 50
 WAKE_TOPIC = "webhooks"
 FIRST_WAIT = 0.25  # after a wake-up, look again soon: the queuing transaction may not have committed yet
+ENDPOINTS_TOPIC = "webhook-endpoints"  # an endpoint was registered or deleted: forget who takes cache.purge
+SUBSCRIBERS_SECONDS = 10.0  # the longest an answer is remembered (a process that does not hear wake-ups: the CLI)
 
 log = logging.getLogger("masthead.webhooks")
 
@@ -67,7 +76,9 @@ async def register(url: str, events: list[str], secret: str | None = None, allow
         await webhook_targets.check(url, allow_private)
     except webhook_targets.TargetRefused as error:
         raise UserError(str(error), ErrorCode.INVALID_URL, field="url") from None
-    return await models.Webhook.create(url=url, events=sorted(set(events)), secret=secret)
+    hook = await models.Webhook.create(url=url, events=sorted(set(events)), secret=secret)
+    await endpoints_changed()
+    return hook
 
 
 async def enqueue(event: str, data: dict) -> int:
@@ -85,6 +96,49 @@ async def enqueue(event: str, data: dict) -> int:
     if hooks:
         await events.wake(WAKE_TOPIC)
     return len(hooks)
+
+
+class _Subscribers:
+    """Whether an active endpoint takes cache.purge, as this process last read it."""
+
+    until = 0.0  # monotonic time the answer stops counting
+    answer = False
+    generation = 0  # bumped by every forget: a read that began before one is not remembered
+
+
+def forget_subscribers() -> None:
+    _Subscribers.until = 0.0
+    _Subscribers.generation += 1
+
+
+events.on_wake(ENDPOINTS_TOPIC, forget_subscribers)
+
+
+async def endpoints_changed() -> None:
+    """Every process forgets who takes cache.purge (call after registering or deleting an endpoint)."""
+    await events.wake(ENDPOINTS_TOPIC)  # this process included
+
+
+def _remember(generation: int, answer: bool) -> None:
+    if generation == _Subscribers.generation and events.wakes_every_process():
+        _Subscribers.until, _Subscribers.answer = time.monotonic() + SUBSCRIBERS_SECONDS, answer
+
+
+async def announce_purge(keys: list[str]) -> None:
+    """Queue `cache.purge` with the purged keys for the endpoints that take it; call after the change committed."""
+    try:
+        generation = _Subscribers.generation
+        if time.monotonic() < _Subscribers.until:
+            subscribed = _Subscribers.answer
+        else:
+            names = await models.Webhook.filter(active=True).values_list("events", flat=True)
+            subscribed = any("cache.purge" in hook_events for hook_events in names)
+            _remember(generation, subscribed)
+        if subscribed:
+            async with db.serialised():
+                _remember(generation, await enqueue("cache.purge", {"keys": keys}) > 0)
+    except Exception:  # noqa: BLE001 - the change committed: a lost event is logged, the change stands
+        log.exception("could not queue cache.purge for %d keys", len(keys))
 
 
 async def _send(client: httpx.AsyncClient, delivery: models.WebhookDelivery, allow_private: tuple[str, ...]) -> None:
@@ -252,6 +306,7 @@ async def delete(webhook_id: int) -> models.Webhook:
     if hook is None:
         raise UserError("There is no such webhook.", ErrorCode.NOT_FOUND, field="id")
     await hook.delete()
+    await endpoints_changed()
     return hook
 
 

@@ -78,15 +78,19 @@ async def database_url(request, tmp_path_factory) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-async def app(database_url, tmp_path_factory):
-    from tortoise.backends.base.executor import EXECUTOR_CACHE
+def media_dir(database_url, tmp_path_factory):
+    """The session app's media directory (uploads, renditions and the demo's pictures)."""
+    return tmp_path_factory.mktemp("media")
 
-    tmp_media = tmp_path_factory.mktemp("media")
+
+@pytest.fixture(scope="session")
+async def app(database_url, media_dir):
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
 
     # Tortoise caches SQL per connection name; the session switches dialect under "default".
     EXECUTOR_CACHE.clear()
     # No response cache: tests change content below the service's operations too (tests/test_response_cache.py turns it on).
-    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=tmp_media, rate_points=0,
+    application = create_app(Settings(database_url=database_url, background_jobs=False, media_dir=media_dir, rate_points=0,
                                       response_cache_bytes=0))
     async with application.router.lifespan_context(application):
         yield application
@@ -106,10 +110,11 @@ def model_tables() -> list[str]:
 
 
 async def truncate() -> None:
-    from service import cache_stores, operations
+    from service import cache_stores, operations, webhooks
 
     operations._CACHE.clear()  # registered operations are cached per process
     cache_stores.forget_all()  # responses of the last test's content
+    webhooks.forget_subscribers()  # whether an endpoint takes cache.purge, as the last test left it
     tables = model_tables()
     conn = db.connection()
     if conn.capabilities.dialect == "sqlite":
@@ -136,11 +141,11 @@ def backend(database_url) -> str:
 
 
 @pytest.fixture
-async def demo_site(client):
-    """The demo newsroom, loaded through the seeding service."""
-    from service import seed
+async def demo_site(client, media_dir):
+    """The demo newsroom, loaded through the seeding service, its pictures in the app's media directory."""
+    from service import media, seed
 
-    await seed.seed_demo()
+    await seed.seed_demo(media.LocalStorage(media_dir))
     return client
 
 

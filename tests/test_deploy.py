@@ -66,6 +66,10 @@ def test_compose_puts_varnish_in_front_of_two_app_replicas_sharing_redis():
     redis = urlsplit(settings.redis_url)
     assert (redis.scheme, redis.hostname, redis.port) == ("redis", "redis", 6379)
     assert "redis-cli" in services["redis"]["healthcheck"]["test"] and app["depends_on"]["redis"]["condition"] == "service_healthy"
+    # Bounded: evicting only keys with a TTL leaves the response cache's race state (service/cache_stores.py).
+    command = services["redis"]["command"]
+    assert command[command.index("--maxmemory") + 1].endswith("mb")
+    assert command[command.index("--maxmemory-policy") + 1] == "volatile-lru"
     # Varnish: published, runs the shipped VCL, in front of both replicas on the port they serve.
     command = varnish["command"]
     assert command[command.index("-f") + 1] == "/etc/varnish/default.vcl" and "./deploy/varnish:/etc/varnish:ro" in varnish["volumes"]

@@ -122,6 +122,27 @@ async def test_the_same_file_is_stored_once(client, app):
     assert first["url"].split("?")[0].endswith(".jpg") and (await client.get(first["url"], headers=editor)).content == data
 
 
+async def test_a_new_image_never_inherits_the_renditions_cached_for_its_id(client):
+    """A database made afresh beside the old media directory gives image ids out again."""
+    from tests.conftest import truncate
+
+    shown = []
+    for colour in ((200, 30, 30), (20, 160, 60)):
+        token = await _editor()
+        plain = PILImage.new("RGB", (1200, 800), colour)
+        out = io.BytesIO()
+        plain.save(out, "PNG")
+        image = (await _upload(client, out.getvalue(), "plain.png", token)).json()["data"]["uploadImage"]["image"]
+        served = await client.get(image["square"]["url"], headers={"Authorization": f"Bearer {token}"})
+        assert served.status_code == 200
+        shown.append((image["id"], image["square"]["url"].split("?")[0],
+                      PILImage.open(io.BytesIO(served.content)).convert("RGB").getpixel((80, 80))))
+        await truncate()  # ids start again at 1, the media directory stays
+    (red_id, red_url, red), (green_id, green_url, green) = shown
+    assert (red_id, red_url) == (green_id, green_url)  # the same id, the same rendition URL ...
+    assert red[0] > 150 and green[1] > 120 and green[0] < 60  # ... but each image's own pixels
+
+
 async def test_renditions_through_an_article_and_refusals(demo_site, gql):
     raw, _ = await auth.create_token(name="photo", role=Role.PUBLISHER)
     upload = (await _upload(demo_site, picture(2000, 1000), "wide.png", raw)).json()["data"]["uploadImage"]["image"]

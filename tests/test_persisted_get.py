@@ -155,3 +155,23 @@ async def test_registration_is_bounded(demo_site, make_client, database_url, tmp
     other = "query Other { site { tagline } }"
     assert "data" in (await get(closed, query=other, extensions=apq(sha(other)))).json()
     assert code(await get(closed, extensions=apq(sha(other)))) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_manifests_in_the_shapes_frontend_builds_write(demo_site, make_client, database_url, tmp_path):
+    """graphql-codegen's client preset ({hash: document}, sha256: prefixed or not) and Apollo's manifest,
+    its operations listed or keyed by hash; a SHA-1 manifest (the preset's default) is refused, saying why."""
+    tagline, sections = "query Tagline { site { tagline } }", "query Menu { sections { title } }"
+    (tmp_path / "codegen.json").write_text(json.dumps({f"sha256:{sha(SITE)}": SITE, sha(tagline): tagline}))
+    (tmp_path / "apollo.json").write_text(json.dumps({"format": "apollo-persisted-query-manifest", "version": 1,
+        "operations": {f"sha256:{sha(sections)}": {"name": "Menu", "type": "query", "body": sections}}}))
+    result = run_cli("operations", "register", str(tmp_path / "codegen.json"), str(tmp_path / "apollo.json"),
+                     database_url=database_url)
+    assert "Registered 3 operations" in result.stdout
+    trusted = await make_client(trusted_documents="only")
+    for document in (SITE, tagline, sections):
+        assert (await get(trusted, documentId=f"sha256:{sha(document)}")).json()["data"]
+    other = "query Other { site { name tagline } }"
+    (tmp_path / "sha1.json").write_text(json.dumps({hashlib.sha1(other.encode()).hexdigest(): other}))
+    refused = run_cli("operations", "register", str(tmp_path / "sha1.json"), database_url=database_url, check=False)
+    assert refused.returncode == 1 and "hashAlgorithm to 'sha256'" in refused.stderr
+    assert code(await get(trusted, documentId=f"sha256:{sha(other)}")) == "PERSISTED_QUERY_NOT_FOUND"

@@ -235,7 +235,7 @@ async def test_a_purge_reaches_varnish(client):
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    purges.configure(Settings(varnish_urls=(f"http://127.0.0.1:{port}", "http://127.0.0.1:9")))  # a dead one is logged
+    purges.configure(Settings(varnish_urls=(f"http://127.0.0.1:{port}", "http://127.0.0.1:9")))  # a dead one is queued
     try:
         await site.update_site_settings({"tagline": "Purged"})
     finally:
@@ -293,6 +293,112 @@ async def test_an_entry_this_version_cannot_read_is_a_miss_not_an_error(client, 
         unreadable = await get(http, tags="a")
         assert unreadable.status_code == 200 and unreadable.headers["x-cache"] == "MISS" and backend.calls == 2
         assert (await get(http, tags="a")).headers["x-cache"] == "HIT"  # the answer replaced it
+
+
+async def test_redis_losing_any_key_with_a_ttl_never_serves_stale(client, redis_prefix):
+    """Under volatile-lru Redis may evict any key with a TTL: a lost tag set or generation makes misses, never stale hits."""
+    backend = Backend()
+    store = redis_prefix()
+    async with client_for(backend, store) as http:
+        await get(http, tags="p:1 articles")
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "HIT"
+        await store.redis.delete(store.prefix + "t:p:1")  # evicted: the purge cannot find the entry by it...
+        await store.purge(["p:1"])
+        purged = await get(http, tags="p:1 articles")  # ...and the entry still stopped counting
+        assert purged.headers["x-cache"] == "MISS" and purged.json()["data"]["call"] == 2
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "HIT"
+        await store.redis.delete(store.prefix + "g:articles")  # a generation evicted, with no purge
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "MISS"
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "HIT"
+        await store.redis.delete(store.prefix + "e:" + next(iter(  # the entry itself
+            [k.decode().rsplit(":", 1)[1] async for k in store.redis.scan_iter(match=store.prefix + "e:*")])))
+        assert (await get(http, tags="p:1 articles")).headers["x-cache"] == "MISS"
+    # Only the race rule's small state has no TTL, so volatile-lru never evicts it.
+    untimed = {key.decode()[len(store.prefix):] async for key in store.redis.scan_iter(match=store.prefix + "*")
+               if await store.redis.ttl(key) == -1}
+    assert untimed == {"epoch", "purged"}
+
+
+async def test_the_doors_one_step_hit_checks_the_generations_too(client, redis_prefix):
+    """The Door's point-and-entry script (budget and cache in one Redis) serves an entry only while
+    every key's generation is unchanged, like `get`: an evicted tag set or generation never serves stale."""
+    from service.limits import RedisBuckets
+
+    store = redis_prefix()
+    budget = RedisBuckets(store.url, per_minute=600, prefix=store.prefix + "points:")
+    try:
+        _, since = await store.get("k")
+        assert await store.put("k", cache_stores.Entry([], b"{}", 0.0, ("p:1", "articles")), 60, since)
+        wait, entry = await store.take_and_get(budget, "reader", 1, "k")
+        assert wait == 0 and entry is not None and entry.body == b"{}" and entry.tags == ("p:1", "articles")
+        await store.redis.delete(store.prefix + "t:p:1")  # evicted: the purge cannot find the entry by it...
+        await store.purge(["p:1"])
+        assert await store.take_and_get(budget, "reader", 1, "k") == (0, None)  # ...and it stopped counting
+        assert not await store.redis.exists(store.prefix + "e:k")
+        _, since = await store.get("k")
+        assert await store.put("k", cache_stores.Entry([], b"{}", 0.0, ("articles",)), 60, since)
+        assert (await store.take_and_get(budget, "reader", 1, "k"))[1] is not None
+        await store.redis.delete(store.prefix + "g:articles")  # a generation evicted, with no purge
+        assert await store.take_and_get(budget, "reader", 1, "k") == (0, None)
+    finally:
+        await budget.aclose()
+
+
+async def test_redis_remembers_a_bounded_number_of_purged_keys(client, redis_prefix, monkeypatch):
+    """Past MAX_VERSIONS purged keys the oldest are forgotten, and requests older than them store nothing."""
+    monkeypatch.setattr(cache_stores, "MAX_VERSIONS", 3)
+    store = redis_prefix()
+    entry = cache_stores.Entry([], b"{}", 0.0, ("never-purged",))
+    _, before = await store.get("k")
+    for tag in ("a", "b", "c", "d", "e"):
+        await store.purge([tag])
+    assert await store.redis.zcard(store.prefix + "purged") == 3
+    assert not await store.put("k", entry, 60, before)  # began before a purge it can no longer see
+    _, since = await store.get("k")
+    assert await store.put("k", entry, 60, since)
+
+
+@pytest.fixture
+async def small_redis(tmp_path):
+    """A redis-server of our own with 4 MB and volatile-lru, as docker-compose.yml runs it (smaller)."""
+    import shutil
+    import subprocess
+
+    from fixtures_server import free_port
+
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--maxmemory", "4mb", "--maxmemory-policy", "volatile-lru",
+                                "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = RedisStore(f"redis://127.0.0.1:{port}/0")
+    try:
+        for _ in range(100):
+            try:
+                await store.redis.ping()
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                await asyncio.sleep(0.05)
+        yield store
+    finally:
+        await store.aclose()
+        process.terminate()
+        process.wait(10)
+
+
+async def test_a_full_redis_evicts_entries_and_a_purge_still_reaches_every_survivor(client, small_redis):
+    store = small_redis
+    body = b"x" * 20_000
+    for n in range(600):  # 12 MB of entries into 4 MB
+        _, since = await store.get(f"k{n}")
+        assert await store.put(f"k{n}", cache_stores.Entry([], body, 0.0, (f"p:{n}", "articles")), 3600, since)
+    assert int((await store.redis.info("stats"))["evicted_keys"]) > 0
+    survivors = [n for n in range(600) if (await store.get(f"k{n}"))[0] is not None]
+    assert 0 < len(survivors) < 600
+    await store.purge(["articles"])
+    assert [n for n in survivors if (await store.get(f"k{n}"))[0] is not None] == []
+    assert int(await store.redis.get("masthead:cache:epoch")) == 1  # the race rule's state was never evicted
 
 
 ARTICLE = "query Article($path: String!) { page(urlPath: $path) { title } }"

@@ -76,6 +76,23 @@ def test_every_operation_validates():
         assert not errors, f"{path.name}: {errors}"
 
 
+def test_every_operation_validates_against_the_committed_sdl():
+    """What a frontend's build checks (graphql-codegen, Apollo's tooling): the files against schema.graphql alone."""
+    from graphql import build_schema
+
+    committed = build_schema((ROOT / "schema" / "schema.graphql").read_text())
+    paths = sorted(OPERATIONS.rglob("*.graphql"))
+    assert len(paths) >= 30 and any(path.parent.name == "editorial" for path in paths)
+    names = []
+    for path in paths:
+        document = parse(path.read_text())
+        errors = validate(committed, document)
+        assert not errors, f"{path.relative_to(OPERATIONS)}: {errors}"
+        names += [definition.name.value for definition in document.definitions]
+    # Type generators name their types after the operations: one name, one operation.
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)
+
+
 async def test_every_operation_runs_on_the_demo_site(demo_site, gql, client):
     from service import auth, models
 
@@ -186,5 +203,9 @@ async def test_editorial_operations_run_in_workflow_order(demo_site, tmp_path):
     }, files={"0": ("blue.jpg", picture.getvalue(), "image/jpeg")})
     image = upload.json()["data"]["uploadImage"]
     assert image["errors"] == [] and image["image"]["card"]["width"] == 640
+    menu = (await run("SetMenu", {"name": "main", "items": [
+        {"pageId": section, "children": [{"pageId": article}]}, {"url": "mailto:desk@example.org", "label": "Write to us"}]}))["setMenu"]["menu"]
+    assert [(i["url"], i["visible"], [c["visible"] for c in i["children"]]) for i in menu["items"]] == [
+        ("/world-news/", True, [False]), ("mailto:desk@example.org", True, [])]  # the article is unpublished
     assert article in (await run("DeletePage", {"id": article}))["deletePage"]["deletedIds"]
-    assert len(list(editorial.glob("*.graphql"))) == 15  # every file above ran
+    assert len(list(editorial.glob("*.graphql"))) == 16  # every file above ran

@@ -292,6 +292,25 @@ async def test_the_legacy_graphql_ws_protocol_is_not_offered(app_with):
     await socket.finish()
 
 
+async def test_browsers_on_the_cors_origins_may_open_the_socket_and_pages_elsewhere_may_not(app_with):
+    """A frontend on another origin (MASTHEAD_CORS_ORIGINS) subscribes from the browser; other sites' pages cannot."""
+    app = app_with(cors_origins=("http://127.0.0.1:8001",))
+    allowed = Socket(app, headers={"Origin": "http://127.0.0.1:8001"})
+    await allowed.open()
+    assert (await allowed.query("{ site { name } }"))["type"] == "next"
+    await allowed.finish()
+    for origin, settings in (("https://elsewhere.example", {"cors_origins": ("http://127.0.0.1:8001",)}),
+                             ("http://127.0.0.1:8001", {})):
+        refused = Socket(app_with(**settings), headers={"Origin": origin})
+        await refused.to_app.put({"type": "websocket.connect"})
+        closed = await refused.event()  # before any accept: the server answers the handshake with 403
+        assert closed["type"] == "websocket.close", closed
+        await asyncio.wait_for(refused.task, 10)
+    native = Socket(app_with())  # no Origin: not a browser, nothing ambient to abuse
+    await native.open()
+    await native.finish()
+
+
 # -- a real server ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -1,4 +1,5 @@
-# Masthead behind Varnish: caches anonymous `GET /graphql` reads the app marks public,
+# Masthead behind Varnish: caches anonymous `GET /graphql` reads (and the feeds and
+# sitemaps under /feeds/, /sitemap.xml and /sitemaps/) the app marks public,
 # purges them by surrogate key (vmod xkey), serves stale copies while revalidating and
 # while the backends fail. Varnish 7.1+ with varnish-modules (Debian: `varnish`,
 # `varnish-modules`; the official `varnish` image ships both).
@@ -52,7 +53,10 @@ sub vcl_recv {
     if (req.http.Authorization || req.http.Cookie) {
         return (pass);  # editors and anything personal
     }
-    if (req.url !~ "^/graphql(\?|$)" && req.url !~ "^/(static|media)/") {
+    if (req.url ~ "^/(feeds/|sitemaps/|sitemap\.xml(\?|$))") {
+        # Feeds and sitemaps: one document per path, whatever a reader's query string says.
+        set req.url = regsub(req.url, "\?.*$", "");
+    } else if (req.url !~ "^/graphql(\?|$)" && req.url !~ "^/(static|media)/") {
         return (pass);  # health probes and the rest are never cached
     }
     if (req.http.X-Masthead-Stale) {

@@ -8,7 +8,8 @@ it is not empty. Queries that only editors may make raise a coded GraphQL error.
 inputs.py     input types and their translation to service arguments
 revisions.py  Revision, PageStatus, draft views, previews, revision queries
 pages.py      page mutations and their payloads
-admin.py      redirects, webhooks, API tokens, site settings, images, authors
+admin.py      redirects, webhooks, API tokens, site settings
+library.py    images and authors
 """
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from __future__ import annotations
 import strawberry
 
 from schema.editorial.admin import AdminMutation, AdminQuery, ApiToken, RedirectRule, Webhook, WebhookDelivery
+from schema.editorial.library import LibraryMutation, LibraryQuery
 from schema.editorial.pages import PageMutation
 from schema.editorial.revisions import PageStatus, Revision, RevisionQuery, preview
 
 
 @strawberry.type
-class EditorialQuery(RevisionQuery, AdminQuery):
+class EditorialQuery(RevisionQuery, AdminQuery, LibraryQuery):
     pass
 
 
 @strawberry.type
-class EditorialMutation(PageMutation, AdminMutation):
+class EditorialMutation(PageMutation, AdminMutation, LibraryMutation):
     pass
 
 

@@ -1,4 +1,4 @@
-"""Admin and library API: redirects, webhooks, API tokens, site settings, images and authors."""
+"""Admin API: redirects, webhooks, API tokens and site settings."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
-from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from schema.context import Info
 from schema.editorial.inputs import SiteSettingsInput, page_arg, plain_id, site_changes
 from schema.errors import BadInput, check_first
-from schema.media import Author as MediaAuthor
-from schema.media import Image as MediaImage
 from schema.payloads import UserError, describe_values, mutation
 from schema.permissions import IsAdmin, IsEditor
 from schema.site import Site
-from service import auth, clock, content, media, pages, redirects, site, webhooks
+from service import auth, clock, content, redirects, site, webhooks
 from service import errors as service_errors
 from service.models import Role
 
@@ -59,6 +56,11 @@ class WebhookEvent(Enum):
     PAGE_UNPUBLISHED = strawberry.enum_value("page.unpublished", description="A page was taken off the site.")
     PAGE_DELETED = strawberry.enum_value("page.deleted", description="A page was deleted.")
     COMMENT_APPROVED = strawberry.enum_value("comment.approved", description="A comment became public.")
+    CACHE_PURGE = strawberry.enum_value(
+        "cache.purge",
+        description="Cached answers went stale: after every change, `data.keys` lists the surrogate keys it purged "
+                    "(sorted; the values of `Surrogate-Key` and `Cache-Tag`), for a CDN the service cannot reach "
+                    "(Fastly, Cloudflare) to purge the same.")
 
 
 @strawberry.type(description="An attempt record for one event sent to one endpoint.")
@@ -146,39 +148,8 @@ class SiteSettingsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
 
 
-@strawberry.type(description="The result of uploadImage.")
-class ImagePayload:
-    image: MediaImage | None = strawberry.field(default=None, description="The new library image.")
-    errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
-
-
 @strawberry.type
 class AdminMutation:
-    @mutation(
-        permission_classes=[IsEditor],
-        description="Upload an image (editor) as a GraphQL multipart request. Checked by content: JPEG, PNG, WebP "
-        "or GIF, at most 10 MB and 40 megapixels. focalX/focalY (0..1) keep the subject in crops."
-    )
-    async def upload_image(
-        self,
-        info: Info,
-        file: Annotated[Upload, strawberry.argument(description="The image file (multipart upload).")],
-        alt: Annotated[str, strawberry.argument(description="Alternative text for readers who cannot see it.")] = "",
-        title: Annotated[str, strawberry.argument(description="Title in the library.")] = "",
-        credit: Annotated[str, strawberry.argument(description="Photographer or agency credit.")] = "",
-        focal_x: Annotated[float | None, strawberry.argument(description="Horizontal position of the subject, 0 (left) to 1 (right).")] = None,
-        focal_y: Annotated[float | None, strawberry.argument(description="Vertical position of the subject, 0 (top) to 1 (bottom).")] = None,
-    ) -> ImagePayload:
-        if not hasattr(file, "read"):
-            raise service_errors.UserError("Send the file as a multipart upload (variables.file).",
-                                           service_errors.ErrorCode.INVALID, field="file")
-        data = await file.read(media.MAX_UPLOAD_BYTES + 1)  # one byte over is enough to refuse
-        image = await media.add_image(
-            media.LocalStorage(info.context.settings.media_dir), data, title=title, alt=alt, credit=credit,
-            focal_x=focal_x, focal_y=focal_y,
-        )
-        return ImagePayload(image=image)
-
     @mutation(
         permission_classes=[IsEditor],
         description="Add a redirect from an old path to a page or a path (editor). Loops are refused.",
@@ -249,7 +220,8 @@ class AdminMutation:
 
     @mutation(
         permission_classes=[IsAdmin],
-        description="Change the site name, tagline, social links or comment policy (admin).",
+        description="Change the site settings (admin): name, tagline, social links, comment policy, and where the "
+        "public site lives (base URL, locale, logo, tag and author page prefixes).",
     )
     async def update_site_settings(
         self,
@@ -300,20 +272,6 @@ class AdminQuery:
     )
     async def api_tokens(self, info: Info) -> list[ApiToken]:
         return await auth.tokens()
-
-    @strawberry.field(description="Authors, by name, with their ids (for CreateArticleInput.authorIds).")
-    async def authors(self) -> list[MediaAuthor]:
-        return await pages.authors()
-
-    @strawberry.field(description="The image library, newest first (editor).", permission_classes=[IsEditor])
-    async def images(
-        self,
-        info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
-        before_id: Annotated[int | None, strawberry.argument(description="Id of the last image seen: older ones follow.")] = None,
-    ) -> list[MediaImage]:
-        check_first(first, 100)
-        return await media.library(first, before_id)
 
     @strawberry.field(description="Registered webhook endpoints (admin).", permission_classes=[IsAdmin])
     async def webhooks(self, info: Info) -> list[Webhook]:

@@ -104,7 +104,8 @@ def _block(index: int, block: BodyBlockInput) -> dict:
 def article_changes(input: Any) -> dict:
     """Service-side content from an article input: only the fields the caller set."""
     changes: dict[str, Any] = {}
-    plain = ("title", "slug", "headline", "summary", "source", "seo_title", "search_description", "comments_enabled")
+    plain = ("title", "slug", "headline", "summary", "source", "seo_title", "search_description", "comments_enabled",
+             "hero_caption", "show_in_menus")
     for name in plain:
         value = getattr(input, name, strawberry.UNSET)
         if value is not strawberry.UNSET and value is not None:
@@ -128,7 +129,7 @@ def article_changes(input: Any) -> dict:
 
 def section_changes(input: Any) -> dict:
     changes: dict[str, Any] = {}
-    for name in ("title", "slug", "description", "seo_title", "search_description"):
+    for name in ("title", "slug", "description", "seo_title", "search_description", "show_in_menus"):
         value = getattr(input, name, strawberry.UNSET)
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value
@@ -150,10 +151,12 @@ class CreateArticleInput:
     author_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Author ids, in byline order.")
     related_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Global ids of related articles, in order.")
     hero_image_id: strawberry.ID | None = strawberry.field(default=None, description="Lead image id.")
+    hero_caption: str | None = strawberry.field(default=None, description="The article's own caption for its hero image; left out or empty, readers see the image's library caption.")
     body: list[BodyBlockInput] | None = strawberry.field(default=None, description="Body blocks, in order.")
     seo_title: str | None = strawberry.field(default=None, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=None, description="Meta description.")
     comments_enabled: bool | None = strawberry.field(default=None, description="Whether readers may comment (default true).")
+    show_in_menus: bool | None = strawberry.field(default=None, description="List it in navigation built from the tree, `children(inMenu: true)` (default false).")
 
 
 @strawberry.input(description="Changes to an article: only the fields given change (null clears publishedAt and heroImageId).")
@@ -169,10 +172,12 @@ class UpdateArticleInput:
     author_ids: list[strawberry.ID] | None = strawberry.field(default=strawberry.UNSET, description="Author ids, replacing the byline.")
     related_ids: list[strawberry.ID] | None = strawberry.field(default=strawberry.UNSET, description="Global ids of related articles, replacing the editor's picks.")
     hero_image_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Lead image id; null removes it.")
+    hero_caption: str | None = strawberry.field(default=strawberry.UNSET, description="The article's own caption for its hero image; empty: the image's library caption.")
     body: list[BodyBlockInput] | None = strawberry.field(default=strawberry.UNSET, description="The whole body, replacing the current blocks.")
     seo_title: str | None = strawberry.field(default=strawberry.UNSET, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=strawberry.UNSET, description="Meta description.")
     comments_enabled: bool | None = strawberry.field(default=strawberry.UNSET, description="Whether readers may comment.")
+    show_in_menus: bool | None = strawberry.field(default=strawberry.UNSET, description="List it in navigation built from the tree (`children(inMenu: true)`), once published.")
 
 
 @strawberry.input(description="A new section below the home page or another section; starts unpublished.")
@@ -183,6 +188,7 @@ class CreateSectionInput:
     description: str | None = strawberry.field(default=None, description="Introductory text.")
     seo_title: str | None = strawberry.field(default=None, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=None, description="Meta description.")
+    show_in_menus: bool | None = strawberry.field(default=None, description="List it in navigation built from the tree, `sections(inMenu: true)` and `children(inMenu: true)` (default true).")
 
 
 @strawberry.input(description="Changes to a section: only the fields given change.")
@@ -193,6 +199,7 @@ class UpdateSectionInput:
     description: str | None = strawberry.field(default=strawberry.UNSET, description="Introductory text.")
     seo_title: str | None = strawberry.field(default=strawberry.UNSET, description="Title for search engines.")
     search_description: str | None = strawberry.field(default=strawberry.UNSET, description="Meta description.")
+    show_in_menus: bool | None = strawberry.field(default=strawberry.UNSET, description="List it in navigation built from the tree (`sections(inMenu: true)`, `children(inMenu: true)`), once published.")
 
 
 @strawberry.input(description="A link for the \"stay connected\" block.")
@@ -211,15 +218,30 @@ class SiteSettingsInput:
         description="Publish at once comments that carry the commenterToken issued with one of the same commenter's "
         "approved comments (an email alone is never enough).",
     )
+    base_url: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Origin of the public site, an http(s) URL without a path, query or fragment "
+        "(`https://news.example.com`); empty or null: the service's MASTHEAD_PUBLIC_BASE_URL.",
+    )
+    locale: str | None = strawberry.field(default=strawberry.UNSET, description="The site's language, a BCP 47 tag such as en, en-GB or pt-BR.")
+    logo_image_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Id of a library image (Image.id) for the logo; null removes it."
+    )
+    tag_path_prefix: str | None = strawberry.field(default=strawberry.UNSET, description="Where tag pages live on the public site, such as /tags/ or /topics/.")
+    author_path_prefix: str | None = strawberry.field(default=strawberry.UNSET, description="Where author pages live on the public site, such as /authors/ or /people/.")
 
 
 def site_changes(input: SiteSettingsInput) -> dict:
     """Service-side site settings from the input: only the fields the caller set."""
     changes: dict[str, Any] = {}
-    for name in ("name", "tagline", "auto_approve_known_commenters"):
+    for name in ("name", "tagline", "auto_approve_known_commenters", "locale", "tag_path_prefix", "author_path_prefix"):
         value = getattr(input, name)
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value
+    if input.base_url is not strawberry.UNSET:
+        changes["base_url"] = input.base_url or ""
+    if input.logo_image_id is not strawberry.UNSET:
+        changes["logo_id"] = plain_id(input.logo_image_id, "logo_image_id")
     if input.social_links is not strawberry.UNSET and input.social_links is not None:
         changes["social_links"] = [{"network": link.network, "url": link.url} for link in input.social_links]
     return changes

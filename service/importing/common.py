@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service import drafts, models, pages, publishing
+from service import drafts, models, pages, publishing, purges
 from service.models import PageKind
 
 
@@ -72,7 +72,8 @@ async def ensure_author(name: str) -> models.Author:
     return author or await models.Author.create(name=name[:255], slug=slug)
 
 
-async def ensure_image(url: str, alt: str = "", credit: str = "", width: Any = 0, height: Any = 0, title: str = "") -> models.Image:
+async def ensure_image(url: str, alt: str = "", credit: str = "", width: Any = 0, height: Any = 0, title: str = "",
+                       caption: str = "") -> models.Image:
     """The library image with this URL, created when missing; a re-import fills in what it lacked."""
     url = str(url).strip()
     if not re.match(r"^(https?://|/)\S+$", url) or len(url) > 1024:
@@ -82,12 +83,14 @@ async def ensure_image(url: str, alt: str = "", credit: str = "", width: Any = 0
         size = {"width": int(width or 0), "height": int(height or 0)}
     except (TypeError, ValueError):
         raise ImportFailure(f"image {url[:80]!r}: width and height must be whole numbers.") from None
-    values = {"alt": str(alt or "")[:512], "credit": str(credit or "")[:255], "title": str(title or "")[:255], **size}
+    values = {"alt": str(alt or "")[:512], "credit": str(credit or "")[:255], "title": str(title or "")[:255],
+              "caption": str(caption or "")[:1000], **size}
     if image is None:
         return await models.Image.create(url=url, **values)
     changed = {k: v for k, v in values.items() if v and getattr(image, k) != v}
     if changed:
         await models.Image.filter(id=image.id).update(**changed)
+        await purges.purge([f"img:{image.id}"])  # pages showing it show the new caption or credit
     return image
 
 

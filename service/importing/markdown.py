@@ -129,7 +129,7 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     if not isinstance(meta, dict):
         raise ImportFailure("front matter must be a mapping of fields.", 2)
     known = {"title", "headline", "section", "published_at", "source", "tags", "authors", "related", "images",
-             "hero_image", "slug", "summary", "seo_title", "search_description", "comments_enabled"}
+             "hero_image", "hero_caption", "slug", "summary", "seo_title", "search_description", "comments_enabled"}
     for key in meta:
         if key not in known:
             raise ImportFailure(f"unknown field {key!r}; known: {', '.join(sorted(known))}.", _key_line(front, str(key)))
@@ -163,7 +163,7 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     if isinstance(images, dict):
         images = [images]
     if not isinstance(images, list) or not all(isinstance(i, (dict, str)) for i in images):
-        raise problem_at("images", "must be a list of {url, alt, width, height, credit}.")
+        raise problem_at("images", "must be a list of {url, alt, width, height, credit, caption}.")
     hero = meta.get("hero_image") or (images[0] if images else None)
     hero_image = None
     if hero is not None:
@@ -187,7 +187,8 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
             listed = by_url.get(url, {})
             try:
                 image = await common.ensure_image(url, alt=listed.get("alt") or alt, credit=listed.get("credit", ""),
-                                     width=listed.get("width", 0), height=listed.get("height", 0))
+                                     width=listed.get("width", 0), height=listed.get("height", 0),
+                                     caption=listed.get("caption", ""))
             except ImportFailure as error:
                 raise ImportFailure(error.message, line_no) from None
             block["value"]["image_id"] = image.id
@@ -205,6 +206,7 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
         "tags": [str(t) for t in tags],
         "author_ids": [(await common.ensure_author(a)).id for a in authors],
         "hero_image_id": hero_image.id if hero_image else None,
+        "hero_caption": str(meta.get("hero_caption") or ""),
         "body": [block for _, block in body_blocks],
         "seo_title": str(meta.get("seo_title") or ""),
         "search_description": str(meta.get("search_description") or ""),

@@ -8,8 +8,18 @@
  *   React, ReactDOM, GraphiQL (graphiql.min.js),
  *   GraphiQLPluginExplorer (plugin-explorer.umd.js, optional).
  *
+ * Tabs: the page carries the example operations of schema/operations as a
+ * JSON data block (<script type="application/json" id="graphiql-examples">,
+ * filled by the server with this site's values; a data block is never
+ * executed, so the CSP holds). They become GraphiQL's `defaultTabs`: each
+ * tab's query, its variables, and for operations that need a role a Headers
+ * tab with an Authorization placeholder. Edited tabs are kept in
+ * localStorage under a key that changes with the set of operations, so a new
+ * release opens with its own examples again.
+ *
  * URL parameters read on load: ?q=<query text>&variables=<json>
- * (kept up to date while you edit, so links can be shared). The parameter is
+ * (kept up to date while you edit, so links can be shared); a link's query
+ * opens in a tab of its own, in front. The parameter is
  * "q", not "query", because strawberry treats GET /graphql?query=... as a
  * GraphQL-over-GET request and answers it with JSON instead of this page.
  */
@@ -118,6 +128,76 @@
     plugins.push(window.GraphiQLPluginExplorer.explorerPlugin());
   }
 
+  // ---- Example tabs ---------------------------------------------------------
+  var examples = [];
+  var block = document.getElementById("graphiql-examples");
+  if (block) {
+    try {
+      examples = JSON.parse(block.textContent || "[]");
+    } catch (err) {
+      examples = [];
+      if (window.console) {
+        console.warn("GraphiQL: the example tabs could not be read:", err);
+      }
+    }
+  }
+  var defaultTabs = examples.map(function (tab) {
+    return {
+      query: tab.query,
+      variables: JSON.stringify(tab.variables || {}, null, 2),
+      headers: tab.headers || "",
+    };
+  });
+  if (params.has("q")) {
+    defaultTabs.unshift({
+      query: params.get("q"),
+      variables: params.get("variables") || "",
+      headers: "",
+    });
+  }
+
+  // Tabs are remembered per set of example operations: a short hash of their names.
+  function digest(text) {
+    var hash = 5381;
+    for (var i = 0; i < text.length; i++) {
+      hash = ((hash << 5) + hash + text.charCodeAt(i)) | 0;
+    }
+    return (hash >>> 0).toString(36);
+  }
+  var prefix =
+    "masthead:" +
+    digest(examples.map(function (tab) { return tab.name; }).join(",")) +
+    ":";
+  var storage;
+  try {
+    var local = window.localStorage;
+    storage = {
+      getItem: function (key) { return local.getItem(prefix + key); },
+      setItem: function (key, value) { local.setItem(prefix + key, value); },
+      removeItem: function (key) { local.removeItem(prefix + key); },
+      clear: function () {
+        for (var i = local.length - 1; i >= 0; i--) {
+          var key = local.key(i);
+          if (key && key.indexOf(prefix) === 0) {
+            local.removeItem(key);
+          }
+        }
+      },
+      get length() {
+        var count = 0;
+        for (var i = 0; i < local.length; i++) {
+          var key = local.key(i);
+          if (key && key.indexOf(prefix) === 0) {
+            count += 1;
+          }
+        }
+        return count;
+      },
+    };
+  } catch (err) {
+    storage = undefined; // storage disabled: GraphiQL keeps tabs in memory
+  }
+
   // ---- Render ---------------------------------------------------------------
   var props = {
     fetcher: fetcher,
@@ -134,6 +214,12 @@
       updateURL("variables", value);
     },
   };
+  if (storage) {
+    props.storage = storage;
+  }
+  if (defaultTabs.length) {
+    props.defaultTabs = defaultTabs;
+  }
   if (params.has("q")) {
     props.query = params.get("q");
   }
