@@ -95,6 +95,27 @@ def worker_pids(process: subprocess.Popen) -> list[int]:
     return workers or pids
 
 
+def cpu_seconds(process: subprocess.Popen) -> float:
+    """User and system CPU time so far of a server: every process of its group (supervisor and workers)."""
+    out = subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for pid in out:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(process: subprocess.Popen, measure) -> dict:
+    """A wrk run (`measure()`) with the server's CPU time per request it served (cpu_us)."""
+    before = cpu_seconds(process)
+    result = measure()
+    result["cpu_us"] = (cpu_seconds(process) - before) / max(1, result["requests"]) * 1e6
+    return result
+
+
 def peak_rss_mb(pids: list[int]) -> list[float]:
     result = []
     for pid in pids:

@@ -50,7 +50,7 @@ from schema.requests import preflighted, refusal
 from schema.sockets import SocketAdapter, SocketHandler
 from service import operations
 from service.db import StatementTimeout, database_unavailable, within
-from service.http import BODY_POINT_BYTES, RequestState, budget_key, client_address
+from service.http import BODY_POINT_BYTES, RequestState, door_fee
 from service.limits import budget_for
 from service.settings import Settings
 
@@ -150,26 +150,19 @@ class MastheadGraphQL(GraphQL):
         return await caching.offer(request, self._finish(request, response, state), state, self.settings)
 
     async def door(self, request: Request) -> Response | None:
-        """Take one point from the caller's address before anything else; a 429 when none is left.
-
-        Runs as the outermost check (service.http.Door), before the body is even
-        received, so a client over budget costs a bucket lookup and nothing more.
-
-        Bodies pay for their size too (a point per 16 KiB declared). Keyed by
-        address, whatever the Authorization header says: authenticating
-        is a database lookup, and a flood of made-up tokens must cost no more
-        than any other flood. The operation's own points come later (the guard).
-        """
-        state = RequestState.begin(request)
-        state.client = budget_key(client_address(request, self.settings.trusted_proxies))
-        length = request.headers.get("content-length", "")
-        size = int(length) if length.isdigit() and len(length) < 12 else 0
-        # Receiving and decoding a body is work too: a point for each 16 KiB (BodyLimit caps it).
-        wait = await self.budget.take(state.client, 1 + size // BODY_POINT_BYTES)
+        """service.http.Door's charge, for a request that came by no Door (an app built without it)."""
+        headers = dict(request.scope["headers"])
+        state = RequestState.arriving(request.scope, headers, self.settings.trusted_proxies)
+        wait = await self.budget.take(state.client, door_fee(headers))
         if not wait:
             state.prepaid = 1
             return None
         state.retry_after = wait
+        return await self.refusal(request, state)
+
+    async def refusal(self, request: Request, state: RequestState) -> Response:
+        """The 429 of a request whose client spent its budget (service.http.Door asks before the body is read)."""
+        wait = state.retry_after
         # A client over budget waits for its refusal (a timer, no CPU): a flood from a few
         # connections becomes a trickle instead of thousands of refusals a second.
         if self.settings.rate_limit_delay > 0:

@@ -28,7 +28,7 @@ from schema.http import MastheadGraphQL
 from service import db, events, feeds, operations, purges, sitemaps, syndication
 from service.http import BodyLimit, Door, SecurityHeaders, budget_key, client_address
 from service.cache_stores import store_for
-from service.response_cache import ResponseCache
+from service.response_cache import Hits, ResponseCache
 from service.settings import Settings
 
 log = logging.getLogger("masthead")
@@ -204,10 +204,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                           allow_headers=["Authorization", "Content-Type", "GraphQL-Require-Preflight", "X-Request-Id"],
                           expose_headers=["X-Request-Id", "Retry-After"], max_age=600)]
               if settings.cors_origins else []),
-            Middleware(Door, door=graphql.door),
+            # Every request pays its point here; a GET the response cache holds is answered here too,
+            # its point and its entry fetched in one step.
+            Middleware(Door, budget=graphql.budget, refuse=graphql.refusal, trusted_proxies=settings.trusted_proxies,
+                       hits=Hits(response_cache) if response_cache is not None else None),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=MAX_UPLOAD_REQUEST,
                        anonymous_bytes=settings.anonymous_body_bytes),
-            # Inside the Door: a hit is charged its point, then answered without GraphQL.
+            # POSTs the cache holds, feeds and sitemaps, and what it stores (MISS) or lets by (BYPASS).
             *([Middleware(ResponseCache, store=response_cache, documents=syndication.PATHS)]
               if response_cache is not None else []),
         ],

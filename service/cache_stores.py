@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import orjson
 
 from service import events
+from service.limits import BUCKET_LUA, RedisBuckets
 
 log = logging.getLogger("masthead.response_cache")
 clock = time.monotonic  # expiry times in this process (tests move it)
@@ -44,8 +45,30 @@ class Entry:
     @classmethod
     def loads(cls, blob: bytes) -> Entry:
         meta, _, body = blob.partition(b"\n")
-        data = orjson.loads(meta)
-        return cls([(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]], body, data["t"], tuple(data["k"]))
+        known = _loaded.get(meta)  # every hit on an entry reads the same headers: decode them once
+        if known is None:
+            data = orjson.loads(meta)
+            known = ([(k.encode("latin-1"), v.encode("latin-1")) for k, v in data["h"]], data["t"], tuple(data["k"]))
+            if len(_loaded) >= LOADED_KEPT:
+                _loaded.clear()
+            _loaded[meta] = known
+        return cls(known[0], body, known[1], known[2])
+
+    @classmethod
+    def read(cls, blob: bytes | None) -> Entry | None:
+        """`loads`, or None (a miss the answer then replaces) for nothing or what this version cannot read
+        (an entry another version of the service wrote in the shared Redis)."""
+        if not blob:
+            return None
+        try:
+            return cls.loads(blob)
+        except (ValueError, KeyError, TypeError, IndexError):
+            log.warning("response cache: an entry in Redis could not be read; treated as a miss")
+            return None
+
+
+LOADED_KEPT = 4096  # decoded headers of Redis entries one process remembers (by their serialised form)
+_loaded: dict[bytes, tuple[list, float, tuple]] = {}
 
 
 class MemoryStore:
@@ -63,13 +86,21 @@ class MemoryStore:
 
     async def get(self, key: str) -> tuple[Entry | None, int]:
         """The live entry for key (or None) and the epoch to pass to `put`."""
+        return self.live(key), self.epoch
+
+    async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
+        """The budget's `take` of a request's points, then (when taken) the live entry for key."""
+        wait = await budget.take(client, points)
+        return (wait, None) if wait else (0, self.live(key))
+
+    def live(self, key: str) -> Entry | None:
         found = self.entries.get(key)
         if found is not None:
             if found[1] > clock():
                 self.entries.move_to_end(key)
-                return found[0], self.epoch
+                return found[0]
             self.drop(key)
-        return None, self.epoch
+        return None
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < self.floor or any(self.versions.get(tag, 0) > since for tag in entry.tags):
@@ -149,20 +180,33 @@ events.on_purge(purge_here)
 # epoch, `purged` (each key's last purge epoch, the newest MAX_VERSIONS) and `floor`
 # (the highest epoch trimmed from it: requests older than that store nothing).
 
-# KEYS: entry, epoch. ARGV: the generations' prefix. The entry's first line: "key generation ...".
-_GET = r"""
-local blob = redis.call('GET', KEYS[1])
-local epoch = redis.call('GET', KEYS[2]) or '0'
-if not blob then return {'', epoch} end
-local newline = string.find(blob, '\n', 1, true)
-if not newline then return {'', epoch} end
-for tag, generation in string.gmatch(string.sub(blob, 1, newline - 1), '(%S+) (%S+)') do
-  if redis.call('GET', ARGV[1] .. tag) ~= generation then
-    redis.call('DEL', KEYS[1])
-    return {'', epoch}
+# An entry (its first line "key generation ...") or '' when missing or when any key's generation
+# changed or went (the entry is then deleted).
+_LIVE = r"""
+local function live(entry, generations)
+  local blob = redis.call('GET', entry)
+  if not blob then return '' end
+  local newline = string.find(blob, '\n', 1, true)
+  if not newline then return '' end
+  for tag, generation in string.gmatch(string.sub(blob, 1, newline - 1), '(%S+) (%S+)') do
+    if redis.call('GET', generations .. tag) ~= generation then
+      redis.call('DEL', entry)
+      return ''
+    end
   end
+  return blob
 end
-return {blob, epoch}
+"""
+# KEYS: entry, epoch. ARGV: the generations' prefix.
+_GET = _LIVE + """
+return {live(KEYS[1], ARGV[1]), redis.call('GET', KEYS[2]) or '0'}
+"""
+# A cached GET's door fee and its live entry in one round trip. KEYS: the client's bucket, the entry.
+# ARGV: the bucket's capacity, rate, points and debt, the generations' prefix.
+_TAKE_AND_GET = BUCKET_LUA + _LIVE + """
+local wait = bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), false, tonumber(ARGV[4]))
+if wait > 0 then return {wait} end
+return {0, live(KEYS[2], ARGV[5])}
 """
 # Store only when no key of the entry was purged since the request began; generations
 # and tag sets live at least as long as the entries naming them.
@@ -227,9 +271,11 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "masthead:cache:") -> None:
         import redis.asyncio as redis
 
+        self.url = url
         self.redis = redis.from_url(url)
         self.prefix = prefix
         self._get = self.redis.register_script(_GET)
+        self._take_and_get = self.redis.register_script(_TAKE_AND_GET)
         self._put = self.redis.register_script(_PUT)
         self._purge = self.redis.register_script(_PURGE)
         self._warned = 0.0
@@ -245,7 +291,24 @@ class RedisStore:
         except Exception as error:  # noqa: BLE001 - serve uncached
             self._warn(error)
             return None, -1
-        return (Entry.loads(blob.partition(b"\n")[2]) if blob else None), int(epoch)
+        return Entry.read(blob.partition(b"\n")[2]), int(epoch or 0)
+
+    async def take_and_get(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
+        """The budget's `take` of a request's points, then (when taken) the entry for key: one round
+        trip when the budget lives in the same Redis. While Redis cannot be reached: not limited, not cached."""
+        if not (isinstance(budget, RedisBuckets) and budget.url == self.url and budget.capacity > 0):
+            wait = await budget.take(client, points)
+            return (wait, None) if wait else (0, (await self.get(key))[0])
+        bucket, args = budget.taking(client, points)
+        try:
+            found = await self._take_and_get(keys=[bucket, self.prefix + "e:" + key], args=[*args, self.prefix + "g:"])
+        except Exception as error:  # noqa: BLE001 - serve, unlimited and uncached
+            budget.unavailable(error)
+            self._warn(error)
+            return 0, None
+        if found[0]:
+            return int(found[0]), None
+        return 0, Entry.read(found[1].partition(b"\n")[2])
 
     async def put(self, key: str, entry: Entry, ttl: int, since: int) -> bool:
         if since < 0:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-import uuid
+import itertools
+import os
 from dataclasses import dataclass
 from http import HTTPStatus
 
 import orjson
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -18,10 +20,16 @@ STATE_KEY = "masthead"  # where a request's RequestState sits in its ASGI scope
 
 def client_address(request, trusted_proxies: tuple[str, ...]) -> str:
     """The caller's address: the peer, or through trusted proxies the last address they did not add."""
-    peer = request.client.host if request.client else "unknown"
+    return scope_address(request.scope, trusted_proxies)
+
+
+def scope_address(scope: Scope, trusted_proxies: tuple[str, ...]) -> str:
+    """client_address from an ASGI scope (header names are lower case there)."""
+    client = scope.get("client")
+    peer = client[0] if client else "unknown"
     if peer not in trusted_proxies:
         return peer
-    lines = request.headers.getlist("x-forwarded-for") if hasattr(request.headers, "getlist") else [request.headers.get("x-forwarded-for", "")]
+    lines = [value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"]
     forwarded = [part.strip() for part in ",".join(lines).split(",") if part.strip()]
     for address in reversed(forwarded):
         if address not in trusted_proxies:
@@ -37,6 +45,21 @@ def budget_key(address: str) -> str:
         except ValueError:
             return address
     return address
+
+
+def _draw_id_prefix() -> None:
+    global _id_prefix, _id_counter
+    _id_prefix, _id_counter = os.urandom(5).hex(), itertools.count(1)
+
+
+_draw_id_prefix()
+os.register_at_fork(after_in_child=_draw_id_prefix)  # a forked worker is another process: another prefix
+
+
+def new_request_id() -> str:
+    """A request id unique across processes: this process's random prefix and its count of requests
+    (16 hex digits for the first 16 million; no system call, unlike uuid4)."""
+    return f"{_id_prefix}{next(_id_counter):06x}"
 
 
 @dataclass(slots=True)
@@ -61,10 +84,19 @@ class RequestState:
     @classmethod
     def begin(cls, request) -> RequestState:
         """A fresh state for this request, its id taken from X-Request-Id or made up."""
-        state = cls(request_id=request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex[:16])
+        state = cls(request_id=request.headers.get("x-request-id", "")[:64] or new_request_id())
         scope = getattr(request, "scope", None)
         if scope is not None:
             scope[STATE_KEY] = state
+        return state
+
+    @classmethod
+    def arriving(cls, scope: Scope, headers: dict[bytes, bytes], trusted_proxies: tuple[str, ...]) -> RequestState:
+        """begin() from the ASGI scope and its headers (as a dict), with the client's budget key."""
+        given = headers.get(b"x-request-id")
+        state = cls(request_id=given.decode("latin-1")[:64] if given else new_request_id(),
+                    client=budget_key(scope_address(scope, trusted_proxies)))
+        scope[STATE_KEY] = state
         return state
 
     @staticmethod
@@ -74,35 +106,65 @@ class RequestState:
         return scope.get(STATE_KEY) if scope is not None else None
 
 
-def large_body(headers) -> bool:
+def large_body(headers: dict[bytes, bytes]) -> bool:
     """Whether a request's declared body is too large to drain cheaply (or of unknown size)."""
-    length = headers.get("content-length", "")
-    return "chunked" in headers.get("transfer-encoding", "").lower() or (
+    length = headers.get(b"content-length", b"")
+    return b"chunked" in headers.get(b"transfer-encoding", b"").lower() or (
         length.isdigit() and (len(length) > 9 or int(length) > UNREAD_BODY_BYTES))
 
 
+def door_fee(headers: dict[bytes, bytes]) -> int:
+    """What a request pays at the door: a point, and one for each 16 KiB of body it declares
+    (receiving and decoding a body is work too; BodyLimit caps it)."""
+    length = headers.get(b"content-length", b"")
+    size = int(length) if length.isdigit() and len(length) < 12 else 0
+    return 1 + size // BODY_POINT_BYTES
+
+
 class Door:
-    """Ask `door(request)` before a request to `path` is received: a Response refuses it unread.
+    """Charge each request to `path` its door fee before anything receives it; refuse it unread when over budget.
 
     It stands in front of BodyLimit, so a client over its budget costs a bucket
     lookup, not a 1 MiB body read into memory (uvicorn discards what is unread).
+    The fee is keyed by address, whatever the Authorization header says:
+    authenticating is a database lookup, and a flood of made-up tokens must cost
+    no more than any other flood. `refuse(request, state)` answers a request over
+    budget (the GraphQL view's 429).
+
+    With `hits` (service.response_cache.Hits) a GET the response cache can answer
+    is charged and looked up in one step (one Redis round trip when the budget and
+    the cache both live there) and answered here: a hit pays its point, then
+    skips every layer inside the Door.
     """
 
-    def __init__(self, app: ASGIApp, door, path: str = "/graphql") -> None:
-        self.app, self.door, self.path = app, door, path
+    def __init__(self, app: ASGIApp, budget, refuse, trusted_proxies: tuple[str, ...] = (), hits=None,
+                 path: str = "/graphql") -> None:
+        self.app, self.budget, self.refuse, self.path = app, budget, refuse, path
+        self.trusted_proxies, self.hits = trusted_proxies, hits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == self.path:
-            from starlette.requests import Request
-
-            request = Request(scope)
-            refused = await self.door(request)
-            if refused is not None:
-                if large_body(request.headers):
-                    # Draining it would cost what the refusal saves: close instead (the client reconnects).
-                    refused.headers["Connection"] = "close"
-                await refused(scope, receive, send)
-                return
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        state = RequestState.arriving(scope, headers, self.trusted_proxies)
+        key = self.hits.key(scope, headers) if self.hits is not None else None
+        if key is None:
+            wait, entry = await self.budget.take(state.client, door_fee(headers)), None
+        else:
+            wait, entry = await self.hits.take(self.budget, state.client, door_fee(headers), key)
+        if wait:
+            state.retry_after = wait
+            refused = await self.refuse(Request(scope), state)
+            if large_body(headers):
+                # Draining it would cost what the refusal saves: close instead (the client reconnects).
+                refused.headers["Connection"] = "close"
+            await refused(scope, receive, send)
+            return
+        state.prepaid = 1
+        if entry is not None:
+            await self.hits.answer(entry, headers.get(b"if-none-match"), state.request_id, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -178,6 +240,8 @@ class SecurityHeaders:
         ]
         if production:  # served behind TLS in production
             self.headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self.headers.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
+        self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -186,11 +250,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self.headers if k not in present]
-                if b"content-security-policy" not in present:
-                    extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                headers = message.get("headers", [])
+                # ASGI header names are lower case (Starlette's responses, the response cache's entries).
+                present = self.names.intersection([name for name, _ in headers])
+                extra = [(k, v) for k, v in self.headers if k not in present] if present else self.headers
+                message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

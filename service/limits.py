@@ -205,30 +205,34 @@ class PointBuckets:
 
 # One atomic step of a client's bucket in Redis: refill by the time passed (Redis's
 # clock, the same for every process), then take, refuse, or (force) charge into debt.
-_BUCKET_SCRIPT = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local points = tonumber(ARGV[3])
-local force = ARGV[4] == '1'
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
-local tokens = tonumber(state[1]) or capacity
-local stamp = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - stamp) * rate)
-local wait = 0
-if force then
-  tokens = math.max(-tonumber(ARGV[5]) * capacity, tokens - points)
-elseif points > capacity then
-  wait = 60
-elseif tokens < points then
-  wait = math.max(1, math.ceil((points - tokens) / rate))
-else
-  tokens = tokens - points
+# A Lua function, so other scripts can take a request's points in their own round trip
+# (service/cache_stores.py: a cached GET pays and is fetched in one).
+BUCKET_LUA = """
+local function bucket(key, capacity, rate, points, force, debt)
+  if capacity <= 0 then return 0 end
+  local clock = redis.call('TIME')
+  local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+  local state = redis.call('HMGET', key, 'tokens', 'stamp')
+  local tokens = tonumber(state[1]) or capacity
+  local stamp = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - stamp) * rate)
+  local wait = 0
+  if force then
+    tokens = math.max(-debt * capacity, tokens - points)
+  elseif points > capacity then
+    wait = 60
+  elseif tokens < points then
+    wait = math.max(1, math.ceil((points - tokens) / rate))
+  else
+    tokens = tokens - points
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'stamp', tostring(now))
+  redis.call('EXPIRE', key, math.ceil(capacity * (1 + debt) / rate) + 1)
+  return wait
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(capacity * (1 + tonumber(ARGV[5])) / rate) + 1)
-return wait
+"""
+_BUCKET_SCRIPT = BUCKET_LUA + """
+return bucket(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[5]))
 """
 
 
@@ -242,6 +246,7 @@ class RedisBuckets:
     def __init__(self, url: str, per_minute: int, burst: float | None = None, prefix: str = "masthead:points:") -> None:
         import redis.asyncio as redis
 
+        self.url = url
         self.redis = redis.from_url(url)
         self.capacity = float(per_minute if burst is None else min(per_minute, burst))
         self.rate = per_minute / 60.0
@@ -256,14 +261,22 @@ class RedisBuckets:
             return int(await self._script(keys=[self.prefix + client],
                                           args=[self.capacity, self.rate, points, int(force), DEBT_MINUTES]))
         except Exception as error:  # noqa: BLE001 - any Redis failure: serve, and say so now and then
-            if time.monotonic() - self._warned > 60:
-                self._warned = time.monotonic()
-                log.warning("cost budget: Redis is unavailable (%s); requests are not being limited", error)
+            self.unavailable(error)
             return 0
 
     async def take(self, client: str, points: float) -> int:
         """0 when the points were taken, else the whole seconds to wait (at least 1)."""
         return await self._run(client, points, False)
+
+    def taking(self, client: str, points: float) -> tuple[str, list]:
+        """The key and arguments of BUCKET_LUA's `bucket` that take (as `take`) in another script."""
+        return self.prefix + client, [self.capacity, self.rate, points, DEBT_MINUTES]
+
+    def unavailable(self, error: Exception) -> None:
+        """Say now and then that Redis is away (requests are then not limited)."""
+        if time.monotonic() - self._warned > 60:
+            self._warned = time.monotonic()
+            log.warning("cost budget: Redis is unavailable (%s); requests are not being limited", error)
 
     async def aclose(self) -> None:
         await self.redis.aclose()

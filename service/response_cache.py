@@ -4,15 +4,19 @@ An ASGI middleware (inside the Door, which still charges each request its point)
 keys a request by what decides its answer, the same for GET and POST: the
 document (its sha256: sent as text, as an automatic persisted query's hash or as a
 `documentId`), the canonical JSON of its variables, its operation name, other
-extensions, and the media type asked for (Accept). A hit sends the stored body and
-headers (ETag, Cache-Control, Vary, Surrogate-Key ...) plus `Age`, or a 304 when
-`If-None-Match` names its ETag: no parsing, no validation, no SQL.
+extensions, and the media type asked for (Accept). The Door (service/http.py)
+answers /graphql GET hits itself through `Hits`: the point and the entry in one step (one
+Redis round trip when both live there), and no layer inside it runs. A hit sends
+the stored body and headers (ETag, Cache-Control, Vary, Surrogate-Key ...) plus
+`Age` and the request's own X-Request-Id, or a 304 when `If-None-Match` names its
+ETag: no parsing, no validation, no SQL.
 
 Only what the view marks `Cache-Control: public` with status 200 is stored, for its
 `s-maxage`, tagged with its `Surrogate-Key`s; requests with credentials
 (Authorization, Cookie) pass untouched. `X-Cache` says HIT, MISS (stored now) or
 BYPASS (not cacheable). Feeds and sitemaps (the `documents` paths) are plain GETs:
-keyed by their path alone, kept the same way when at most MAX_DOCUMENT_BYTES.
+keyed by their path alone, kept the same way when at most MAX_DOCUMENT_BYTES, and
+answered here (the Door charges only /graphql).
 
 Races: a request notes the purge epoch when it starts; a purge bumps the epoch and
 records it on each purged key, and a response is not stored when any of its keys
@@ -33,8 +37,9 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.cache_stores import Entry, MemoryStore, RedisStore, store_for
+from service.http import STATE_KEY
 
-__all__ = ["Entry", "MemoryStore", "RedisStore", "ResponseCache", "request_key", "store_for"]
+__all__ = ["Entry", "Hits", "MemoryStore", "RedisStore", "ResponseCache", "answer", "request_key", "store_for"]
 MAX_POST_BYTES = 16_384  # larger JSON bodies pass uncached (anonymous documents are smaller)
 MAX_ACCEPT = 256
 FIELDS = {"query", "variables", "operationName", "extensions", "documentId"}
@@ -80,11 +85,11 @@ def request_key(fields: dict, accept: str) -> str | None:
     return hashlib.sha256(canonical).hexdigest()
 
 
-_GET_KEYS: dict[tuple[bytes, str], str | None] = {}
+_GET_KEYS: dict[tuple[bytes, bytes], str | None] = {}
 GET_KEYS_KEPT = 4096
 
 
-def get_key(query_string: bytes, accept: str) -> str | None:
+def get_key(query_string: bytes, accept: bytes) -> str | None:
     """request_key of a GET, remembered by its raw query string: a hit then costs a dict lookup,
     not a parse of the query string, its JSON and a hash (a third of a hit's time)."""
     memo = (query_string, accept)
@@ -92,7 +97,7 @@ def get_key(query_string: bytes, accept: str) -> str | None:
         return _GET_KEYS[memo]
     except KeyError:
         pass
-    key = request_key(get_fields(query_string), accept)
+    key = request_key(get_fields(query_string), accept.decode("latin-1"))
     if len(_GET_KEYS) >= GET_KEYS_KEPT:
         _GET_KEYS.clear()
     if len(query_string) <= 4096:
@@ -135,6 +140,48 @@ def with_header(message: Message, *extra: tuple[bytes, bytes]) -> Message:
     return {**message, "headers": [*message.get("headers", []), *extra]}
 
 
+HIT = (b"x-cache", b"HIT")
+
+
+async def answer(entry: Entry, if_none_match: bytes | None, request_id: str | None, send: Send) -> None:
+    """Send a stored response (or a 304 when If-None-Match names its ETag), with Age, X-Cache: HIT
+    and this request's id."""
+    extra = [(b"age", b"%d" % max(0, int(time.time() - entry.stored_at))), HIT]
+    if request_id:
+        extra.append((b"x-request-id", request_id.encode("latin-1")))
+    if if_none_match is not None:
+        etag = next((v for k, v in entry.headers if k == b"etag"), None)
+        if etag is not None and matches(if_none_match, etag):
+            kept = [(k, v) for k, v in entry.headers if k in NOT_MODIFIED_HEADERS]
+            await send({"type": "http.response.start", "status": 304, "headers": kept + extra})
+            await send({"type": "http.response.body", "body": b""})
+            return
+    extra.append((b"content-length", b"%d" % len(entry.body)))
+    await send({"type": "http.response.start", "status": 200, "headers": entry.headers + extra})
+    await send({"type": "http.response.body", "body": entry.body})
+
+
+class Hits:
+    """The response cache as service.http.Door uses it: a GET's key (None when it may not be answered
+    from the cache), its entry fetched with the door fee taken in the same step, and the answer."""
+
+    answer = staticmethod(answer)
+
+    def __init__(self, store) -> None:
+        self.store = store
+
+    @staticmethod
+    def key(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+        if scope["method"] != "GET" or b"authorization" in headers or b"cookie" in headers:
+            return None
+        if b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0":
+            return None  # a GET with a body: BodyLimit sees it, and the cache behind it may answer
+        return get_key(scope.get("query_string", b""), headers.get(b"accept", b""))
+
+    async def take(self, budget, client: str, points: int, key: str) -> tuple[int, Entry | None]:
+        return await self.store.take_and_get(budget, client, points, key)
+
+
 class ResponseCache:
     """ASGI middleware answering cacheable GraphQL reads on `path` from `store`, and plain GETs of
     the documents below `documents` (feeds, sitemaps: keyed by their path, query string ignored)."""
@@ -155,13 +202,12 @@ class ResponseCache:
         headers = dict(scope["headers"])
         key = None
         if b"authorization" not in headers and b"cookie" not in headers:
-            accept = headers.get(b"accept", b"").decode("latin-1")
             if scope["method"] == "GET":
-                key = get_key(scope.get("query_string", b""), accept)
+                key = get_key(scope.get("query_string", b""), headers.get(b"accept", b""))
             elif scope["method"] == "POST" and self.small_json(headers):
                 body, receive = await self.read_body(receive)
                 try:
-                    key = request_key(orjson.loads(body), accept)
+                    key = request_key(orjson.loads(body), headers.get(b"accept", b"").decode("latin-1"))
                 except orjson.JSONDecodeError:
                     key = None
         if key is None:
@@ -169,7 +215,8 @@ class ResponseCache:
             return
         entry, since = await self.store.get(key)
         if entry is not None:
-            await self.answer(entry, headers.get(b"if-none-match"), send)
+            state = scope.get(STATE_KEY)  # made by the Door, when one stands outside
+            await answer(entry, headers.get(b"if-none-match"), state.request_id if state else None, send)
             return
         await self.fill(key, since, scope, receive, send)
 
@@ -182,7 +229,7 @@ class ResponseCache:
         key = hashlib.sha256(b"document\x00" + scope["path"].encode("utf-8", "surrogateescape")).hexdigest()
         entry, since = await self.store.get(key)
         if entry is not None:
-            await self.answer(entry, headers.get(b"if-none-match"), send)
+            await answer(entry, headers.get(b"if-none-match"), None, send)  # documents carry no request id
             return
         await self.fill(key, since, scope, receive, send, MAX_DOCUMENT_BYTES)
 
@@ -222,19 +269,6 @@ class ResponseCache:
             await send(message)
 
         return marked
-
-    async def answer(self, entry: Entry, if_none_match: bytes | None, send: Send) -> None:
-        age = (b"age", str(max(0, int(time.time() - entry.stored_at))).encode())
-        etag = next((v for k, v in entry.headers if k == b"etag"), None)
-        if if_none_match is not None and etag is not None and matches(if_none_match, etag):
-            kept = [(k, v) for k, v in entry.headers if k in NOT_MODIFIED_HEADERS]
-            await send({"type": "http.response.start", "status": 304, "headers": [*kept, age, (b"x-cache", b"HIT")]})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        length = (b"content-length", str(len(entry.body)).encode())
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*entry.headers, length, age, (b"x-cache", b"HIT")]})
-        await send({"type": "http.response.body", "body": entry.body})
 
     async def fill(self, key: str, since: int, scope: Scope, receive: Receive, send: Send,
                    max_bytes: int | None = None) -> None:

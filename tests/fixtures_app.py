@@ -180,6 +180,8 @@ async def make_client(app, database_url):
         state = client._transport.app.state
         await state.budget.aclose()
         await state.render_budget.aclose()  # a Redis client too, when the settings name one
+        if state.response_cache is not None:
+            await state.response_cache.aclose()
         await client.aclose()
 
 

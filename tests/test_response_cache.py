@@ -283,6 +283,18 @@ async def test_redis_is_one_cache_and_one_purge_for_every_process(client, redis_
         assert await one.put("k", cache_stores.Entry([], b"{}", 0.0, ("other",)), 60, since)
 
 
+async def test_an_entry_this_version_cannot_read_is_a_miss_not_an_error(client, redis_prefix):
+    """Another version of the service may share the Redis cache (a rolling deploy)."""
+    backend, store = Backend(), redis_prefix()
+    async with client_for(backend, store) as http:
+        assert (await get(http, tags="a")).headers["x-cache"] == "MISS"
+        [key] = [k async for k in store.redis.scan_iter(match=store.prefix + "e:*")]
+        await store.redis.set(key, b'\n{"another": "format"}')
+        unreadable = await get(http, tags="a")
+        assert unreadable.status_code == 200 and unreadable.headers["x-cache"] == "MISS" and backend.calls == 2
+        assert (await get(http, tags="a")).headers["x-cache"] == "HIT"  # the answer replaced it
+
+
 async def test_redis_losing_any_key_with_a_ttl_never_serves_stale(client, redis_prefix):
     """Under volatile-lru Redis may evict any key with a TTL: a lost tag set or generation makes misses, never stale hits."""
     backend = Backend()
@@ -305,6 +317,31 @@ async def test_redis_losing_any_key_with_a_ttl_never_serves_stale(client, redis_
     untimed = {key.decode()[len(store.prefix):] async for key in store.redis.scan_iter(match=store.prefix + "*")
                if await store.redis.ttl(key) == -1}
     assert untimed == {"epoch", "purged"}
+
+
+async def test_the_doors_one_step_hit_checks_the_generations_too(client, redis_prefix):
+    """The Door's point-and-entry script (budget and cache in one Redis) serves an entry only while
+    every key's generation is unchanged, like `get`: an evicted tag set or generation never serves stale."""
+    from service.limits import RedisBuckets
+
+    store = redis_prefix()
+    budget = RedisBuckets(store.url, per_minute=600, prefix=store.prefix + "points:")
+    try:
+        _, since = await store.get("k")
+        assert await store.put("k", cache_stores.Entry([], b"{}", 0.0, ("p:1", "articles")), 60, since)
+        wait, entry = await store.take_and_get(budget, "reader", 1, "k")
+        assert wait == 0 and entry is not None and entry.body == b"{}" and entry.tags == ("p:1", "articles")
+        await store.redis.delete(store.prefix + "t:p:1")  # evicted: the purge cannot find the entry by it...
+        await store.purge(["p:1"])
+        assert await store.take_and_get(budget, "reader", 1, "k") == (0, None)  # ...and it stopped counting
+        assert not await store.redis.exists(store.prefix + "e:k")
+        _, since = await store.get("k")
+        assert await store.put("k", cache_stores.Entry([], b"{}", 0.0, ("articles",)), 60, since)
+        assert (await store.take_and_get(budget, "reader", 1, "k"))[1] is not None
+        await store.redis.delete(store.prefix + "g:articles")  # a generation evicted, with no purge
+        assert await store.take_and_get(budget, "reader", 1, "k") == (0, None)
+    finally:
+        await budget.aclose()
 
 
 async def test_redis_remembers_a_bounded_number_of_purged_keys(client, redis_prefix, monkeypatch):
@@ -392,3 +429,51 @@ async def test_real_app_hit_runs_no_sql_and_a_publish_is_seen_at_once(demo_site,
     await publishing.publish(await models.Page.get(id=article.id), None, "test")
     fresh = await get(demo_site, ARTICLE, path=article.url_path)
     assert fresh.headers["x-cache"] == "MISS" and fresh.json()["data"]["page"]["title"] == "Published just now"
+
+
+def fresh_address() -> str:
+    """A client address no earlier run used (Redis keeps buckets for a couple of minutes)."""
+    return f"10.{uuid.uuid4().int % 256}.{uuid.uuid4().int % 256}.{uuid.uuid4().int % 254 + 1}"
+
+
+STORES = ["memory"] + (["redis"] if redis_answers() else [])
+
+
+@pytest.mark.parametrize("store", STORES)
+async def test_real_app_hits_spend_the_client_budget(client, make_client, store):
+    """A hit is no free amplifier: it pays its point like any request (with Redis, the budget and
+    the cache answer in one round trip), and a client whose budget is spent gets no more hits."""
+    limited = await make_client(rate_points=3, trusted_proxies=("127.0.0.1",), work_points_per_ms=0,
+                                response_cache_bytes=1 << 20,
+                                redis_url="redis://127.0.0.1:6379/0" if store == "redis" else None)
+    query = f"query Budget{uuid.uuid4().hex} {{ __typename }}"  # its own entry, whatever earlier runs left in Redis
+    reader = {"X-Forwarded-For": fresh_address()}
+    states = [(await get(limited, query, headers=reader)).headers["x-cache"] for _ in range(3)]
+    assert states == ["MISS", "HIT", "HIT"]  # three points: the budget
+    refused = await get(limited, query, headers=reader)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    other = await get(limited, query, headers={"X-Forwarded-For": fresh_address()})
+    assert other.status_code == 200 and other.headers["x-cache"] == "HIT"
+
+
+async def test_real_app_hits_carry_their_own_request_id_age_and_etag(demo_site, make_client):
+    cached = await make_client(response_cache_bytes=1 << 20)
+    article = await first_article()
+    first = await get(cached, ARTICLE, path=article.url_path)
+    hits = [await get(cached, ARTICLE, path=article.url_path) for _ in range(2)]
+    assert first.headers["x-cache"] == "MISS" and [hit.headers["x-cache"] for hit in hits] == ["HIT", "HIT"]
+    ids = {response.headers["x-request-id"] for response in (first, *hits)}
+    assert len(ids) == 3  # each request its own id, never the stored response's
+    for hit in hits:
+        assert hit.json() == first.json() and int(hit.headers["age"]) >= 0
+        assert hit.headers["content-length"] == str(len(first.content))
+        for name in ("etag", "cache-control", "vary", "surrogate-key", "x-content-type-options", "content-security-policy"):
+            assert hit.headers[name] == first.headers[name]
+    traced = await get(cached, ARTICLE, headers={"X-Request-Id": "trace-7"}, path=article.url_path)
+    assert traced.headers["x-cache"] == "HIT" and traced.headers["x-request-id"] == "trace-7"
+    unchanged = await get(cached, ARTICLE, headers={"If-None-Match": first.headers["etag"]}, path=article.url_path)
+    assert unchanged.status_code == 304 and unchanged.headers["x-cache"] == "HIT" and not unchanged.content
+    assert unchanged.headers["etag"] == first.headers["etag"] and "x-request-id" in unchanged.headers
+    credentialed = await get(cached, ARTICLE, headers={"Cookie": "session=1"}, path=article.url_path)
+    assert credentialed.headers["x-cache"] == "BYPASS"
