@@ -52,9 +52,12 @@ def plain_arguments(field) -> bool:
 def install(built: strawberry.Schema) -> int:
     """Replace the resolvers that need none of strawberry's wrapping; returns how many."""
     replaced = 0
-    for graphql_type in core_schema(built).type_map.values():
+    schema = core_schema(built)
+    for graphql_type in schema.type_map.values():
         if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
             continue
+        if graphql_type is schema.subscription_type:
+            continue  # its resolvers make the event streams; strawberry resolves each event to itself
         for graphql_field in graphql_type.fields.values():
             field = (graphql_field.extensions or {}).get("strawberry-definition")
             resolver = getattr(field, "base_resolver", None)
