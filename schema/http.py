@@ -147,7 +147,12 @@ class MastheadGraphQL(GraphQL):
                     status_code=HTTPStatus.INTERNAL_SERVER_ERROR)
         finally:
             await request.close()  # a multipart request's uploaded files are temporary files
-        return await caching.offer(request, self._finish(request, response, state), state, self.settings)
+        response = self._finish(request, response, state)
+        try:
+            return await caching.offer(request, response, state, self.settings)
+        except Exception as error:  # noqa: BLE001 - the answer is made: deliver it, uncached, rather than lose it
+            log.warning("cache headers failed [%s]: %s", state.request_id, error)
+            return caching.private(response)
 
     async def door(self, request: Request) -> Response | None:
         """service.http.Door's charge, for a request that came by no Door (an app built without it)."""

@@ -146,6 +146,19 @@ def _background_jobs(settings: Settings) -> list:
     return [deliveries, purges_to_retry, transitions]
 
 
+async def last_resort(request: Request, error: Exception) -> Response:
+    """What escaped every layer (a middleware, a route): a coded JSON answer, never a bare text 500.
+
+    Starlette's outermost middleware calls this, then logs the exception with its traceback.
+    """
+    if db.database_unavailable(error):
+        return JSONResponse({"errors": [{"message": "The database is not reachable right now; try again shortly.",
+                                         "extensions": {"code": "DATABASE_UNAVAILABLE"}}]},
+                            status_code=503, headers={"Retry-After": "5", "Cache-Control": "private, no-store"})
+    return JSONResponse({"errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]},
+                        status_code=500, headers={"Cache-Control": "private, no-store"})
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application for the given settings (from the environment by default)."""
     settings = settings or Settings.from_env()
@@ -215,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
               if response_cache is not None else []),
         ],
         lifespan=lifespan,
+        exception_handlers={Exception: last_resort},
     )
     application.state.budget = graphql.budget  # the cost buckets (a Redis client when shared)
     application.state.render_budget = media_view.renders

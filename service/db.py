@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from tortoise import connections
 from tortoise.exceptions import DBConnectionError
@@ -119,7 +121,9 @@ def _sqlite_reader(conn) -> sqlite3.Connection:
     path = conn.filename
     reader = _readers.get(path)
     if reader is None:
-        reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        # A URI of its own: a path with `?`, `#` or `%`, or one written `//tmp/x`, stays the same file.
+        uri = "file:" + quote("/" + os.path.abspath(path).lstrip("/")) + "?mode=ro"
+        reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
         reader.execute("PRAGMA query_only = ON")
         if _STATEMENT_SECONDS[0] > 0:
             reader.set_progress_handler(_past_deadline, 10_000)
@@ -146,6 +150,12 @@ class StatementTimeout(Exception):
     """A statement ran past the statement timeout."""
 
 
+# The server is there but refuses this service: gone, restarting, full, its database dropped
+# or its credentials changed. Each is the operator's to fix, never the client's request.
+_UNAVAILABLE_ASYNCPG = frozenset((
+    "InterfaceError", "CannotConnectNowError", "AdminShutdownError", "CrashShutdownError", "ConnectionFailureError",
+    "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError", "InvalidPasswordError", "TooManyConnectionsError",
+))
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
 
 
@@ -156,9 +166,7 @@ def database_unavailable(error: BaseException) -> bool:
         if isinstance(error, (DBConnectionError, ConnectionError, OSError)):
             return True
         module, name = type(error).__module__, type(error).__name__
-        if module.startswith("asyncpg") and (name in ("InterfaceError", "CannotConnectNowError", "AdminShutdownError",
-                                                       "CrashShutdownError", "ConnectionFailureError")
-                                            or "Connection" in name):
+        if module.startswith("asyncpg") and (name in _UNAVAILABLE_ASYNCPG or "Connection" in name):
             return True
         if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
             return True

@@ -43,6 +43,14 @@ async def test_readyz_reports_a_lost_database(scratch_database, serve):
         response = await http.get("/readyz")
         assert response.status_code == 503 and response.json()["database"] == "unreachable"
         assert (await http.get("/healthz")).status_code == 200
+        # Every other route answers a coded 503 too, whichever layer meets the lost database first.
+        for method, path, body in (("POST", "/graphql", {"query": "{ site { name } }"}), ("GET", "/feeds/rss.xml", None),
+                                   ("GET", "/sitemap.xml", None), ("GET", "/graphql?query=%7Bsite%7Bname%7D%7D", None)):
+            lost = await http.request(method, path, json=body, headers={"Accept": "application/json"})
+            assert lost.status_code == 503, (path, lost.status_code, lost.text)
+            assert "no-store" in lost.headers["cache-control"], path
+            if path.startswith("/graphql"):
+                assert lost.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE", path
 
 
 @pytest.mark.browser
@@ -77,3 +85,20 @@ async def test_graphiql_runs_a_query_offline_under_csp(scratch_database, serve):
             assert errors == [] and outside == []
         finally:
             await browser.close()
+
+
+@pytest.mark.parametrize("written", ["sqlite:///{path}", "sqlite:////{bare}"])
+async def test_sqlite_files_anywhere_serve_reads(tmp_path, serve, contract, written):
+    """A database file in a folder whose name needs escaping in a URI, written with three or four
+    slashes, serves the same reads: the inline reader opens that very file, never an error."""
+    folder = tmp_path / "news 100% room"
+    folder.mkdir()
+    path = folder / "masthead.sqlite3"
+    url = written.format(path=path, bare=str(path).lstrip("/"))
+    server = serve(url, "--seed-demo")
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        for _ in range(2):  # the second read is the cached one's way in: both answer
+            response = await http.post("/graphql", json={"query": contract["HomePage"]})
+            assert response.status_code == 200, response.text
+            assert response.json()["data"]["articles"]["totalCount"] == 30
+    assert path.stat().st_size > 0 and sorted(p.name for p in folder.iterdir())[0] == "masthead.sqlite3"
