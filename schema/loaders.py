@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -124,7 +124,7 @@ class Loaders:
 
     @cached_property
     def menu_children(self) -> DataLoader:
-        return DataLoader(self._menu_children)
+        return DataLoader(partial(_menu_children, self.surrogate))
 
     @cached_property
     def menu_by_name(self) -> DataLoader:
@@ -146,11 +146,11 @@ class Loaders:
     @cached_property
     def site(self) -> DataLoader:
         """The site settings: one key (0), read once a request by whatever needs them (URLs, the logo)."""
-        return DataLoader(self._site)
+        return DataLoader(partial(_site, self.surrogate))
 
     @cached_property
     def tag_by_id(self) -> DataLoader:
-        return DataLoader(_by_key(self._tags))
+        return DataLoader(_by_key(partial(_tags, self.surrogate)))
 
     @cached_property
     def image_by_id(self) -> DataLoader:
@@ -191,27 +191,33 @@ class Loaders:
     def deliveries_by_webhook_id(self) -> DataLoader:
         return DataLoader(load_deliveries)
 
-    async def _site(self, keys: Sequence[int]) -> list[models.SiteSettings]:
-        self.surrogate.add("site")
-        found = await content.site_settings()
-        return [found for _ in keys]
 
-    async def _tags(self, ids: list[int]) -> dict[int, models.Tag]:
-        # A tag no public page carries yet: the publish that makes it public purges tag:<id>.
-        self.surrogate.add(*(f"tag:{pk}" for pk in ids))
-        found = await content.public_tags_by_ids(ids)
-        if len(found) < len(ids):
-            self.surrogate.add("pages")
-        return found
+# Batch functions that record on the request's surrogate keys. Module functions bound to the
+# surrogate, never the Loaders' own methods: a loader holding a method of the Loaders that holds
+# it is a reference cycle, which kept each request's rows alive until a full collection.
+async def _site(surrogate: Surrogate, keys: Sequence[int]) -> list[models.SiteSettings]:
+    surrogate.add("site")
+    found = await content.site_settings()
+    return [found for _ in keys]
 
-    async def _menu_children(self, parent_ids: Sequence[int]) -> list[list[models.Page]]:
-        found = await content.menu_children(list(parent_ids))
-        # Navigation (a section published or moved anywhere purges `sections`), and the articles an
-        # editor may flag for menus (publishing one purges its sections' `articles:s:` keys).
-        self.surrogate.add("sections", *(f"articles:s:{pk}" for pk in parent_ids))
-        for pages in found.values():
-            self.surrogate.pages(pages)
-        return [found.get(pk, []) for pk in parent_ids]
+
+async def _tags(surrogate: Surrogate, ids: list[int]) -> dict[int, models.Tag]:
+    # A tag no public page carries yet: the publish that makes it public purges tag:<id>.
+    surrogate.add(*(f"tag:{pk}" for pk in ids))
+    found = await content.public_tags_by_ids(ids)
+    if len(found) < len(ids):
+        surrogate.add("pages")
+    return found
+
+
+async def _menu_children(surrogate: Surrogate, parent_ids: Sequence[int]) -> list[list[models.Page]]:
+    found = await content.menu_children(list(parent_ids))
+    # Navigation (a section published or moved anywhere purges `sections`), and the articles an
+    # editor may flag for menus (publishing one purges its sections' `articles:s:` keys).
+    surrogate.add("sections", *(f"articles:s:{pk}" for pk in parent_ids))
+    for pages in found.values():
+        surrogate.pages(pages)
+    return [found.get(pk, []) for pk in parent_ids]
 
 
 def _people(surrogate: Surrogate, kind: str):

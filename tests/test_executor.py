@@ -270,3 +270,33 @@ async def test_the_planned_path_matches_the_stock_executor_on_every_branch():
     failed = await RICH.execute(RICH_QUERIES[6])
     assert failed.data["pending"][1] is None and failed.data["pending"][0] == {"name": "p", "inner": {"name": "p>"}}
     assert [e.path for e in failed.errors] == [["pending", 1]]
+
+
+async def test_a_read_leaves_no_reference_cycles(demo_site):
+    """Every object a public read makes is freed by reference counting when it answers.
+
+    A cycle through the context (the loaders' own methods, graphql-core's helpers) kept
+    each request's rows alive until a collection; under load the collector's pauses were
+    the uncached path's p99. Only the test client's own cycle (httpx) may remain.
+    """
+    import gc
+
+    query = (OPERATIONS / "ArticlePage.graphql").read_text()
+    path = (await demo_site.post("/graphql", json={"query": '{ articles(first: 1) { edges { node { url } } } }'})).json()
+    variables = {"urlPath": path["data"]["articles"]["edges"][0]["node"]["url"]}
+    assert (await demo_site.post("/graphql", json={"query": query, "variables": variables})).json()["data"]["page"]
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            response = await demo_site.post("/graphql", json={"query": query, "variables": variables})
+            assert response.json()["data"]["page"]["headline"]
+        del response
+        gc.collect()
+        ours = [type(o) for o in gc.garbage if not type(o).__module__.startswith(("httpx", "builtins", "_asyncio", "asyncio"))]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert ours == []

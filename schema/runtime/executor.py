@@ -88,6 +88,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if surrogate is not None:  # only a query's answer may be cached (schema/caching.py)
             surrogate.operation = self.operation.operation
 
+    def build_response(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().build_response(*args, **kwargs)
+        # graphql-core keeps two of its own bound methods (async_helpers): a reference cycle
+        # through the context, the loaders and every row the request read, which only a
+        # full collection could free. The answer is built: let reference counting free it all.
+        self.async_helpers = None
+        return response
+
     # -- without a plan: graphql-core's path, leaves read directly ---------------------
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
