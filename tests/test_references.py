@@ -137,6 +137,12 @@ async def test_links_to_pages_readers_cannot_see_are_plain_text(client, make_cli
     assert await desk.html(source["url"]) == "<p>Soon: the draft.</p>"  # no path leaks
     # Editors keep the reference (a body read and saved back keeps its link), still without a path.
     assert await desk.html(source["url"], role=Role.EDITOR) == f'<p>Soon: <a data-page-id="{draft["id"]}">the draft</a>.</p>'
+    made = (await desk.data("mutation($id: ID!) { createPreviewToken(pageId: $id) { token { token urlPath } } }",
+                            {"id": source["id"]}, Role.EDITOR))["createPreviewToken"]["token"]
+    previewed = (await desk.data("query($p: String!, $t: String!) { page(urlPath: $p, previewToken: $t) "
+                                 "{ ... on ArticlePage { body { ... on ParagraphBlock { html } } } } }",
+                                 {"p": made["urlPath"], "t": made["token"]}))["page"]  # no token: the preview grants it
+    assert previewed["body"][0]["html"] == f'<p>Soon: <a data-page-id="{draft["id"]}">the draft</a>.</p>'
 
     cached = await make_client(response_cache_bytes=1 << 20)
     assert (await cached_get(cached, source["url"])).headers["x-cache"] == "MISS"
