@@ -14,6 +14,7 @@ from schema.context import Info
 from schema.errors import BadInput, log_errors
 from schema.node import Node
 from schema.pages import PAGE_TYPES, ArticleConnection, Page, SectionPage, article_connection
+from schema.references import REFERENCE_TYPES, ReferenceQuery
 from schema.editorial import EDITORIAL_TYPES, EditorialMutation, EditorialQuery
 from schema.menus import MENU_TYPES, MenuMutation, MenuQuery
 from schema.moderation import MODERATION_TYPES, ModerationMutation, ModerationQuery, Subscription
@@ -26,7 +27,7 @@ from service import content, listing
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
-class Query(EditorialQuery, ModerationQuery, MenuQuery):
+class Query(EditorialQuery, ModerationQuery, MenuQuery, ReferenceQuery):
     @strawberry.field(
         description="A live page by its URL path (`/`, `/world-news/`, ...); null when there is none. "
         "With a `previewToken` (createPreviewToken), the draft of the page the token was made for."
@@ -140,7 +141,7 @@ schema = MastheadSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES, *MENU_TYPES],
+    types=[*PAGE_TYPES, *BLOCK_TYPES, Comment, *MODERATION_TYPES, *EDITORIAL_TYPES, *MENU_TYPES, *REFERENCE_TYPES],
     extensions=[guard.Guard],
     execution_context_class=executor.Executor,
     scalar_overrides=scalars.SCALAR_OVERRIDES,

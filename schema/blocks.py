@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from schema.context import Info
-from service import blocks
+from service import auth, blocks, ids, models, page_links
 
 if TYPE_CHECKING:
     from schema.media import Image
@@ -23,7 +24,12 @@ class Block:
 
 @strawberry.type(description="Rich text: sanitised HTML (p, a, strong, em, lists).")
 class ParagraphBlock(Block):
-    html: str = strawberry.field(description="Sanitised HTML, safe to render as is.")
+    html: str = strawberry.field(
+        description="Sanitised HTML, safe to render as is. A link to a page of the site is written "
+        "`<a href=\"/world/new-path/\" data-page-id=\"GLOBAL_ID\">` with the page's current URL (it follows moves "
+        "and renames); a link to a page readers cannot see is its text alone. Editors (and previews) also get "
+        "`<a data-page-id=\"GLOBAL_ID\">` without href for those, so a body read and saved back keeps its links."
+    )
 
     @strawberry.field(description="The paragraph as plain text.")
     def text(self) -> str:
@@ -58,8 +64,9 @@ class EmbedBlock(Block):
     title: str = strawberry.field(description="Title of the embed; may be empty.")
 
 
-def from_stored(body: list[dict]) -> list[Block]:
-    """Stored JSON blocks to their GraphQL objects."""
+def from_stored(body: list[dict], info: Info | None = None) -> list[Block] | Awaitable[list[Block]]:
+    """Stored JSON blocks to their GraphQL objects; with `info`, paragraphs' page links
+    resolved (an awaitable, only when the body has any)."""
     result: list[Block] = []
     for block in body:
         kind, value, block_id = block["type"], block["value"], block["id"]
@@ -73,7 +80,47 @@ def from_stored(body: list[dict]) -> list[Block]:
             result.append(ImageBlock(id=block_id, block_type=kind, caption=value["caption"], image_id=value["image_id"]))
         elif kind == "embed":
             result.append(EmbedBlock(id=block_id, block_type=kind, url=value["url"], title=value["title"]))
+    if info is not None:
+        linked = [b for b in result if isinstance(b, ParagraphBlock) and page_links.ATTRIBUTE in b.html]
+        if linked:
+            return _with_links(info, result, linked)
     return result
+
+
+async def _with_links(info: Info, result: list[Block], linked: list[ParagraphBlock]) -> list[Block]:
+    """The paragraphs' stored links (`data-page-id="<row id>"`) as readers see them, targets read in one batch.
+
+    The public loader records `p:<id>` for every target, shown or not: a move, a rename,
+    an unpublish or a publish of a target purges the responses that link to it."""
+    wanted = sorted({pk for block in linked for pk in page_links.stored_ids(block.html)})
+    loaders = info.context.loaders
+    public = {pk: page for pk, page in zip(wanted, await loaders.page_by_id.load_many(wanted)) if page is not None}
+    hidden: dict[int, models.Page] = {}
+    if len(public) < len(wanted) and await _sees_drafts(info):
+        missing = [pk for pk in wanted if pk not in public]
+        hidden = {pk: page for pk, page in zip(missing, await loaders.editable_page_by_id.load_many(missing)) if page is not None}
+
+    def replace(attrs: dict[str, str], inner: str) -> str | None:
+        value = attrs.get(page_links.ATTRIBUTE)
+        if value is None or not (value.isascii() and value.isdigit()):
+            return None
+        page = public.get(int(value))
+        if page is not None:
+            return page_links.anchor({"href": page.url_path, page_links.ATTRIBUTE: ids.global_id(page)}, inner)
+        page = hidden.get(int(value))
+        return inner if page is None else page_links.anchor({page_links.ATTRIBUTE: ids.global_id(page)}, inner)
+
+    for block in linked:
+        block.html = page_links.rewrite(block.html, replace)
+    return result
+
+
+async def _sees_drafts(info: Info) -> bool:
+    """A preview, or an editor's request: links to pages readers cannot see keep their reference."""
+    if info.context.preview_until is not None:
+        return True
+    token = await info.context.token()
+    return token is not None and auth.allows(token.role, models.Role.EDITOR)
 
 
 BLOCK_TYPES = [ParagraphBlock, HeadingBlock, QuoteBlock, ImageBlock, EmbedBlock]

@@ -31,13 +31,13 @@ ORDER = (
     "editorial/CreateArticle", "editorial/UpdateArticle", "editorial/CreatePreviewToken", "editorial/PreviewPage",
     "editorial/PublishPage", "editorial/Revisions", "editorial/CompareRevisions", "editorial/RevertToRevision",
     "editorial/SchedulePage", "editorial/MovePage", "editorial/Redirect", "editorial/UnpublishPage",
-    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/SetMenu", "editorial/DeletePage",
+    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/SetMenu", "editorial/References", "editorial/DeletePage",
 )
 ROLES = {
     "ModerationQueue": "moderator", "ModerateComment": "moderator",
     "editorial/CreateArticle": "editor", "editorial/UpdateArticle": "editor", "editorial/CreatePreviewToken": "editor",
     "editorial/Revisions": "editor", "editorial/CompareRevisions": "editor", "editorial/UploadImage": "editor",
-    "editorial/SetMenu": "editor",
+    "editorial/SetMenu": "editor", "editorial/References": "editor",
     "editorial/PublishPage": "publisher", "editorial/RevertToRevision": "publisher", "editorial/SchedulePage": "publisher",
     "editorial/MovePage": "publisher", "editorial/UnpublishPage": "publisher", "editorial/DeletePage": "publisher",
     "editorial/RegisterWebhook": "admin",
@@ -122,6 +122,8 @@ def variables(site: examples.ExampleSite, settings: Settings) -> dict[str, dict[
         "editorial/RegisterWebhook": {"url": "https://example.com/masthead/hooks", "events": ["PAGE_PUBLISHED", "COMMENT_APPROVED"]},
         "editorial/UploadImage": {"file": None, "alt": "What the picture shows", "credit": "Photo: the desk"},
         "editorial/DeletePage": {"id": article_id},
+        "editorial/References": {"pageId": article_id, "imageId": str(article.hero_image_id)
+                                 if article is not None and article.hero_image_id is not None else "<an Image id>"},
         "Menu": {"name": "main"},
         "editorial/SetMenu": {"name": "example", "items": [
             {"pageId": section_id, "children": [{"pageId": article_id, "label": "Today's story"}]},

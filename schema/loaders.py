@@ -10,7 +10,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from schema.caching import Surrogate
-from service import content, menus, models, related, revisions, threads, webhooks
+from service import content, menus, models, references, related, revisions, threads, webhooks
 
 
 def _by_key(fetch, default=None):
@@ -186,6 +186,18 @@ class Loaders:
     @cached_property
     def redirect_target_by_page_id(self) -> DataLoader:
         return DataLoader(_by_key(revisions.redirect_targets, str))
+
+    @cached_property
+    def references_by_page_id(self) -> DataLoader:
+        return DataLoader(_by_key(references.references_from, list))
+
+    @cached_property
+    def links_by_page_id(self) -> DataLoader:
+        return DataLoader(_by_key(references.links_to, list))
+
+    @cached_property
+    def usage_by_image_id(self) -> DataLoader:
+        return DataLoader(_by_key(references.image_usage, list))
 
     @cached_property
     def deliveries_by_webhook_id(self) -> DataLoader:

@@ -11,6 +11,7 @@ from schema.context import Info
 from schema.errors import BadInput, camel
 from schema.loaders import load_now, then
 from schema.node import Node
+from schema.references import usage_field
 from service import media, models, site
 from service.errors import UserError
 
@@ -63,6 +64,7 @@ class Image:
     credit: str = strawberry.field(description="Photographer or agency credit; may be empty.")
     caption: str = strawberry.field(description="The library's default caption; may be empty. Where an article "
                                     "shows the image as its hero, `ArticlePage.heroCaption` is the caption to print.")
+    usage = usage_field()
 
     @strawberry.field(description="Where the original file is served: to anyone while published content shows the "
                       "image. In an editor's request or a preview, the URL carries a grant (an hour or two) that "

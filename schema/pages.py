@@ -16,6 +16,7 @@ from typing import Annotated
 import strawberry
 
 from schema import blocks as block_types
+from schema import references as page_references
 from schema.caching import held, may_share
 from schema.comments import CommentConnection
 from schema.context import Info
@@ -98,6 +99,9 @@ class Page(Node):
             return []
         loaders = info.context.loaders
         return (loaders.menu_children if in_menu else loaders.navigation_children).load(self.id)
+
+    references = page_references.references_field()
+    linked_from = page_references.linked_from_field()
 
 
 async def _logo_card(info: Info) -> Rendition | None:
@@ -244,7 +248,7 @@ class ArticlePage(Page):
     def body(self, info: Info) -> list[block_types.Block]:
         if self.body is None:  # a row from a list query, which leaves bodies out
             return _body_later(info, self.id)
-        return block_types.from_stored(self.body)
+        return block_types.from_stored(self.body, info)
 
     @strawberry.field(
         description="Related articles: the editor's picks first, then automatic matches "
@@ -309,7 +313,8 @@ class ArticleConnection(Connection[ArticlePage]):
 
 
 async def _body_later(info: Info, page_id: int) -> list[block_types.Block]:
-    return block_types.from_stored(await info.context.loaders.body_by_page_id.load(page_id))
+    found = block_types.from_stored(await info.context.loaders.body_by_page_id.load(page_id), info)
+    return found if isinstance(found, list) else await found
 
 
 PAGE_TYPES = [HomePage, SectionPage, ArticlePage]

@@ -54,6 +54,8 @@ ErrorCode = describe_values(
     EXPIRED="A token or link has expired.",
     TOO_LARGE="A file is too large.",
     UNSUPPORTED_MEDIA="A file is not a supported image type.",
+    PAGE_IS_LINKED="Live pages link to the page (or a page below it): pass `force: true` to go ahead anyway; "
+    "the payload's `linkedFrom` lists them.",
 )
 
 

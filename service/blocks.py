@@ -11,17 +11,20 @@ import html
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
 
-from service.errors import ErrorCode, UserError
+from service import page_links
+from service.errors import ErrorCode, UserError, is_row_id
 
 BLOCK_TYPES = ("paragraph", "heading", "quote", "image", "embed")
 
 ALLOWED_TAGS = {"p", "a", "strong", "em", "b", "i", "u", "s", "br", "ul", "ol", "li", "code", "sup", "sub"}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# data-page-id: a link to a page by reference (service/page_links.py), kept alone on its anchor.
+ALLOWED_ATTRIBUTES = {"a": {"href", "title", page_links.ATTRIBUTE}}
 MAX_TEXT = 20_000
 WORDS_PER_MINUTE = 230
 
@@ -69,7 +72,39 @@ def _http_url(value: dict, key: str, index: int) -> str:
     return url
 
 
-def _validate_one(index: int, block: Any, image_ids: set[int] | None) -> dict:
+def _store_links(value: str, page_ids: Mapping[str, int], index: int) -> str:
+    """Sanitised HTML with each page link as stored: `<a data-page-id="<row id>">`, nothing else on it.
+
+    A global id names a page that must exist; a row id is a link already stored,
+    whose page may have been deleted since: its text stays, the link goes."""
+
+    def replace(attrs: dict[str, str], inner: str) -> str | None:
+        target = attrs.get(page_links.ATTRIBUTE)
+        if target is None:
+            return None
+        pk = page_ids.get(target)
+        if pk is not None:
+            return page_links.anchor({page_links.ATTRIBUTE: pk}, inner)
+        if is_row_id(target):
+            return inner
+        raise UserError(f"Block {index + 1}: no page has the id {target[:64]!r} (data-page-id takes a page's global id).",
+                        ErrorCode.NOT_FOUND, field=f"body.{index}")
+
+    return page_links.rewrite(value, replace)
+
+
+def page_link_values(body: Any) -> set[str]:
+    """The data-page-id values a body's paragraphs hold (global ids, or row ids once stored), to look up before validating."""
+    values: set[str] = set()
+    for block in body if isinstance(body, list) else ():
+        value = block.get("value") if isinstance(block, dict) and block.get("type") == "paragraph" else None
+        raw = value.get("html") if isinstance(value, dict) else None
+        if isinstance(raw, str) and len(raw) <= MAX_TEXT and page_links.ATTRIBUTE in raw.lower():
+            values.update(page_links.link_values(sanitize_html(raw)))
+    return values
+
+
+def _validate_one(index: int, block: Any, image_ids: set[int] | None, page_ids: Mapping[str, int]) -> dict:
     if not isinstance(block, dict):
         raise _fail(index, "a block must be an object with 'type' and 'value'.")
     kind = block.get("type")
@@ -82,7 +117,7 @@ def _validate_one(index: int, block: Any, image_ids: set[int] | None) -> dict:
     if unknown:
         raise _fail(index, f"unknown field(s) {', '.join(sorted(unknown))} for a {kind} block.")
     if kind == "paragraph":
-        clean = {"html": sanitize_html(_text(value, "html", index))}
+        clean = {"html": _store_links(sanitize_html(_text(value, "html", index)), page_ids, index)}
         if not html_to_text(clean["html"]):
             raise _fail(index, "'html' has no text once sanitised.")
     elif kind == "heading":
@@ -119,11 +154,14 @@ _FIELDS = {
 }
 
 
-def validate_body(body: Any, image_ids: set[int] | None = None) -> list[dict]:
-    """Validate and clean a list of blocks; raise UserError on the first bad one."""
+def validate_body(body: Any, image_ids: set[int] | None = None, page_ids: Mapping[str, int] | None = None) -> list[dict]:
+    """Validate and clean a list of blocks; raise UserError on the first bad one.
+
+    `page_ids` maps the data-page-id values found by page_link_values to the row ids of
+    the pages they name (service.references.link_targets); a link to no page is refused."""
     if not isinstance(body, list):
         raise UserError("The body must be a list of blocks.", ErrorCode.INVALID_BLOCK, field="body")
-    cleaned = [_validate_one(i, block, image_ids) for i, block in enumerate(body)]
+    cleaned = [_validate_one(i, block, image_ids, page_ids or {}) for i, block in enumerate(body)]
     ids = [b["id"] for b in cleaned]
     if len(set(ids)) != len(ids):
         raise UserError("Block ids must be unique.", ErrorCode.INVALID_BLOCK, field="body")

@@ -163,7 +163,7 @@ def cmd_import(args, settings: Settings) -> int:
 
     async def work():
         return await importing.import_paths([Path(p) for p in args.paths], by=args.by, publish=not args.draft,
-                                           progress=not args.quiet)
+                                           progress=not args.quiet, base_url=settings.public_base_url)
 
     report = asyncio.run(db.with_database(settings, work))
     for problem in report.problems:

@@ -24,6 +24,7 @@ from service.settings import Settings
 APP_LABEL = "masthead"
 MODELS_MODULE = "service.models"
 MENU_MODELS_MODULE = "service.menu_models"  # the named menus' models, one app with the others
+REFERENCE_MODELS_MODULE = "service.reference_models"  # the reference index (links and image uses)
 MIGRATIONS_MODULE = "service.migrations"
 
 
@@ -50,7 +51,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
-                "models": [MODELS_MODULE, MENU_MODELS_MODULE],
+                "models": [MODELS_MODULE, MENU_MODELS_MODULE, REFERENCE_MODELS_MODULE],
                 "default_connection": "default",
                 "migrations": MIGRATIONS_MODULE,
             }

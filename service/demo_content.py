@@ -3,6 +3,8 @@
 Every person, town, company, country and quotation below is invented. Northgate is a
 fictional port city on the Aldwater estuary. The data is plain constants, consumed by
 the demo seeder; image blocks name images by key and comments name their parent by key.
+Links between pages name their target as `data-page-id="article:<slug>"` (or `section:<slug>`),
+an article published before the one linking to it: the seeder writes the page's global id.
 """
 
 from __future__ import annotations
@@ -705,7 +707,7 @@ ARTICLES: list[dict[str, Any]] = [
             {"type": "heading", "value": {"text": "Refurbished carriages, new compartments", "level": 2}},
             {"type": "paragraph", "value": {"html": "<p>Lunaris has bought and refurbished 24 carriages built in the 1990s, fitting new mattresses, power sockets, wireless internet and a small number of single-berth \"capsule\" compartments aimed at solo travellers. The company said it had chosen Northgate because of strong demand from the port city's university and its growing number of tourists from central Europe.</p>"}},
             {"type": "quote", "value": {"text": "For years people told us night trains were a nostalgia product. Then we opened bookings on our first route and sold out the summer in four days.", "attribution": "Julia Marek, chief executive of Lunaris Rail"}},
-            {"type": "paragraph", "value": {"html": "<p>The old service was withdrawn in 2010 after years of losses and ageing rolling stock. Lunaris said the new route would be viable only because track access charges for night services had been cut in several countries and because it would rent out its carriages for charter trips at weekends.</p>"}},
+            {"type": "paragraph", "value": {"html": "<p>The old service was withdrawn in 2010 after years of losses and ageing rolling stock. Lunaris said the new route would be viable only because track access charges for night services had been cut in several countries and because it would rent out its carriages for charter trips at weekends. Passengers connecting to other operators' trains could soon travel on the <a data-page-id=\"article:eu-ministers-agree-single-tickets-cross-border-rail\">single through tickets EU ministers agreed in October</a>.</p>"}},
             {"type": "paragraph", "value": {"html": "<p>Not everyone is convinced. Transport analyst Ben Harker said the route's long-term success would depend on reliability, noting that night trains are often the first to be delayed when engineering works overrun. \"Passengers will forgive a slow train,\" he said. \"They will not forgive arriving in Vienna at three in the afternoon.\"</p>"}},
         ],
     },
@@ -837,13 +839,13 @@ ARTICLES: list[dict[str, Any]] = [
         "comments_enabled": True,
         "related": ["council-approves-harbour-district-housing-plan", "free-school-meals-funding-row"],
         "body": [
-            {"type": "paragraph", "value": {"html": "<p>Northgate City Council has set out a draft budget for 2027 that includes a 96 million euro extension of the number 4 tram line to the Harbour District, where 2,400 new homes were approved last month. The 2.8-kilometre extension would add four stops, including one outside the planned primary school, and could be running by 2030.</p>"}},
+            {"type": "paragraph", "value": {"html": "<p>Northgate City Council has set out a draft budget for 2027 that includes a 96 million euro extension of the number 4 tram line to the Harbour District, where <a data-page-id=\"article:council-approves-harbour-district-housing-plan\">2,400 new homes were approved last month</a>. The 2.8-kilometre extension would add four stops, including one outside the planned primary school, and could be running by 2030.</p>"}},
             {"type": "paragraph", "value": {"html": "<p>Council leader Tobias Wren said the tram was essential to stop the new neighbourhood from adding to congestion on Quay Road. Around two thirds of the cost is expected to come from a national urban transport fund, with the council borrowing the remainder against future fares and a levy on the developers building on the site.</p>"}},
             {"type": "heading", "value": {"text": "Council tax up 3.9 per cent", "level": 2}},
             {"type": "paragraph", "value": {"html": "<p>Households face a council tax rise of 3.9 per cent, adding about 74 euros a year to a typical bill. Parking charges in the city centre will be frozen for a second year after traders complained that footfall on the high street had not recovered. Opposition councillors said the freeze was a gift to drivers paid for by everyone else.</p>"}},
             {"type": "paragraph", "value": {"html": "<p>Have your say in our readers' poll below: should the council prioritise the tram extension, the parking freeze or a faster return of evening bus services?<script>document.write('<iframe src=\"https://polls.example.com/embed/nc-budget-2027\"></iframe>');</script> The poll closes next Thursday, and we will publish the results alongside our coverage of the final vote at City Hall on 4 December.</p>"}},
             {"type": "quote", "value": {"text": "This is a budget that builds a tram line to a neighbourhood that does not exist yet, while the buses in Eastmoor stop at seven o'clock. Residents will notice the difference.", "attribution": "Margaret Ellery, leader of the Civic Alliance group"}},
-            {"type": "paragraph", "value": {"html": "<p>The budget also sets aside 2.5 million euros for repairs to damp council homes, an issue that came to the fore in the recent Eastmoor by-election. It does not yet resolve a four million euro gap in funding for free school meals, which officers said would depend on the national government's grant settlement, expected in December.</p>"}},
+            {"type": "paragraph", "value": {"html": "<p>The budget also sets aside 2.5 million euros for repairs to damp council homes, an issue that came to the fore in the recent <a data-page-id=\"article:greens-win-eastmoor-by-election\">Eastmoor by-election</a>. It does not yet resolve a four million euro gap in funding for free school meals, which officers said would depend on the national government's grant settlement, expected in December.</p>"}},
         ],
     },
     {

@@ -14,7 +14,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from service import blocks, db, fields, models, pages, visibility
+from service import blocks, db, fields, models, pages, references, visibility
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
 
@@ -100,7 +100,7 @@ async def clean_article(content: Mapping[str, Any], page_id: int | None = None) 
         "related_ids": related_ids,
         "hero_image_id": hero,
         "hero_caption": fields.text(content.get("hero_caption"), "hero_caption", 1000),
-        "body": blocks.validate_body(body, known),
+        "body": blocks.validate_body(body, known, await references.link_targets(blocks.page_link_values(body))),
         "seo_title": fields.text(content.get("seo_title"), "seo_title", 255),
         "search_description": fields.text(content.get("search_description"), "search_description", 1000),
         "comments_enabled": comments_enabled,
@@ -166,6 +166,8 @@ async def add_revision(page: models.Page, content: dict, by: str, message: str =
                 "This page changed since the revision you edited; reload it, merge, and save again.",
                 ErrorCode.CONFLICT, field="base_revision_id",
             )
+        if content.get("kind") == "article":
+            await references.index(page.id, references.LATEST, content)
     page.latest_revision_id, page.has_unpublished_changes = revision.id, True
     return revision
 

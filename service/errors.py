@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     EXPIRED = "EXPIRED"
     TOO_LARGE = "TOO_LARGE"
     UNSUPPORTED_MEDIA = "UNSUPPORTED_MEDIA"
+    PAGE_IS_LINKED = "PAGE_IS_LINKED"
 
 
 class UserError(Exception):

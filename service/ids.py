@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 
 from service import models
 
@@ -18,6 +19,16 @@ REVISION_TYPE_NAME = "Revision"
 
 def to_global_id(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def decode(value: str) -> tuple[str, int] | None:
+    """(type name, row id) from a global id, or None when it is not one."""
+    try:
+        raw = base64.b64decode(value.encode("ascii"), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, _, pk = raw.partition(":")
+    return (type_name, int(pk)) if pk.isascii() and pk.isdigit() and 0 < len(pk) <= 10 and int(pk) < 2**31 else None
 
 
 def global_id(obj: models.Page | models.PageRevision | models.Comment | models.Tag) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 
-from service import blocks, db, models, visibility
+from service import blocks, db, models, references, visibility
 from service.clock import now
 from service.errors import ErrorCode, UserError, required_text
 from service.models import PageKind
@@ -124,7 +124,10 @@ async def create_article(
     search_description: str = "",
     show_in_menus: bool = False,
 ) -> models.Page:
-    """Create an article in a section, validating its body; tags are created when new."""
+    """Create an article in a section, validating its body; tags are created when new.
+
+    The reference index is the callers' to keep (service/references.py): editors' drafts
+    index their revision, publishing the published content, the demo seeder its pages."""
     if section.kind != PageKind.SECTION:
         raise UserError("An article goes below a section.", ErrorCode.INVALID_PARENT, field="section")
     title = required_text(title, "title", 255)
@@ -134,7 +137,7 @@ async def create_article(
     if wanted:
         ids = [i for i in wanted if isinstance(i, int) and not isinstance(i, bool)]
         known_images = set(await models.Image.filter(id__in=ids).values_list("id", flat=True))
-    clean_body = blocks.validate_body(body, known_images)
+    clean_body = blocks.validate_body(body, known_images, await references.link_targets(blocks.page_link_values(body)))
     text = blocks.body_text(clean_body)
     published_at = published_at or now()
     async with db.serialised():

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 
-from service import announcements, blocks, db, drafts, fields, ids, models, pages, purges, redirects, visibility, webhooks
+from service import (
+    announcements, blocks, db, drafts, fields, ids, models, pages, purges, redirects, references, visibility, webhooks,
+)
 from service.clock import now
 from service.errors import ErrorCode, UserError
 from service.models import PageKind
@@ -44,6 +46,7 @@ async def _apply(page: models.Page, content: dict) -> None:
         await pages.set_authors(page, [authors[i] for i in content["author_ids"] if i in authors])
         related = {p.id: p for p in await models.Page.filter(id__in=content["related_ids"])}
         await pages.set_related(page, [related[i] for i in content["related_ids"] if i in related])
+        await references.index(page.id, references.LIVE, content)
         new_parent_id = content["section_id"]
     else:
         await models.Page.filter(id=page.id).update(
@@ -132,10 +135,15 @@ async def publish(page: models.Page, revision_id: int | None, by: str, *, go_liv
     return revision
 
 
-async def unpublish(page: models.Page, by: str) -> int:
-    """Take a page and everything below it off the site; returns how many pages."""
+async def unpublish(page: models.Page, by: str, *, force: bool = False) -> int:
+    """Take a page and everything below it off the site; returns how many pages.
+
+    PageIsLinked when live pages link into it, unless `force`: their links then show
+    as plain text (their responses carry the target's `p:` key, which this purges)."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be unpublished.", ErrorCode.INVALID)
+    if not force:
+        await references.check_unlinked(page, force)
     async with db.serialised():
         before = await visibility.public_ids(page.path)
         count = await models.Page.filter(path__startswith=page.path, live=True).update(live=False, has_unpublished_changes=True)
@@ -254,10 +262,12 @@ async def move(page: models.Page, parent: models.Page, position: int | None, by:
     return await models.Page.get(id=page.id)
 
 
-async def delete(page: models.Page, by: str) -> int:
-    """Delete a page and its subtree (revisions, comments and links go with them)."""
+async def delete(page: models.Page, by: str, *, force: bool = False) -> int:
+    """Delete a page and its subtree (revisions, comments and links go with them); PageIsLinked as for unpublish."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot be deleted.", ErrorCode.INVALID)
+    if not force:
+        await references.check_unlinked(page, force)
     async with db.serialised():
         public = page.id in await visibility.public_ids(page.path)
         rows = await models.Page.filter(path__startswith=page.path).order_by("-depth").values_list("id", flat=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from service import blocks, comments, db, media, menus, models, pages, purges, redirects
+from service import blocks, comments, db, ids, media, menus, models, pages, purges, redirects, references
 from service.models import CommentStatus, PageKind
 
 
@@ -51,6 +52,8 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
             value = dict(block["value"])
             if block["type"] == "image":
                 value = {"image_id": images[value["image"]].id, "caption": value.get("caption", "")}
+            elif block["type"] == "paragraph":
+                value["html"] = _demo_links(value["html"], {"article": articles, "section": sections})
             body.append({"type": block["type"], "value": value})
         articles[spec["slug"]] = await pages.create_article(
             section=sections[spec["section"]],
@@ -67,6 +70,8 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
             body=body,
             comments_enabled=spec.get("comments_enabled", True),
         )
+        made = articles[spec["slug"]]
+        await references.index(made.id, references.LIVE, {"hero_image_id": made.hero_image_id, "body": made.body})
     for old_path, slug in demo.REDIRECTS:
         await redirects.add(old_path, page=sections[slug])
     for spec in demo.ARTICLES:
@@ -91,6 +96,14 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
     await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
     return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS),
             "images": len(images)}
+
+
+_DEMO_LINK = re.compile(r'data-page-id="(article|section):([a-z0-9-]+)"')
+
+
+def _demo_links(html: str, made: dict[str, dict[str, models.Page]]) -> str:
+    """The demo's links by slug (`data-page-id="article:<slug>"`) as the API takes them: the page's global id."""
+    return _DEMO_LINK.sub(lambda m: f'data-page-id="{ids.global_id(made[m[1]][m[2]])}"', html)
 
 
 def _menu_items(specs: Sequence[dict], by_path: dict[str, int]) -> list[dict]:

@@ -29,6 +29,9 @@ async def build(size: int):
     articles = []
     for n in range(3 * size + 2):
         body = [{"type": "paragraph", "value": {"html": "<p>Words.</p>"}}]
+        if n == 3 * size + 1:  # the main article links to `size` others, by reference (one batch of pages)
+            links = "".join(f'<a data-page-id="{ids.global_id(a)}">link {i}</a> ' for i, a in enumerate(articles[:size]))
+            body.append({"type": "paragraph", "value": {"html": f"<p>{links}</p>"}})
         body += [{"type": "image", "value": {"image_id": img.id}} for img in images[:size]]
         articles.append(
             await pages.create_article(
@@ -474,6 +477,21 @@ async def scenario_register_webhook(site):
     return site.request("editorial/RegisterWebhook", {"url": "http://8.8.8.8:9/hooks", "events": ["PAGE_PUBLISHED"]})
 
 
+async def scenario_references(site):
+    """A page linked from `size` pages and linking to `size` pages, and an image `size` pages show."""
+    section = await site.section()
+    image = await models.Image.create(url="/media/r.jpg", width=800, height=600, alt="r")
+    target = await site.published(section, "Target")
+    linker_body = [{"type": "paragraph", "value": {"html": f'<p><a data-page-id="{ids.global_id(target)}">t</a></p>'}},
+                   {"type": "image", "value": {"image_id": image.id}}]
+    linkers = [await site.published(section, f"Linker {n}", body=linker_body) for n in range(site.size)]
+    links = "".join(f'<a data-page-id="{ids.global_id(page)}">{n}</a> ' for n, page in enumerate(linkers))
+    await drafts.update_page(target, {"body": [{"type": "paragraph", "value": {"html": f"<p>{links}</p>"}}],
+                                      "hero_image_id": image.id}, "desk")
+    await site.as_role(models.Role.EDITOR)
+    return site.request("editorial/References", {"pageId": ids.global_id(target), "imageId": str(image.id)})
+
+
 async def scenario_upload_image(site):
     from PIL import Image as PILImage
 
@@ -506,7 +524,7 @@ SCENARIOS = {
     "editorial/MovePage": scenario_move_page, "editorial/PreviewPage": scenario_preview_page,
     "editorial/PublishPage": scenario_publish_page, "editorial/Redirect": scenario_redirect,
     "editorial/RegisterWebhook": scenario_register_webhook, "editorial/RevertToRevision": scenario_revert_to_revision,
-    "editorial/SetMenu": scenario_set_menu,
+    "editorial/SetMenu": scenario_set_menu, "editorial/References": scenario_references,
     "editorial/Revisions": scenario_revisions, "editorial/SchedulePage": scenario_schedule_page,
     "editorial/UnpublishPage": scenario_unpublish_page, "editorial/UpdateArticle": scenario_update_article,
     "editorial/UploadImage": scenario_upload_image,
@@ -521,15 +539,18 @@ SCENARIOS = {
 # UPDATE, db.serialised), so that no transaction that read first fails when another process wrote.
 # A purge on SQLite without Redis also reads whether an endpoint takes cache.purge (PostgreSQL
 # remembers it until an endpoint is registered or deleted, which NOTIFYs every process).
+# The reference index (service/references.py) costs a save or a publish one statement more (its
+# rows of that content replaced; two when there are rows to insert), and unpublishing or deleting
+# one (who links to the page).
 BOUND = {
     "AddComment": 10, "ArticleList": 5, "ArticlePage": 9, "AuthorPage": 3, "CommentAdded": 10, "CommentForm": 0,
     "HomePage": 6, "Menu": 2, "ModerateComment": 9, "ModerationQueue": 2, "MoreComments": 2, "Navigation": 4, "Node": 1,
     "Search": 3, "SectionPage": 6, "TagPage": 4,
-    "editorial/CompareRevisions": 4, "editorial/CreateArticle": 26, "editorial/CreatePreviewToken": 3,
-    "editorial/DeletePage": 11, "editorial/MovePage": 31, "editorial/PreviewPage": 4, "editorial/PublishPage": 28,
-    "editorial/Redirect": 2, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 10,
-    "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/SetMenu": 10, "editorial/UnpublishPage": 12,
-    "editorial/UpdateArticle": 12, "editorial/UploadImage": 2,
+    "editorial/CompareRevisions": 4, "editorial/CreateArticle": 27, "editorial/CreatePreviewToken": 3,
+    "editorial/DeletePage": 12, "editorial/MovePage": 32, "editorial/PreviewPage": 4, "editorial/PublishPage": 29,
+    "editorial/Redirect": 2, "editorial/References": 9, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 11,
+    "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/SetMenu": 10, "editorial/UnpublishPage": 13,
+    "editorial/UpdateArticle": 13, "editorial/UploadImage": 2,
 }
 
 

@@ -208,5 +208,7 @@ async def test_editorial_operations_run_in_workflow_order(demo_site, tmp_path):
         {"pageId": section, "children": [{"pageId": article}]}, {"url": "mailto:desk@example.org", "label": "Write to us"}]}))["setMenu"]["menu"]
     assert [(i["url"], i["visible"], [c["visible"] for c in i["children"]]) for i in menu["items"]] == [
         ("/world-news/", True, [False]), ("mailto:desk@example.org", True, [])]  # the article is unpublished
+    found = await run("References", {"pageId": section, "imageId": image["image"]["id"]})
+    assert found["pageStatus"]["urlPath"] == "/world-news/" and found["image"]["usage"] == []  # nothing shows the upload yet
     assert article in (await run("DeletePage", {"id": article}))["deletePage"]["deletedIds"]
-    assert len(list(editorial.glob("*.graphql"))) == 16  # every file above ran
+    assert len(list(editorial.glob("*.graphql"))) == 17  # every file above ran

@@ -17,11 +17,16 @@ from schema.editorial.revisions import PageStatus, Revision, draft_view, revisio
 from schema.pages import ArticlePage, Page, SectionPage
 from schema.payloads import UserError, mutation
 from schema.permissions import IsEditor, IsPublisher, actor
-from service import drafts, pages, previews, publishing, revisions
+from service import drafts, pages, previews, publishing, references, revisions
 from service import errors as service_errors
 from service.models import PageKind
 
 # -- payloads ---------------------------------------------------------------------------
+
+LINKED_FROM = ("unpublishPage and deletePage: the live pages whose published content links to the page or a page "
+               "below it. With PAGE_IS_LINKED (nothing done) they are why; with `force: true` their links now show "
+               "as plain text.")
+FORCE = "Go ahead even though live pages link to the page (their links then show as plain text)."
 
 
 @strawberry.type(description="The result of createArticle or updateArticle.")
@@ -44,6 +49,7 @@ class PagePayload:
     status: PageStatus | None = strawberry.field(default=None, description="Its workflow state afterwards.")
     revision: Revision | None = strawberry.field(default=None, description="The revision involved, if any.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+    linked_from: list[Page] = strawberry.field(default_factory=list, description=LINKED_FROM)
 
 
 @strawberry.type(description="The result of revertToRevision.")
@@ -57,6 +63,7 @@ class DeletePagePayload:
     page: Page | None = strawberry.field(default=None, description="The deleted page, as it was.")
     deleted_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Global ids of every page deleted.")
     errors: list[UserError] = strawberry.field(default_factory=list, description="What to fix; empty on success.")
+    linked_from: list[Page] = strawberry.field(default_factory=list, description=LINKED_FROM)
 
 
 @strawberry.type(description="A signed preview token and how to use it.")
@@ -156,17 +163,24 @@ class PageMutation:
         page = await publishing.move(page, parent, position, by)
         return PagePayload(page=page, status=page)
 
-    @mutation(permission_classes=[IsPublisher], description="Delete a page and everything below it (publisher).")
+    @mutation(permission_classes=[IsPublisher], description="Delete a page and everything below it (publisher). "
+              "Refused with PAGE_IS_LINKED while live pages link to it (or below it), unless `force: true`.")
     async def delete_page(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        force: Annotated[bool, strawberry.argument(description=FORCE)] = False,
     ) -> DeletePagePayload:
         by = await actor(info)
         page = await page_arg(id)
         subtree = await pages.subtree_kinds(page)
-        await publishing.delete(page, by)
-        return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[k], i)) for i, k in subtree])
+        try:
+            linked = await references.check_unlinked(page, force)
+        except references.PageIsLinked as error:
+            return DeletePagePayload(errors=[UserError.from_exception(error)], linked_from=error.sources)
+        await publishing.delete(page, by, force=True)
+        return DeletePagePayload(page=page, deleted_ids=[strawberry.ID(ids.to_global_id(ids.PAGE_TYPE_NAMES[k], i)) for i, k in subtree],
+                                 linked_from=linked)
 
     @mutation(
         permission_classes=[IsPublisher],
@@ -192,18 +206,24 @@ class PageMutation:
 
     @mutation(
         permission_classes=[IsPublisher],
-        description="Take a page and its subtree off the site (publisher); drafts are kept.",
+        description="Take a page and its subtree off the site (publisher); drafts are kept. Refused with "
+        "PAGE_IS_LINKED while live pages link to it (or below it), unless `force: true`.",
     )
     async def unpublish_page(
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="Global id of the page.")],
+        force: Annotated[bool, strawberry.argument(description=FORCE)] = False,
     ) -> PagePayload:
         by = await actor(info)
         page = await page_arg(id)
-        await publishing.unpublish(page, by)
+        try:
+            linked = await references.check_unlinked(page, force)
+        except references.PageIsLinked as error:
+            return PagePayload(errors=[UserError.from_exception(error)], linked_from=error.sources)
+        await publishing.unpublish(page, by, force=True)
         page = await pages.page_by_id(page.id)
-        return PagePayload(page=page, status=page)
+        return PagePayload(page=page, status=page, linked_from=linked)
 
     @mutation(
         permission_classes=[IsPublisher],

@@ -16,6 +16,7 @@ from schema.errors import BadInput, camel, check_first
 from schema.permissions import IsEditor
 from schema.node import Connection
 from schema.pages import Page
+from schema.references import linked_from_field, references_field
 from service import clock, content, drafts, models, pages, previews, redirects, revisions
 from service import errors as service_errors
 from service.ids import REVISION_TYPE_NAME
@@ -129,6 +130,9 @@ class PageStatus:
     @strawberry.field(description="Global id of the page.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(ids.global_id(self))
+
+    references = references_field()
+    linked_from = linked_from_field()
 
 
 async def draft_view(info: Info, row: models.Page, data: dict) -> models.Page:

@@ -16,8 +16,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from service import models
 from service.errors import UserError
 from service.importing.common import ImportFailure, Problem, Report
+from service.importing.links import link_pending, normalise
 from service.importing.markdown import import_markdown, link_related
 from service.importing.wxr import import_wxr
 
@@ -44,9 +46,15 @@ def _bar(done: int, total: int, label: str) -> None:
     sys.stderr.flush()
 
 
-async def import_paths(paths: list[Path], by: str = "import", publish: bool = True, progress: bool = False) -> Report:
-    """Import every file (folders: their .md, .markdown and .xml files), then link related articles."""
+async def import_paths(paths: list[Path], by: str = "import", publish: bool = True, progress: bool = False,
+                       base_url: str = "") -> Report:
+    """Import every file (folders: their .md, .markdown and .xml files), then link related articles and
+    the links to pages imported after the page linking to them. `base_url`: the site's default origin
+    (MASTHEAD_PUBLIC_BASE_URL); hrefs on it, or on the site settings' own, are paths of this site."""
     report = Report()
+    stored = await models.SiteSettings.first()
+    origins = {stored.base_url if stored is not None else "", base_url}
+    report.links.base_urls = tuple(normalise(origin) for origin in origins if origin)
     pending_related: list = []
     files = _files(paths)
     markdown_total = sum(1 for p in files if p.suffix.lower() in MARKDOWN_SUFFIXES)
@@ -75,6 +83,7 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
         if progress and path.suffix.lower() in MARKDOWN_SUFFIXES:
             _bar(markdown_done, markdown_total, "markdown")
     await link_related(pending_related, report, by, publish)
+    await link_pending(report.links, by)
     return report
 
 

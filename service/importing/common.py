@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from service import drafts, models, pages, publishing, purges
+from service.importing.links import ImportLinks, convert
 from service.models import PageKind
 
 
@@ -30,6 +31,7 @@ class Report:
     unchanged: int = 0
     comments: int = 0
     problems: list[Problem] = field(default_factory=list)
+    links: ImportLinks = field(default_factory=ImportLinks, repr=False)  # links between pages, across files
 
     def summary(self) -> str:
         return (
@@ -95,7 +97,17 @@ async def ensure_image(url: str, alt: str = "", credit: str = "", width: Any = 0
 
 
 async def save_article(external_id: str, data: dict, by: str, publish: bool, report: Report) -> models.Page:
-    """Create or update the article imported from `external_id`; publish it unless drafting."""
+    """Create or update the article imported from `external_id`; publish it unless drafting.
+
+    Links to pages that exist become links by reference first (service/importing/links.py)."""
+    data["body"], waiting = await convert(data.get("body") or [], report.links)
+    page = await _save_article(external_id, data, by, publish, report)
+    if waiting:
+        report.links.pending[page.id] = publish
+    return page
+
+
+async def _save_article(external_id: str, data: dict, by: str, publish: bool, report: Report) -> models.Page:
     existing = await models.Page.get_or_none(external_id=external_id)
     if existing is None:
         page, _ = await drafts.draft_article(data, by)

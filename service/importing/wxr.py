@@ -13,7 +13,7 @@ from defusedxml import ElementTree
 from service import blocks, comments, models, pages
 from service.clock import now
 from service.errors import UserError, is_number
-from service.importing import common
+from service.importing import common, links
 from service.importing.common import ImportFailure, Problem, Report
 from service.models import CommentStatus
 
@@ -102,6 +102,9 @@ async def import_wxr(path: Path, by: str, publish: bool, report: Report, progres
     for category in channel.findall(f"{{{NS['wp']}}}category"):
         sections[_wp_text(category, "wp:category_nicename")] = html.unescape(_wp_text(category, "wp:cat_name"))
     items = [i for i in channel.findall("item") if _wp_text(i, "wp:post_type") == "post"]
+    for item in items:  # links between posts: each post's URLs name the page it becomes
+        for url in (_wp_text(item, "link"), _wp_text(item, "guid")):
+            links.remember(report.links, url, f"wxr:{site}:{_wp_text(item, 'wp:post_id')}")
     for number, item in enumerate(items, start=1):
         progress(number, len(items))
         post_id = _wp_text(item, "wp:post_id")
