@@ -54,6 +54,10 @@ ErrorCode = describe_values(
     EXPIRED="A token or link has expired.",
     TOO_LARGE="A file is too large.",
     UNSUPPORTED_MEDIA="A file is not a supported image type.",
+    INVALID_LOCALE="The locale is not one of the site's, or is the page's own.",
+    LOCALE_IN_USE="Pages use that locale: it cannot be removed or become the default.",
+    PARENT_NOT_TRANSLATED="The page's parent has no translation in that locale yet: translate it first.",
+    ALREADY_TRANSLATED="The page has a translation in that locale already.",
 )
 
 
