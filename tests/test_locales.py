@@ -207,3 +207,27 @@ async def test_a_published_translation_purges_the_pages_listing_it(client, gql):
     fr_world = await models.Page.get(translation_key=world.translation_key, locale="fr")
     assert f"tr:{world.translation_key}" in await purges.page_keys([fr_world.id])
 
+
+async def test_the_demo_has_a_french_edition(demo_site, gql):
+    data = await gql("""{ site { locales { code homeUrl } } fr: page(urlPath: "/fr/") { title locale translations { url } }
+      sections(locale: "fr") { url translations { url } } articles(locale: "fr") { totalCount nodes { translations { url } } } }""")
+    assert data["site"]["locales"] == [{"code": "en", "homeUrl": "/"}, {"code": "fr", "homeUrl": "/fr/"}]
+    assert data["fr"] == {"title": "Accueil", "locale": "fr", "translations": [{"url": "/"}]}
+    assert [s["url"] for s in data["sections"]] == ["/fr/monde/", "/fr/sciences/"]
+    assert [s["translations"] for s in data["sections"]] == [[{"url": "/world-news/"}], [{"url": "/science/"}]]
+    assert data["articles"]["totalCount"] == 3
+    assert all(len(node["translations"]) == 1 for node in data["articles"]["nodes"])
+
+
+async def test_the_sections_sitemap_links_translations_with_hreflang(demo_site):
+    from xml.etree import ElementTree
+
+    response = await demo_site.get("/sitemaps/sections.xml")
+    root = ElementTree.fromstring(response.content)
+    sm, xhtml = "{http://www.sitemaps.org/schemas/sitemap/0.9}", "{http://www.w3.org/1999/xhtml}"
+    links = {url.find(f"{sm}loc").text.split("/", 3)[3]: sorted((link.get("hreflang"), link.get("href").split("/", 3)[3])
+                                                                for link in url.findall(f"{xhtml}link"))
+             for url in root.findall(f"{sm}url")}
+    assert links["fr/monde/"] == [("en", "world-news/"), ("fr", "fr/monde/")]
+    assert links["world-news/"] == links["fr/monde/"] and links[""] == [("en", ""), ("fr", "fr/")]
+    assert links["politics/"] == []  # not translated
