@@ -23,7 +23,8 @@ from schema.runtime.graphql_internals import core_schema
 from schema.site import Site
 
 from service.http import RequestState
-from service import content, listing
+from service import content, listing, locales
+from service.errors import UserError
 
 
 @strawberry.type(description="Entry points of the Masthead content API.")
@@ -83,8 +84,10 @@ class Query(EditorialQuery, ModerationQuery, MenuQuery, ReferenceQuery):
         self,
         info: Info,
         in_menu: Annotated[bool, strawberry.argument(description="Only sections shown in menus (`showInMenus`).")] = False,
+        locale: Annotated[str | None, strawberry.argument(description="The locale whose tree to read (`fr`); the "
+                                                          "site's default locale when left out.")] = None,
     ) -> list[SectionPage]:
-        found = await content.top_sections(in_menu)
+        found = await content.top_sections(in_menu, _locale_arg(locale))
         info.context.surrogate.add("sections")
         info.context.surrogate.pages(found)
         return found
@@ -101,6 +104,9 @@ class Query(EditorialQuery, ModerationQuery, MenuQuery, ReferenceQuery):
         published_before: Annotated[datetime | None, strawberry.argument(description="Only articles published before this time.")] = None,
         first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 10,
         after: Annotated[str | None, strawberry.argument(description="Cursor of the item to continue after.")] = None,
+        locale: Annotated[str | None, strawberry.argument(description="Only articles in this locale (`fr`), searched "
+                                                          "with its language's stemming; the site's default locale "
+                                                          "when left out.")] = None,
     ) -> ArticleConnection:
         if search is not None and len(search) > 256:
             raise BadInput("`search` is longer than 256 characters.", "search")
@@ -114,8 +120,19 @@ class Query(EditorialQuery, ModerationQuery, MenuQuery, ReferenceQuery):
             search=search,
             published_after=published_after,
             published_before=published_before,
+            locale=_locale_arg(locale) or "",
         )
         return await article_connection(info, flt, first, after)
+
+
+def _locale_arg(value: str | None) -> str | None:
+    """A `locale` argument in its stored form (`pt-br` -> `pt-BR`); BAD_USER_INPUT when it is no BCP 47 tag."""
+    if value is None:
+        return None
+    try:
+        return locales.clean_locale(value)
+    except UserError as error:
+        raise BadInput(error.message, "locale") from None
 
 
 @strawberry.type(description="Changes: comments, moderation and the editorial workflow.")

@@ -27,17 +27,19 @@ DATA_BLOCK = '<script type="application/json" id="graphiql-examples">[]</script>
 # editorial ones in the order an editor uses them. A file not named here comes last.
 ORDER = (
     "HomePage", "ArticlePage", "SectionPage", "ArticleList", "Node", "AddComment", "CommentAdded",
-    "Navigation", "Menu", "TagPage", "AuthorPage", "Search", "MoreComments", "CommentForm", "ModerationQueue", "ModerateComment",
+    "Navigation", "Menu", "TagPage", "AuthorPage", "Search", "MoreComments", "Translations", "LocaleHome", "CommentForm",
+    "ModerationQueue", "ModerateComment",
     "editorial/CreateArticle", "editorial/UpdateArticle", "editorial/CreatePreviewToken", "editorial/PreviewPage",
     "editorial/PublishPage", "editorial/Revisions", "editorial/CompareRevisions", "editorial/RevertToRevision",
     "editorial/SchedulePage", "editorial/MovePage", "editorial/Redirect", "editorial/UnpublishPage",
-    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/SetMenu", "editorial/References", "editorial/DeletePage",
+    "editorial/RegisterWebhook", "editorial/UploadImage", "editorial/SetMenu", "editorial/References", "editorial/CreateTranslation",
+    "editorial/DeletePage",
 )
 ROLES = {
     "ModerationQueue": "moderator", "ModerateComment": "moderator",
     "editorial/CreateArticle": "editor", "editorial/UpdateArticle": "editor", "editorial/CreatePreviewToken": "editor",
     "editorial/Revisions": "editor", "editorial/CompareRevisions": "editor", "editorial/UploadImage": "editor",
-    "editorial/SetMenu": "editor", "editorial/References": "editor",
+    "editorial/SetMenu": "editor", "editorial/References": "editor", "editorial/CreateTranslation": "editor",
     "editorial/PublishPage": "publisher", "editorial/RevertToRevision": "publisher", "editorial/SchedulePage": "publisher",
     "editorial/MovePage": "publisher", "editorial/UnpublishPage": "publisher", "editorial/DeletePage": "publisher",
     "editorial/RegisterWebhook": "admin",
@@ -50,6 +52,9 @@ NOTES = {
     "editorial/MovePage": "# With a token this really moves the example article (its old path then redirects).\n",
     "editorial/UnpublishPage": "# With a token this really takes the example article off the site.\n",
     "editorial/DeletePage": "# With a token this really deletes the example article, its comments and revisions.\n",
+    "editorial/CreateTranslation": "# With a token this really makes a draft translation of the example article (its "
+                                   "section must\n# have one in that locale: PARENT_NOT_TRANSLATED says which to "
+                                   "translate first).\n",
     "editorial/SetMenu": "# With a token this really saves the menu `example` (not the site's `main`): readers see it at once.\n",
 }
 # Where the site has no revision to name (the demo's pages were seeded without any): what to paste.
@@ -125,6 +130,9 @@ def variables(site: examples.ExampleSite, settings: Settings) -> dict[str, dict[
         "editorial/References": {"pageId": article_id, "imageId": str(article.hero_image_id)
                                  if article is not None and article.hero_image_id is not None else "<an Image id>"},
         "Menu": {"name": "main"},
+        "Translations": {"urlPath": site.translated_path or "/"},
+        "LocaleHome": {"locale": site.other_locale or "en", "homeUrl": f"/{site.other_locale.lower()}/" if site.other_locale else "/"},
+        "editorial/CreateTranslation": {"pageId": article_id, "locale": site.other_locale or "<one of Site.locales>"},
         "editorial/SetMenu": {"name": "example", "items": [
             {"pageId": section_id, "children": [{"pageId": article_id, "label": "Today's story"}]},
             {"url": "https://example.com/newsletter", "label": "Our newsletter"},

@@ -123,6 +123,20 @@ class Loaders:
         return DataLoader(_by_key(_recording(content.navigation_children, children), list))
 
     @cached_property
+    def translations_by_key(self) -> DataLoader:
+        """Live pages by translation key; `tr:<key>` is purged when one of them changes (service/purges.py)."""
+        surrogate = self.surrogate
+
+        def record(key: str, pages: list) -> None:
+            surrogate.pages(pages)
+
+        async def load(keys: list[str]) -> dict:
+            surrogate.add(*(f"tr:{key}" for key in keys))
+            return await _recording(content.translations_by_keys, record)(keys)
+
+        return DataLoader(_by_key(load, list))
+
+    @cached_property
     def menu_children(self) -> DataLoader:
         return DataLoader(partial(_menu_children, self.surrogate))
 

@@ -22,6 +22,7 @@ from schema.comments import CommentConnection
 from schema.context import Info
 from schema.errors import BadInput, check_first
 from schema.loaders import load_now, then
+from schema.locales import Translation, page_translations
 from schema.media import Author, Image, Rendition, Tag, rendition_of
 from schema.node import Connection, Edge, Node
 from service import blocks, content, listing, models, site, threads
@@ -43,6 +44,15 @@ class Page(Node):
         description="Whether the page is listed in navigation built from the tree (Wagtail's show_in_menus): "
         "`sections(inMenu: true)` and `children(inMenu: true)`. Sections default to true, articles to false."
     )
+
+    locale: str = strawberry.field(description="The page's locale, a BCP 47 tag: its tree's (`Site.locales`).")
+    translation_key: str = strawberry.field(description="Shared by a page and its translations (Wagtail's "
+                                            "translation_key): one page per locale.")
+
+    @strawberry.field(description="The page's live translations into the site's other locales (not the page "
+                      "itself), by locale: for language switchers and hreflang links.")
+    def translations(self, info: Info) -> list[Translation]:
+        return page_translations(self, info)
 
     @strawberry.field(description="URL path of the page, from the site root, with a trailing slash: `/world-news/`.")
     def url(self) -> str:

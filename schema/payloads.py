@@ -56,6 +56,10 @@ ErrorCode = describe_values(
     UNSUPPORTED_MEDIA="A file is not a supported image type.",
     PAGE_IS_LINKED="Live pages link to the page (or a page below it): pass `force: true` to go ahead anyway; "
     "the payload's `linkedFrom` lists them.",
+    INVALID_LOCALE="The locale is not one of the site's, or is the page's own.",
+    LOCALE_IN_USE="Pages use that locale: it cannot be removed or become the default.",
+    PARENT_NOT_TRANSLATED="The page's parent has no translation in that locale yet: translate it first.",
+    ALREADY_TRANSLATED="The page has a translation in that locale already.",
 )
 
 

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.context import Info
 from schema.loaders import load_now
+from schema.locales import Locale, site_locales
 from schema.media import Image
 from service import site
 
@@ -20,13 +21,19 @@ class SocialLink:
 class Site:
     name: str = strawberry.field(description="The site's name.")
     tagline: str = strawberry.field(description="The site's tagline; may be empty.")
-    locale: str = strawberry.field(description="The site's language as a BCP 47 tag (`en`, `en-GB`, `pt-BR`), "
-                                   "for <html lang> and og:locale; `en` unless an admin set another.")
+    locale: str = strawberry.field(description="The site's default language as a BCP 47 tag (`en`, `en-GB`, `pt-BR`), "
+                                   "for <html lang> and og:locale; `en` unless an admin set another. The tree at `/` "
+                                   "is in it; other locales are listed by `locales`.")
     tag_path_prefix: str = strawberry.field(description="Where tag pages live on the public site: `Tag.url` is this, "
                                             "the tag's slug and a slash. `/tags/` unless an admin set another.")
     author_path_prefix: str = strawberry.field(description="Where author pages live on the public site: `Author.url` "
                                                "is this, the author's slug and a slash. `/authors/` unless an admin "
                                                "set another.")
+
+    @strawberry.field(description="The site's locales, the default first (`locale` is its code): each with "
+                      "where its tree starts. An admin lists the others with updateSiteSettings(input: {locales:}).")
+    def locales(self) -> list[Locale]:
+        return site_locales(self)
 
     @strawberry.field(description="Social accounts for the \"stay connected\" block, in display order.")
     def social_links(self) -> list[SocialLink]:

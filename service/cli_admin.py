@@ -92,16 +92,16 @@ def cmd_webhooks(args, settings: Settings) -> int:
 
 
 def cmd_purges(args, settings: Settings) -> int:
-    from service import models, varnish
+    from service import purge_models, varnish
 
     async def work():
         if args.action == "retry":
             done = await varnish.retry_due(settings.purge_attempts, everything=args.all)
-            left = await models.PurgeRetry.all().count()
+            left = await purge_models.PurgeRetry.all().count()
             print(f"Purged {done.delivered} queued purges; {done.requeued} failed again, {done.dropped} dropped "
                   f"after their last attempt; {left} queued.")
         else:
-            rows = await models.PurgeRetry.all().order_by("next_attempt_at", "id").limit(args.limit)
+            rows = await purge_models.PurgeRetry.all().order_by("next_attempt_at", "id").limit(args.limit)
             for row in rows:
                 print(f"{row.target}\tattempts {row.attempts}\tnext {row.next_attempt_at.isoformat()}\t"
                       f"{len(row.keys.split())} keys\t{row.last_error}")

@@ -202,15 +202,37 @@ async def menu_children(parent_ids: Sequence[int]) -> dict[int, list[models.Page
     return grouped
 
 
-async def top_sections(in_menu: bool = False) -> list[models.Page]:
-    """Live sections below the home page, in menu order; `in_menu`: only those whose show_in_menus is set."""
-    menu = "AND p.show_in_menus = $1 " if in_menu else ""
+async def top_sections(in_menu: bool = False, locale: str | None = None) -> list[models.Page]:
+    """Live sections below a locale's home page (the default locale's by default), in menu order;
+    `in_menu`: only those whose show_in_menus is set."""
+    params: list = [locale] if locale is not None else []
+    where = "h.locale = $1" if locale is not None else f"h.locale = {DEFAULT_LOCALE}"
+    if in_menu:
+        params.append(True)
+        where += f" AND p.show_in_menus = ${len(params)}"
     rows = await fetch(
         f"SELECT {LIST_COLUMNS} FROM page p JOIN page h ON h.id = p.parent_id AND h.kind = 'home' "
-        f"WHERE p.kind = 'section' {menu}AND p.live = $live ORDER BY p.position, p.id",
-        *([True] if in_menu else []),
+        f"WHERE p.kind = 'section' AND {where} AND p.live = $live ORDER BY p.position, p.id",
+        *params,
     )
     return pages_from_rows(rows)
+
+
+# The site's default locale, in SQL: reads default to it without a statement of their own.
+DEFAULT_LOCALE = "coalesce((SELECT ds.locale FROM site_settings ds ORDER BY ds.id LIMIT 1), 'en')"
+
+
+async def translations_by_keys(keys: Sequence[str]) -> dict[str, list[models.Page]]:
+    """The live pages sharing each translation key, by locale (every translation: callers leave out the page itself)."""
+    marks = ", ".join(f"${i + 1}" for i in range(len(keys)))
+    rows = await fetch(
+        f"SELECT {LIST_COLUMNS} FROM page p WHERE p.translation_key IN ({marks}) AND p.live = $live ORDER BY p.locale",
+        *keys,
+    )
+    grouped: dict[str, list[models.Page]] = defaultdict(list)
+    for page in pages_from_rows(rows):
+        grouped[page.translation_key].append(page)
+    return grouped
 
 
 # -- snippets and images ----------------------------------------------------
@@ -299,7 +321,7 @@ async def file_is_public(file: str) -> bool:
 async def site_settings() -> models.SiteSettings:
     """The site settings row (a fresh site's defaults when there is none)."""
     rows = await db.read(
-        "SELECT s.id, s.name, s.tagline, s.social_links, s.base_url, s.logo_id, s.locale, s.tag_path_prefix, "
+        "SELECT s.id, s.name, s.tagline, s.social_links, s.base_url, s.logo_id, s.locale, s.locales, s.tag_path_prefix, "
         "s.author_path_prefix FROM site_settings s ORDER BY s.id LIMIT 1"
     )
     if not rows:

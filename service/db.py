@@ -25,6 +25,7 @@ APP_LABEL = "masthead"
 MODELS_MODULE = "service.models"
 MENU_MODELS_MODULE = "service.menu_models"  # the named menus' models, one app with the others
 REFERENCE_MODELS_MODULE = "service.reference_models"  # the reference index (links and image uses)
+PURGE_MODELS_MODULE = "service.purge_models"  # the purge log and retry queue
 MIGRATIONS_MODULE = "service.migrations"
 
 
@@ -51,7 +52,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
-                "models": [MODELS_MODULE, MENU_MODELS_MODULE, REFERENCE_MODELS_MODULE],
+                "models": [MODELS_MODULE, MENU_MODELS_MODULE, REFERENCE_MODELS_MODULE, PURGE_MODELS_MODULE],
                 "default_connection": "default",
                 "migrations": MIGRATIONS_MODULE,
             }

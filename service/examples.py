@@ -30,6 +30,8 @@ class ExampleSite:
     first_revision_id: int | None = None
     latest_revision_id: int | None = None
     redirect_path: str | None = None
+    translated_path: str | None = None  # a public page with a public translation (Translations)
+    other_locale: str | None = None  # a locale besides the default (LocaleHome, CreateTranslation)
 
     @property
     def search_word(self) -> str | None:
@@ -48,8 +50,8 @@ async def example_site() -> ExampleSite:
         return ExampleSite()
     article = content.pages_from_rows(rows)[0]
     sections = await content.fetch(
-        f"SELECT {content.LIST_COLUMNS} FROM page p WHERE p.kind = 'section' AND p.live = $live "
-        f"ORDER BY p.depth, p.position, p.id"
+        f"SELECT {content.LIST_COLUMNS} FROM page p WHERE p.kind = 'section' AND p.locale = $1 AND p.live = $live "
+        f"ORDER BY p.depth, p.position, p.id", article.locale,
     )
     section_pages = content.pages_from_rows(sections)
     section = next((page for page in section_pages if page.id == article.parent_id), None)
@@ -61,6 +63,11 @@ async def example_site() -> ExampleSite:
         comment = await models.Comment.filter(article_id=article.id).order_by("id").first()
     revisions = await models.PageRevision.filter(page_id=article.id).order_by("number").values_list("id", flat=True)
     redirect = await models.Redirect.all().order_by("-id").first()
+    translated = await content.fetch(
+        "SELECT p.url_path, t.locale FROM page p JOIN page t ON t.translation_key = p.translation_key AND t.id <> p.id "
+        "WHERE p.locale = $1 AND p.live = $live AND t.live = $live ORDER BY p.kind = 'article' DESC, p.published_at DESC, "
+        "p.id LIMIT 1", article.locale,
+    )
     return ExampleSite(
         article=article, section=section, other_section=other,
         tag=tags[0].slug if tags else None, author=authors[0].slug if authors else None,
@@ -68,4 +75,6 @@ async def example_site() -> ExampleSite:
         first_revision_id=revisions[0] if revisions else article.live_revision_id,
         latest_revision_id=revisions[-1] if revisions else article.latest_revision_id,
         redirect_path=redirect.old_path if redirect is not None else None,
+        translated_path=translated[0]["url_path"] if translated else None,
+        other_locale=translated[0]["locale"] if translated else None,
     )

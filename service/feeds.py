@@ -50,9 +50,10 @@ class Feed:
 
 
 async def section_by_slug(slug: str) -> models.Page | None:
-    """The public section with this slug (slugs of sections are unique), or None."""
+    """The public section with this slug (unique per locale: the default locale's first), or None."""
     rows = await content.fetch(
-        f"SELECT {content.LIST_COLUMNS} FROM page p WHERE p.kind = 'section' AND p.slug = $1 AND p.live = $live", slug)
+        f"SELECT {content.LIST_COLUMNS} FROM page p WHERE p.kind = 'section' AND p.slug = $1 AND p.live = $live "
+        f"ORDER BY p.locale = {content.DEFAULT_LOCALE} DESC, p.id LIMIT 1", slug)
     return content.pages_from_rows(rows)[0] if rows else None
 
 

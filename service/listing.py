@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from service import content, db, models
+from service import content, db, locales, models
 from service.paging import encode_cursor, keyset_cursor, number_cursor, read_keyset_cursor
 
 
@@ -22,6 +22,14 @@ class ArticleFilter:
     search: str | None = None
     published_after: datetime | None = None
     published_before: datetime | None = None
+    locale: str | None = None  # only this locale's articles; "" for the site's default locale
+
+
+def _locale_sql(flt: ArticleFilter, params: list) -> str:
+    if flt.locale:
+        params.append(flt.locale)
+        return f"${len(params)}"
+    return content.DEFAULT_LOCALE
 
 
 @dataclass
@@ -73,6 +81,8 @@ def _where(flt: ArticleFilter, params: list) -> list[str]:
             f"EXISTS (SELECT 1 FROM article_author l JOIN author a ON a.id = l.author_id "
             f"WHERE l.article_id = p.id AND a.slug = {param(flt.author)})"
         )
+    if flt.locale is not None:
+        where.append(f"p.locale = {_locale_sql(flt, params)}")
     if flt.published_after is not None:
         where.append(f"p.published_at >= {param(flt.published_after)}")
     if flt.published_before is not None:
@@ -91,10 +101,12 @@ def _search_join(flt: ArticleFilter, params: list, sqlite: bool) -> tuple[str, s
             f"WHERE page_fts MATCH ${len(params)}) s ON s.id = p.id",
             "s.rank",
         )
+    # The searched locale's stemming, as its rows were indexed with (migration 0019).
+    config = locales.ts_config_sql(_locale_sql(flt, params)) if flt.locale is not None else "'english'::regconfig"
     params.append(" ".join(terms))
     n = len(params)
     return (
-        f"CROSS JOIN plainto_tsquery('english', ${n}) q",
+        f"CROSS JOIN plainto_tsquery({config}, ${n}) q",
         "-ts_rank(p.search_vector, q)",
     )
 

@@ -8,6 +8,7 @@ Kind-specific columns are nullable; the GraphQL layer exposes one type per kind.
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import uuid4
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -156,10 +157,13 @@ class Page(Model):
     live_revision_id = fields.IntField(null=True)
     # Where an imported page came from ("md:slug", "wxr:guid"): re-imports update it.
     external_id = fields.CharField(max_length=255, null=True, unique=True)
+    # Its tree's language (BCP 47, the locale home's); translations of one page share a key (service/locales.py).
+    locale = fields.CharField(max_length=35, default="en", db_default="en")
+    translation_key = fields.CharField(max_length=32, default=lambda: uuid4().hex, db_default="")
 
     class Meta:
         table = "page"
-        unique_together = (("url_path",),)
+        unique_together = (("url_path",), ("translation_key", "locale"))
         indexes = (
             Index(fields=("parent_id", "position")),
             Index(fields=("parent_id", "show_in_menus", "position")),  # children(inMenu:) without reading articles
@@ -357,44 +361,11 @@ class SiteSettings(Model):
     # The public site's origin ("https://news.example.com"); "" means MASTHEAD_PUBLIC_BASE_URL.
     base_url = fields.CharField(max_length=255, default="", db_default="")
     logo = fields.ForeignKeyField("masthead.Image", related_name=False, null=True, on_delete=fields.SET_NULL)
-    locale = fields.CharField(max_length=35, default="en", db_default="en")  # BCP 47
+    locale = fields.CharField(max_length=35, default="en", db_default="en")  # BCP 47: the default locale, at /
+    locales = fields.CharField(max_length=255, default="", db_default="")  # the others, space-separated: /fr/ ...
     # Where the public site shows a tag's and an author's page: prefix + slug + "/".
     tag_path_prefix = fields.CharField(max_length=255, default="/tags/", db_default="/tags/")
     author_path_prefix = fields.CharField(max_length=255, default="/authors/", db_default="/authors/")
 
     class Meta:
         table = "site_settings"
-
-
-class PurgeLog(Model):
-    """Surrogate keys purged on SQLite without Redis: how the other processes hear of it (service/purge_relay.py).
-
-    Each serving process reads the rows newer than the last it saw every 100 ms; rows
-    older than a minute are deleted."""
-
-    id = fields.IntField(primary_key=True)
-    keys = fields.TextField()  # space-separated
-    origin = fields.CharField(max_length=32)  # the writing process's random id: it purged its own cache already
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "purge_log"
-
-
-class PurgeRetry(Model):
-    """Surrogate keys a Varnish did not take: retried with backoff until it does (service/varnish.py).
-
-    Written only when a purge fails (a refused connection, a timeout, a 5xx); due rows
-    of one Varnish go out together as one purge; dropped, logged, after the last attempt."""
-
-    id = fields.IntField(primary_key=True)
-    target = fields.CharField(max_length=1024)  # the Varnish URL from MASTHEAD_VARNISH_URLS
-    keys = fields.TextField()  # space-separated
-    attempts = fields.IntField(default=1)  # purges sent so far (the first, failed, one included)
-    next_attempt_at = fields.DatetimeField()
-    last_error = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
-
-    class Meta:
-        table = "purge_retry"
-        indexes = (Index(fields=("next_attempt_at",)), Index(fields=("target", "next_attempt_at")))

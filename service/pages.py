@@ -34,13 +34,16 @@ async def _next_position(parent_id: int) -> int:
     return 0 if last is None else last["position"] + 1
 
 
-async def _insert(parent: models.Page | None, **values) -> models.Page:
-    """Create a page below parent, deriving path, depth and url_path."""
+async def _insert(parent: models.Page | None, url_path: str = "/", **values) -> models.Page:
+    """Create a page below parent (a root at url_path without one), deriving path, depth, url_path and locale."""
     async with db.serialised():
         if parent is None:
-            page = await models.Page.create(path="", depth=1, url_path="/", **values)
+            if await models.Page.exists(url_path=url_path):
+                raise UserError(f"The path {url_path} is taken.", ErrorCode.DUPLICATE, field="locale")
+            page = await models.Page.create(path="", depth=1, url_path=url_path, **values)
             page.path = f"/{page.id}/"
         else:
+            values["locale"] = parent.locale  # a page is in its tree's locale
             url_path = f"{parent.url_path}{values['slug']}/"
             if await models.Page.exists(url_path=url_path):
                 raise UserError(f"The path {url_path} is taken.", ErrorCode.DUPLICATE, field="slug")
@@ -54,13 +57,19 @@ async def _insert(parent: models.Page | None, **values) -> models.Page:
     return await models.Page.get(id=page.id)
 
 
-async def create_home(*, title: str, seo_title: str = "", search_description: str = "") -> models.Page:
-    """Create the root page; a site has exactly one."""
-    if await models.Page.exists(kind=PageKind.HOME):
+async def create_home(*, title: str, seo_title: str = "", search_description: str = "", locale: str | None = None,
+                      url_path: str = "/") -> models.Page:
+    """Create a root page: the site's (at /, in its default locale), or another locale's (service/locales.py)."""
+    if locale is None:
+        settings = await models.SiteSettings.all().order_by("id").first()
+        locale = settings.locale if settings is not None else "en"
+    if await models.Page.exists(kind=PageKind.HOME, locale=locale):
         raise UserError("The site already has a home page.", ErrorCode.DUPLICATE)
     stamp = now()
     return await _insert(
         None,
+        url_path,
+        locale=locale,
         kind=PageKind.HOME,
         slug="home",
         title=required_text(title, "title", 255),
@@ -86,7 +95,7 @@ async def create_section(
         raise UserError("A section goes below the home page or a section.", ErrorCode.INVALID_PARENT, field="parent")
     title = required_text(title, "title", 255)
     slug = clean_slug(slug, title)
-    if await models.Page.exists(kind=PageKind.SECTION, slug=slug):
+    if await models.Page.exists(kind=PageKind.SECTION, slug=slug, locale=parent.locale):
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
     stamp = now()
     return await _insert(
@@ -240,7 +249,7 @@ async def rename_page(page: models.Page, slug: str) -> models.Page:
     if page.kind == PageKind.HOME:
         raise UserError("The home page has no slug to change.", ErrorCode.INVALID, field="slug")
     slug = clean_slug(slug, "")
-    if page.kind == PageKind.SECTION and await models.Page.filter(kind=PageKind.SECTION, slug=slug).exclude(id=page.id).exists():
+    if page.kind == PageKind.SECTION and await models.Page.filter(kind=PageKind.SECTION, slug=slug, locale=page.locale).exclude(id=page.id).exists():
         raise UserError(f"A section with slug '{slug}' exists.", ErrorCode.DUPLICATE, field="slug")
     parent_url = page.url_path[: -len(page.slug) - 1]
     async with db.serialised():
@@ -253,6 +262,9 @@ async def move_page(page: models.Page, new_parent: models.Page, position: int | 
     """Move a page (and its subtree) below another page, at a position among siblings."""
     if page.kind == PageKind.HOME:
         raise UserError("The home page cannot move.", ErrorCode.INVALID_PARENT, field="parent")
+    if new_parent.locale != page.locale:
+        raise UserError(f"A page stays in its locale's tree ({page.locale}); createTranslation copies it into another.",
+                        ErrorCode.INVALID_PARENT, field="parent")
     if new_parent.path.startswith(page.path):
         raise UserError("A page cannot move below itself.", ErrorCode.INVALID_PARENT, field="parent")
     allowed = (PageKind.SECTION,) if page.kind == PageKind.ARTICLE else (PageKind.HOME, PageKind.SECTION)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from service import clock, db, models
+from service import clock, db, purge_models
 
 INTERVAL = 0.1  # seconds between polls
 RETRY = 1.0  # seconds after a failed poll
@@ -48,7 +48,7 @@ def wanted() -> bool:
 
 async def publish(keys: list[str]) -> None:
     """Tell the other processes on this SQLite file to purge `keys` (this one purged them already)."""
-    await models.PurgeLog.create(keys=" ".join(keys), origin=origin())
+    await purge_models.PurgeLog.create(keys=" ".join(keys), origin=origin())
 
 
 class Relay:
@@ -87,7 +87,7 @@ class Relay:
             self._newest_is_mine = row["origin"] == mine
         if self._newest_is_mine and time.monotonic() - self._cleaned >= CLEANUP_EVERY:
             self._cleaned = time.monotonic()
-            await models.PurgeLog.filter(created_at__lt=clock.now() - KEEP).delete()
+            await purge_models.PurgeLog.filter(created_at__lt=clock.now() - KEEP).delete()
 
     async def _run(self) -> None:
         while True:

@@ -3,7 +3,7 @@
 The keys are those the GraphQL view tags responses with (README, "Caching"). A
 change to pages purges each page whose content or visibility changed (`p:<id>`),
 the lists they may appear in (`articles`, `articles:s:<section>` of every section
-above them, before and after a move, `tag:<id>`, `author:<id>`, `search`), `pages`
+above them, before and after a move, `tr:<translation key>` (its translations' lists), `tag:<id>`, `author:<id>`, `search`), `pages`
 (responses that showed too many pages to list them), `sitemap` (the sitemaps,
 service/sitemaps.py) and `sections` when a section changed. A comment purges its
 article's thread (`c:<id>`, `p:<id>`, `pages`); site settings purge `site`;
@@ -66,15 +66,16 @@ async def page_keys(page_ids: Iterable[int]) -> set[str]:
         chunk = ids[start:start + 500]
         marks = ", ".join(f"${n}" for n in range(1, len(chunk) + 1))
         rows = await db.fetch(
-            f"SELECT 'p' AS what, id, path, kind FROM page WHERE id IN ({marks}) "
-            f"UNION ALL SELECT 'tag', tag_id, NULL, NULL FROM article_tag WHERE article_id IN ({marks}) "
-            f"UNION ALL SELECT 'author', author_id, NULL, NULL FROM article_author WHERE article_id IN ({marks})",
+            f"SELECT 'p' AS what, id, path, kind, translation_key FROM page WHERE id IN ({marks}) "
+            f"UNION ALL SELECT 'tag', tag_id, NULL, NULL, NULL FROM article_tag WHERE article_id IN ({marks}) "
+            f"UNION ALL SELECT 'author', author_id, NULL, NULL, NULL FROM article_author WHERE article_id IN ({marks})",
             *chunk)
         for row in rows:
             if row["what"] != "p":
                 keys.add(f"{row['what']}:{row['id']}")
                 continue
             keys.add(f"p:{row['id']}")
+            keys.add(f"tr:{row['translation_key']}")  # the pages listing it among their `translations`
             keys.update(f"articles:s:{part}" for part in row["path"].strip("/").split("/") if part)
             if row["kind"] == models.PageKind.SECTION.value:
                 keys.add("sections")

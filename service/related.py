@@ -62,6 +62,7 @@ async def _rank_related(article: models.Page, limit: int) -> tuple[list[dict], l
                     SELECT t2.article_id AS id, COUNT(*) AS score,
                            MAX(CASE WHEN t2.section_id = $2 THEN 1 ELSE 0 END) AS same, MAX(t2.published_at) AS at
                         FROM article_tag t1 JOIN article_tag t2 ON t2.tag_id = t1.tag_id AND t2.live = $live
+                        JOIN page ts ON ts.id = t2.section_id AND ts.locale = $5
                         WHERE t1.article_id = $1 AND t2.article_id <> $1 GROUP BY t2.article_id
                         ORDER BY score DESC, same DESC, at DESC, id DESC
                         LIMIT $4 + (SELECT COUNT(*) FROM article_relation r WHERE r.article_id = $1)
@@ -83,6 +84,7 @@ async def _rank_related(article: models.Page, limit: int) -> tuple[list[dict], l
         article.parent_id,
         limit + 1,
         limit,
+        article.locale,  # articles sharing a tag, in the article's own locale (sections are narrow rows)
     )
     parents = [{k[3:]: row.pop(k) for k in list(row) if k.startswith("s__")} for row in rows]
     return rows, parents
@@ -100,20 +102,21 @@ async def related_articles_for_many(articles: Sequence[models.Page], limit: int)
     params: list = []
     values = []
     for article in articles:
-        params += [article.id, article.parent_id]
-        values.append(f"(CAST(${len(params) - 1} AS INTEGER), CAST(${len(params)} AS INTEGER))")
+        params += [article.id, article.parent_id, article.locale]
+        values.append(f"(CAST(${len(params) - 2} AS INTEGER), CAST(${len(params) - 1} AS INTEGER), CAST(${len(params)} AS TEXT))")
     params += [limit, True, now()]
     cut, live, at = (f"${len(params) - 2}", f"${len(params) - 1}", f"${len(params)}")
     tagged = visibility.visible("t2", live, at, "live")
     rows = await db.read(
         f"""
-        WITH a(id, parent_id) AS (VALUES {", ".join(values)}),
+        WITH a(id, parent_id, locale) AS (VALUES {", ".join(values)}),
         u AS (
             SELECT a.id AS src, r.related_id AS id, {MANUAL_RANK} - r.position AS score, 0 AS same, NULL AS at
                 FROM a JOIN article_relation r ON r.article_id = a.id
             UNION ALL
             SELECT a.id, t2.article_id, COUNT(*), MAX(CASE WHEN t2.section_id = a.parent_id THEN 1 ELSE 0 END), MAX(t2.published_at)
                 FROM a JOIN article_tag t1 ON t1.article_id = a.id JOIN article_tag t2 ON t2.tag_id = t1.tag_id AND {tagged}
+                JOIN page ts ON ts.id = t2.section_id AND ts.locale = a.locale
                 GROUP BY a.id, a.parent_id, t2.article_id
             UNION ALL
             SELECT a.id, recent.id, 0, 1, recent.published_at FROM a JOIN (

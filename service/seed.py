@@ -21,6 +21,7 @@ async def is_empty() -> bool:
 async def seed_demo(storage: media.Storage) -> dict[str, int]:
     """Load the demo newsroom of service/demo_content.py into an empty database, its pictures into `storage`."""
     from service import demo_content as demo
+    from service import demo_content_fr as demo_fr
     from service import demo_images
 
     if not await is_empty():
@@ -33,7 +34,7 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
             storage, art.data, title=spec["title"], alt=spec["alt"], credit=spec["credit"], caption=spec["caption"],
             focal_x=focal_x, focal_y=focal_y,
         )
-    await models.SiteSettings.create(**demo.SITE, logo=images.get(demo.SITE_LOGO))
+    await models.SiteSettings.create(**demo.SITE, logo=images.get(demo.SITE_LOGO), locales=demo_fr.LOCALE)
     home = await pages.create_home(**demo.HOME)
     sections: dict[str, models.Page] = {}
     for spec in demo.SECTIONS:
@@ -72,6 +73,7 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
         )
         made = articles[spec["slug"]]
         await references.index(made.id, references.LIVE, {"hero_image_id": made.hero_image_id, "body": made.body})
+    french = await _seed_french(home, sections, articles, images, authors)
     for old_path, slug in demo.REDIRECTS:
         await redirects.add(old_path, page=sections[slug])
     for spec in demo.ARTICLES:
@@ -95,7 +97,38 @@ async def seed_demo(storage: media.Storage) -> dict[str, int]:
         await menus.set_menu(name, _menu_items(items, by_path))
     await purges.purge(purges.SITE_WIDE)  # a new site: every list and lookup may have changed
     return {"sections": len(sections), "articles": len(articles), "comments": len(stored), "menus": len(demo.MENUS),
-            "images": len(images)}
+            "images": len(images), "translations": french}
+
+
+async def _seed_french(home: models.Page, sections: dict, articles: dict, images: dict, authors: dict) -> int:
+    """The French edition: /fr/ and its pages, each sharing its English original's translation key."""
+    from service import demo_content as demo
+    from service import demo_content_fr as fr
+    from service import locales
+
+    made = [await pages.create_home(locale=fr.LOCALE, url_path=locales.home_url(fr.LOCALE, home.locale), **fr.HOME)]
+    keys = {made[0].id: home.translation_key}
+    french: dict[str, models.Page] = {}
+    for spec in fr.SECTIONS:
+        french[spec["slug"]] = section = await pages.create_section(
+            parent=made[0], title=spec["title"], slug=spec["slug"], description=spec["description"])
+        keys[section.id] = sections[spec["translates"]].translation_key
+    english = {spec["slug"]: spec for spec in demo.ARTICLES}
+    for spec in fr.ARTICLES:
+        original, source = articles[spec["translates"]], english[spec["translates"]]
+        article = await pages.create_article(
+            section=french[spec["section"]], title=spec["title"], slug=spec["slug"], headline=spec["headline"],
+            summary=spec["summary"], published_at=original.published_at, source=source.get("source", ""),
+            authors=[authors[s] for s in source.get("authors", [])], tags=source.get("tags", []),
+            hero_image=images[source["hero_image"]] if source.get("hero_image") else None,
+            hero_caption=spec.get("hero_caption", ""), comments_enabled=source.get("comments_enabled", True),
+            body=[{"type": block["type"], "value": dict(block["value"])} for block in spec["body"]],
+        )
+        keys[article.id] = original.translation_key
+        await references.index(article.id, references.LIVE, {"hero_image_id": article.hero_image_id, "body": article.body})
+    for page_id, key in keys.items():
+        await models.Page.filter(id=page_id).update(translation_key=key)
+    return len(keys)
 
 
 _DEMO_LINK = re.compile(r'data-page-id="(article|section):([a-z0-9-]+)"')
@@ -213,7 +246,7 @@ async def seed_synthetic(
         "id", "kind", "parent_id", "path", "depth", "position", "slug", "url_path", "title", "seo_title",
         "search_description", "live", "first_published_at", "last_published_at", "created_at", "description",
         "headline", "summary", "published_at", "source", "reading_time", "comments_enabled", "hero_image_id",
-        "body", "body_text", "comment_count", "thread_count", "tree_live",
+        "body", "body_text", "comment_count", "thread_count", "tree_live", "translation_key",
     ]
     first_id = await _next_id("page")
     comment_id = await _next_id("comment")
@@ -241,6 +274,7 @@ async def seed_synthetic(
                 title, summary, published, "By Synthetic Wire", blocks.reading_time(text), True,
                 rng.choice(image_ids), orjson.dumps(body).decode(), text,
                 comments_per_article, comments_per_article, True,  # below live, unscheduled sections
+                f"synthetic{page_id:023d}",  # unique per page, without drawing from rng (the content stays as it was)
             ])
             for pos, tag_id in enumerate(rng.sample(tag_ids, 3)):
                 tag_rows.append([page_id, tag_id, pos, True, published, section.id])

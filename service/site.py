@@ -13,19 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from service import fields, models, pages, purges
+from service import fields, locales, models, pages, purges
 from service.errors import ErrorCode, UserError, required_text
+from service.locales import clean_locale
 from service.settings import origin
 
-# BCP 47 (RFC 5646) well-formed tags: language, script, region, variants, extensions, private use.
-_LOCALE = re.compile(
-    r"(?P<language>[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})"
-    r"(?:-(?P<script>[A-Za-z]{4}))?"
-    r"(?:-(?P<region>[A-Za-z]{2}|[0-9]{3}))?"
-    r"(?P<rest>(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
-    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
-    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?)"
-)
 _PREFIX = re.compile(r"(?:/[a-z0-9][a-z0-9._~-]*)+/")
 
 
@@ -42,21 +34,6 @@ def tag_url(settings_row: models.SiteSettings, slug: str) -> str:
 def author_url(settings_row: models.SiteSettings, slug: str) -> str:
     """The path of an author's page on the public site: `/authors/joel-carver/`."""
     return f"{settings_row.author_path_prefix}{slug}/"
-
-
-def clean_locale(value: Any) -> str:
-    """A BCP 47 language tag in its conventional case (`pt-br` -> `pt-BR`), or INVALID."""
-    text = fields.text(value, "locale", 35)
-    match = _LOCALE.fullmatch(text)
-    if match is None:
-        raise UserError("locale must be a BCP 47 language tag, such as en, en-GB or pt-BR.", ErrorCode.INVALID,
-                        field="locale")
-    out = match["language"].lower()
-    if match["script"]:
-        out += "-" + match["script"].title()
-    if match["region"]:
-        out += "-" + match["region"].upper()
-    return out + match["rest"].lower()
 
 
 def clean_prefix(value: Any, field: str) -> str:
@@ -107,6 +84,8 @@ async def update_site_settings(changes: Mapping[str, Any]) -> models.SiteSetting
         clean["base_url"] = clean_base_url(changes["base_url"])
     if "locale" in changes:
         clean["locale"] = clean_locale(changes["locale"])
+    if "locales" in changes:
+        clean["locales"] = locales.clean_locale_list(changes["locales"])
     for name in ("tag_path_prefix", "author_path_prefix"):
         if name in changes:
             clean[name] = clean_prefix(changes[name], name)
@@ -116,9 +95,13 @@ async def update_site_settings(changes: Mapping[str, Any]) -> models.SiteSetting
             raise UserError("logoImageId is not the id of an image.", ErrorCode.NOT_FOUND, field="logo_image_id")
         clean["logo_id"] = logo_id
     settings = await models.SiteSettings.all().order_by("id").first()
+    retagged = False
+    if "locale" in clean or "locales" in clean:
+        retagged = await locales.apply_settings_change(settings, clean)
     if settings is None:
         settings = await models.SiteSettings.create(**clean)
     elif clean:
         await models.SiteSettings.filter(id=settings.id).update(**clean)
-    await purges.purge(["site"])
+    # Every list filters by the default locale; re-tagged pages show their new locale.
+    await purges.purge(purges.SITE_WIDE if "locale" in clean or retagged else ["site"])
     return await models.SiteSettings.get(id=settings.id)

@@ -1,7 +1,7 @@
 """Sitemaps (sitemaps.org 0.9) and a Google News sitemap of every page readers may see now.
 
     /sitemap.xml                   the index: sections.xml, then one sitemap per month of articles
-    /sitemaps/sections.xml         the home page and every section
+    /sitemaps/sections.xml         the home pages and every section (with hreflang alternates of their translations)
     /sitemaps/pages-2026-11.xml    the articles published in November 2026 (UTC), oldest first;
     /sitemaps/pages-2026-11-2.xml  ... the next MASTHEAD_SITEMAP_MAX_URLS of that month, when it has more
     /sitemaps/news.xml             articles published in the last two days, newest first, at most 1,000
@@ -20,7 +20,8 @@ import math
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
-from xml.sax.saxutils import XMLGenerator, escape
+from collections import defaultdict
+from xml.sax.saxutils import XMLGenerator, escape, quoteattr
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,6 +34,7 @@ from service.syndication import XML, Publication, endpoint, not_found, text, utc
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"  # hreflang alternates of translated home pages and sections
 BATCH = 1000  # rows read (and bytes sent) at a time
 NEWS_WINDOW = timedelta(days=2)
 NEWS_MAX = 1000
@@ -60,11 +62,13 @@ class Writer:
         """<name>value</name>, the value escaped (names are ours, never readers' text)."""
         self.out.write(f"<{name}>{escape(text(value))}</{name}>")
 
-    def url(self, loc: str, lastmod: datetime | str | None) -> None:
+    def url(self, loc: str, lastmod: datetime | str | None, alternates: list[tuple[str, str]] = ()) -> None:
         self.out.write("<url>")
         self.element("loc", loc)
         if lastmod is not None:
             self.element("lastmod", w3c(lastmod))
+        for code, href in alternates:
+            self.out.write(f'<xhtml:link rel="alternate" hreflang={quoteattr(code)} href={quoteattr(href)}/>')
         self.out.write("</url>\n")
 
     def newline(self) -> None:
@@ -126,7 +130,7 @@ async def listing_pages() -> list[dict]:
     A listing changes when an article appears in it: its lastmod is the later of its own
     last publication and its newest article's (sub-sections' included)."""
     rows = await content.fetch(
-        "SELECT p.id, p.path, p.url_path, p.last_published_at, "
+        "SELECT p.id, p.path, p.url_path, p.last_published_at, p.locale, p.translation_key, "
         "(SELECT a.published_at FROM page a WHERE a.parent_id = p.id AND a.kind = 'article' AND a.live = $live "
         "ORDER BY a.published_at DESC LIMIT 1) AS newest "
         "FROM page p WHERE p.kind IN ('home', 'section') AND p.live = $live ORDER BY p.depth, p.position, p.id")
@@ -193,10 +197,18 @@ def render_index(pub: Publication, sections: list[dict], found: list[dict], max_
 
 def render_sections(pub: Publication, sections: list[dict]) -> bytes:
     writer = Writer()
-    writer.start("urlset", xmlns=SITEMAP_NS)
+    translations: dict[str, list[dict]] = defaultdict(list)
+    for row in sections:
+        translations[row["translation_key"]].append(row)
+    if any(len(rows) > 1 for rows in translations.values()):
+        writer.start("urlset", xmlns=SITEMAP_NS, xmlns__xhtml=XHTML_NS)
+    else:
+        writer.start("urlset", xmlns=SITEMAP_NS)
     writer.newline()
     for row in sections:
-        writer.url(pub.url(row["url_path"]), row["modified"])
+        rows = translations[row["translation_key"]]  # every language version, itself included (Google's rule)
+        alternates = [(other["locale"], pub.url(other["url_path"])) for other in rows] if len(rows) > 1 else []
+        writer.url(pub.url(row["url_path"]), row["modified"], alternates)
     writer.end("urlset")
     return writer.take()
 

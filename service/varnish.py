@@ -26,7 +26,7 @@ from datetime import timedelta
 
 import httpx
 
-from service import db, events, models
+from service import db, events, purge_models
 from service.clock import now
 
 TIMEOUT = 2.0  # seconds for one purge request
@@ -82,7 +82,7 @@ async def enqueue(url: str, keys: list[str], error: str, max_attempts: int) -> N
     log.warning("could not purge Varnish %s (%s); %d keys queued for retry", url, error, len(keys))
     try:
         async with db.serialised():
-            await models.PurgeRetry.create(target=url, keys=" ".join(keys), attempts=1, last_error=error,
+            await purge_models.PurgeRetry.create(target=url, keys=" ".join(keys), attempts=1, last_error=error,
                                            next_attempt_at=now() + timedelta(seconds=backoff(1)))
         await events.wake(WAKE_TOPIC)
     except Exception:  # noqa: BLE001 - the change itself committed: report, do not fail it
@@ -98,20 +98,20 @@ class Outcome:
     dropped: int = 0
 
 
-async def _claim(target: str, everything: bool, after: int, last: int) -> list[models.PurgeRetry]:
+async def _claim(target: str, everything: bool, after: int, last: int) -> list[purge_models.PurgeRetry]:
     """The target's due rows (every row, with `everything`) with ids in (after, last], leased to this process."""
     async with db.serialised(f"purge-retry:{target}"):
         stamp = now()
-        query = models.PurgeRetry.filter(target=target, id__gt=after, id__lte=last)
+        query = purge_models.PurgeRetry.filter(target=target, id__gt=after, id__lte=last)
         if not everything:
             query = query.filter(next_attempt_at__lte=stamp)
         rows = await query.order_by("id").limit(CLAIM)
         if rows:
-            await models.PurgeRetry.filter(id__in=[row.id for row in rows]).update(next_attempt_at=stamp + LEASE)
+            await purge_models.PurgeRetry.filter(id__in=[row.id for row in rows]).update(next_attempt_at=stamp + LEASE)
     return rows
 
 
-async def _settle(target: str, rows: list[models.PurgeRetry], failed: list[str], error: str,
+async def _settle(target: str, rows: list[purge_models.PurgeRetry], failed: list[str], error: str,
                   max_attempts: int, outcome: Outcome) -> None:
     """Delete the claimed rows; what failed again comes back as one row per attempt count, unless it was the last."""
     missed = set(failed)
@@ -126,20 +126,20 @@ async def _settle(target: str, rows: list[models.PurgeRetry], failed: list[str],
             outcome.delivered += 1
     stamp = now()
     async with db.serialised(f"purge-retry:{target}"):
-        await models.PurgeRetry.filter(id__in=[row.id for row in rows]).delete()
+        await purge_models.PurgeRetry.filter(id__in=[row.id for row in rows]).delete()
         for attempts, (keys, merged) in sorted(again.items()):
             if attempts >= max_attempts:
                 outcome.dropped += len(merged)
                 log.error("gave up purging %d keys at Varnish %s after %d attempts (%s)", len(keys), target, attempts, error)
                 continue
             outcome.requeued += len(merged)
-            await models.PurgeRetry.create(target=target, keys=" ".join(sorted(keys)), attempts=attempts, last_error=error,
+            await purge_models.PurgeRetry.create(target=target, keys=" ".join(sorted(keys)), attempts=attempts, last_error=error,
                                            next_attempt_at=stamp + timedelta(seconds=backoff(attempts)))
 
 
 async def _retry_target(http: httpx.AsyncClient, target: str, everything: bool, max_attempts: int, outcome: Outcome) -> None:
     # Rows queued from now on, the failed ones of this pass among them, wait for the next pass.
-    last = await models.PurgeRetry.filter(target=target).order_by("-id").first().values_list("id", flat=True)
+    last = await purge_models.PurgeRetry.filter(target=target).order_by("-id").first().values_list("id", flat=True)
     after = 0
     while last is not None and (rows := await _claim(target, everything, after, last)):
         after = rows[-1].id
@@ -154,7 +154,7 @@ async def _retry_target(http: httpx.AsyncClient, target: str, everything: bool, 
 
 async def retry_due(max_attempts: int, *, everything: bool = False, http: httpx.AsyncClient | None = None) -> Outcome:
     """Send the queued purges that are due (all, with `everything`), one merged purge per Varnish at a time."""
-    query = models.PurgeRetry.all() if everything else models.PurgeRetry.filter(next_attempt_at__lte=now())
+    query = purge_models.PurgeRetry.all() if everything else purge_models.PurgeRetry.filter(next_attempt_at__lte=now())
     targets = await query.distinct().values_list("target", flat=True)
     outcome = Outcome()
     if not targets:
@@ -180,7 +180,7 @@ async def run_forever(max_attempts: int, idle_seconds: float = 30.0) -> None:
             sleep = idle_seconds
             try:
                 await retry_due(max_attempts, http=http)
-                upcoming = await models.PurgeRetry.all().order_by("next_attempt_at").first().values_list(
+                upcoming = await purge_models.PurgeRetry.all().order_by("next_attempt_at").first().values_list(
                     "next_attempt_at", flat=True)
                 if upcoming is not None:
                     sleep = min(idle_seconds, max(0.05, (upcoming - now()).total_seconds()))

@@ -40,7 +40,7 @@ async def test_migrate_is_idempotent_and_seed_demo_loads_once(kind, scratch_data
     assert refused.returncode == 1 and "already has pages" in refused.stderr
     skipped = run_cli("seed", "--demo", "--if-empty", database_url=url)
     assert "nothing seeded" in skipped.stdout
-    assert (await counts(url))["page"] == 1 + 9 + 30
+    assert (await counts(url))["page"] == 1 + 9 + 30 + 6  # and the French edition: /fr/, two sections, three articles
 
 
 async def test_synthetic_seed_is_deterministic_and_complete(kind, scratch_database):

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from conftest import free_port, run_cli
-from service import auth, events, models, purges, site, webhooks
+from service import auth, events, models, purge_models, purges, site, webhooks
 from service.models import Role
 from service.settings import Settings
 
@@ -87,24 +87,24 @@ async def test_a_failed_varnish_purge_is_queued_and_sent_once_varnish_answers(cl
         varnish_at(alive.url, f"http://127.0.0.1:{port}")
         await site.update_site_settings({"tagline": "One"})
         assert alive.purged() == ["site"]
-        assert await models.PurgeRetry.filter(target=alive.url).count() == 0  # a purge that went through writes nothing
-    queued = await models.PurgeRetry.get(target=f"http://127.0.0.1:{port}")
+        assert await purge_models.PurgeRetry.filter(target=alive.url).count() == 0  # a purge that went through writes nothing
+    queued = await purge_models.PurgeRetry.get(target=f"http://127.0.0.1:{port}")
     assert (queued.keys, queued.attempts) == ("site", 1) and "Connect" in queued.last_error
 
     varnish_at(f"http://127.0.0.1:{port}")
     await purges.purge(["p:7", "articles"])  # a second failure for the same Varnish
-    assert await models.PurgeRetry.all().count() == 2
+    assert await purge_models.PurgeRetry.all().count() == 2
     assert run_cli("purges", "list", database_url=database_url).stdout.count(f"http://127.0.0.1:{port}\tattempts 1") == 2
     with Recorder(port) as varnish:
-        await models.PurgeRetry.all().update(next_attempt_at=queued.created_at + timedelta(hours=1))  # as if later in the backoff
+        await purge_models.PurgeRetry.all().update(next_attempt_at=queued.created_at + timedelta(hours=1))  # as if later in the backoff
         assert "Purged 0 " in run_cli("purges", "retry", database_url=database_url).stdout  # not due: not sent
         assert varnish.requests == []
-        await models.PurgeRetry.filter(id=queued.id).update(next_attempt_at=queued.created_at)  # the first is due
+        await purge_models.PurgeRetry.filter(id=queued.id).update(next_attempt_at=queued.created_at)  # the first is due
         retried = run_cli("purges", "retry", database_url=database_url).stdout
         # The due one went, and with Varnish back, the one not due yet followed in the same pass.
         assert "Purged 2 queued purges; 0 failed again, 0 dropped after their last attempt; 0 queued." in retried
         assert varnish.purged() == ["site", "articles p:7"]
-    assert await models.PurgeRetry.all().count() == 0
+    assert await purge_models.PurgeRetry.all().count() == 0
 
 
 async def test_queued_failures_for_one_varnish_go_out_as_one_purge(client, database_url, varnish_at):
@@ -112,11 +112,11 @@ async def test_queued_failures_for_one_varnish_go_out_as_one_purge(client, datab
     varnish_at(f"http://127.0.0.1:{port}")
     for keys in (["site"], ["p:1", "pages"], ["p:1", "c:1"]):
         await purges.purge(keys)
-    assert await models.PurgeRetry.all().count() == 3
+    assert await purge_models.PurgeRetry.all().count() == 3
     with Recorder(port) as varnish:
         run_cli("purges", "retry", "--all", database_url=database_url)
         assert varnish.purged() == ["c:1 p:1 pages site"]
-    assert await models.PurgeRetry.all().count() == 0
+    assert await purge_models.PurgeRetry.all().count() == 0
 
 
 async def test_a_varnish_that_keeps_failing_is_given_up_after_the_last_attempt(client, database_url, varnish_at):
@@ -127,17 +127,17 @@ async def test_a_varnish_that_keeps_failing_is_given_up_after_the_last_attempt(c
     await purges.purge(["redirects"])
     again = run_cli("purges", "retry", "--all", database_url=database_url, **attempts)  # attempt 2 of both
     assert "0 queued purges; 2 failed again, 0 dropped" in again.stdout
-    row = await models.PurgeRetry.get()  # both had made one attempt: now one row
+    row = await purge_models.PurgeRetry.get()  # both had made one attempt: now one row
     assert (row.keys, row.attempts) == ("redirects site", 2)
     with Recorder(status=503) as failing:  # an answer, but a 5xx: retried like no answer
         varnish_at(failing.url, attempts=3)
         await purges.purge(["p:1"])
         assert failing.purged() == ["p:1"]
-    assert await models.PurgeRetry.filter(target=failing.url, attempts=1, last_error="HTTP 503").count() == 1
+    assert await purge_models.PurgeRetry.filter(target=failing.url, attempts=1, last_error="HTTP 503").count() == 1
     last = run_cli("purges", "retry", "--all", database_url=database_url, **attempts)  # attempt 3 of the first
     assert "1 failed again, 1 dropped after their last attempt; 1 queued." in last.stdout
     assert "gave up purging 2 keys at Varnish " + dead in last.stderr
-    assert [row.target for row in await models.PurgeRetry.all()] == [failing.url]
+    assert [row.target for row in await purge_models.PurgeRetry.all()] == [failing.url]
 
 
 async def test_a_refused_purge_is_not_retried(client, varnish_at):
@@ -145,7 +145,7 @@ async def test_a_refused_purge_is_not_retried(client, varnish_at):
         varnish_at(refusing.url)
         await purges.purge(["site"])
         assert refusing.purged() == ["site"]
-    assert await models.PurgeRetry.all().count() == 0
+    assert await purge_models.PurgeRetry.all().count() == 0
 
 
 async def test_the_serving_process_retries_by_itself(serve, scratch_database, backend):

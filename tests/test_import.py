@@ -187,3 +187,52 @@ async def test_yaml_anchors_and_aliases_are_refused_and_other_files_still_import
     assert "1 created" in result.stdout and "3 problem(s)" in result.stdout
     assert (await gql('{ page(urlPath: "/world-news/plain/") { title } }'))["page"]["title"] == "Plain front matter"
     assert (await gql('{ page(urlPath: "/world-news/aliased/") { title } }'))["page"] is None
+
+
+WXR_ITEM = """<item><title>{title}</title><dc:creator><![CDATA[mvane]]></dc:creator>
+  <content:encoded><![CDATA[<p>{text}</p>]]></content:encoded><wp:post_id>{pid}</wp:post_id>
+  <wp:post_date_gmt><![CDATA[2024-03-04 09:15:00]]></wp:post_date_gmt><wp:post_name><![CDATA[{slug}]]></wp:post_name>
+  <wp:status><![CDATA[publish]]></wp:status><wp:post_type><![CDATA[post]]></wp:post_type>
+  <category domain="category" nicename="{section}"><![CDATA[{section}]]></category>{extra}</item>"""
+WXR = """<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"
+  xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Bilingual</title>
+  <wp:base_site_url>https://bilingual.example</wp:base_site_url>{items}</channel></rss>"""
+TRANSLATIONS = '{ page(urlPath: "%s") { locale translations { locale url } } }'
+
+
+async def test_locale_and_translation_of_from_front_matter_and_wxr(demo_site, gql, database_url, tmp_path):
+    (tmp_path / "dyke.md").write_text("---\ntitle: The dyke holds\nsection: world-news\n---\nThe dyke held all night.\n")
+    (tmp_path / "digue.md").write_text("---\ntitle: La digue tient\nsection: world-news\nlocale: fr\n"
+                                       "translation_of: world-news/dyke\n---\nLa digue a tenu toute la nuit.\n")
+    (tmp_path / "deich.md").write_text("---\ntitle: Der Deich hält\nsection: world-news\nlocale: de\n---\nText.\n")
+    result = run_cli("import", str(tmp_path), "--quiet", database_url=database_url)
+    assert "2 created" in result.stdout and "de is not one of the site's locales" in result.stdout + result.stderr
+    # `section: world-news` in French is the translation of the English World: the demo's /fr/monde/.
+    assert await gql(TRANSLATIONS % "/fr/monde/digue/") == {
+        "page": {"locale": "fr", "translations": [{"locale": "en", "url": "/world-news/dyke/"}]}}
+    again = run_cli("import", str(tmp_path / "digue.md"), "--quiet", database_url=database_url)
+    assert "1 unchanged" in again.stdout
+
+    polylang = '<category domain="language" nicename="{lang}"><![CDATA[x]]></category>' \
+               '<category domain="post_translations" nicename="pll_1"><![CDATA[pll_1]]></category>'
+    items = WXR_ITEM.format(title="Tide tables", text="High water at six.", pid=7, slug="tides", section="science",
+                            extra=polylang.format(lang="en"))
+    items += WXR_ITEM.format(title="Horaires des marées", text="Pleine mer à six heures.", pid=8, slug="marees",
+                             section="science", extra=polylang.format(lang="fr"))
+    items += WXR_ITEM.format(title="Ferry times", text="Boats hourly.", pid=9, slug="ferries", section="science", extra="")
+    items += WXR_ITEM.format(title="Horaires des ferries", text="Un bateau par heure.", pid=10, slug="ferries-fr",
+                             section="science", extra="<wp:postmeta><wp:meta_key>locale</wp:meta_key><wp:meta_value>fr"
+                             "</wp:meta_value></wp:postmeta><wp:postmeta><wp:meta_key>translation_of</wp:meta_key>"
+                             "<wp:meta_value>9</wp:meta_value></wp:postmeta>")
+    export = tmp_path / "bilingual.xml"
+    export.write_text(WXR.format(items=items))
+    run_cli("import", str(export), "--quiet", database_url=database_url)
+    # A French section new to the site: below /fr/, the translation of the English one of that slug.
+    (tmp_path / "bourse.md").write_text("---\ntitle: La bourse monte\nsection: markets\nlocale: fr\n---\nHausse.\n")
+    run_cli("import", str(tmp_path / "bourse.md"), "--quiet", database_url=database_url)
+    assert (await gql(TRANSLATIONS % "/fr/markets/"))["page"]["translations"] == [{"locale": "en", "url": "/business/markets/"}]
+    assert (await gql(TRANSLATIONS % "/fr/sciences/marees/"))["page"]["translations"] == [
+        {"locale": "en", "url": "/science/tides/"}]
+    assert (await gql(TRANSLATIONS % "/science/ferries/"))["page"]["translations"] == [
+        {"locale": "fr", "url": "/fr/sciences/ferries-fr/"}]

@@ -512,6 +512,47 @@ async def scenario_upload_image(site):
     return run
 
 
+LOCALES = ("fr", "de", "es", "it", "nl", "pt", "sv", "da")
+
+
+async def translated_site(site, locales: tuple[str, ...]):
+    """A home and a section in every locale, and `size` articles each translated into every locale, all published."""
+    from service import locales as service_locales, site as service_site
+
+    await service_site.update_site_settings({"locales": list(locales)})
+    home = await pages.create_home(title="Home")
+    section = await pages.create_section(parent=home, title="World", slug="world")
+    for code in locales:
+        await service_locales.create_translation(home, code, "desk")
+        translated, _ = await service_locales.create_translation(section, code, "desk")
+        await publishing.publish(translated, None, "desk")
+    articles = []
+    for n in range(site.size):
+        article = await site.published(section, f"Story {n}", tags=[f"t{i}" for i in range(site.size)])
+        for code in locales:
+            translated, _ = await service_locales.create_translation(article, code, "desk")
+            await publishing.publish(translated, None, "desk")
+        articles.append(article)
+    return home, section, articles
+
+
+async def scenario_translations(site):
+    _, _, articles = await translated_site(site, LOCALES[:site.size])  # a translation per locale, more locales
+    return site.request("Translations", {"urlPath": articles[0].url_path})
+
+
+async def scenario_locale_home(site):
+    await translated_site(site, ("fr", "de"))  # more articles, each with its translations
+    return site.request("LocaleHome", {"locale": "fr", "homeUrl": "/fr/"})
+
+
+async def scenario_create_translation(site):
+    _, section, _ = await translated_site(site, ("fr",))
+    page = await site.draft(section, "Draft", saves=site.size, body=BODY * site.size, tags=[f"t{i}" for i in range(site.size)])
+    await site.as_role(models.Role.EDITOR)
+    return site.request("editorial/CreateTranslation", {"pageId": ids.global_id(page), "locale": "fr"})
+
+
 SCENARIOS = {
     "AddComment": scenario_add_comment, "ArticleList": scenario_article_list, "ArticlePage": scenario_article_page,
     "AuthorPage": scenario_author_page, "CommentAdded": scenario_comment_added, "CommentForm": scenario_comment_form,
@@ -528,6 +569,8 @@ SCENARIOS = {
     "editorial/Revisions": scenario_revisions, "editorial/SchedulePage": scenario_schedule_page,
     "editorial/UnpublishPage": scenario_unpublish_page, "editorial/UpdateArticle": scenario_update_article,
     "editorial/UploadImage": scenario_upload_image,
+    "Translations": scenario_translations, "LocaleHome": scenario_locale_home,
+    "editorial/CreateTranslation": scenario_create_translation,
 }
 
 # Statements per operation, whatever the size: what it takes today on the costlier backend
@@ -551,6 +594,7 @@ BOUND = {
     "editorial/Redirect": 2, "editorial/References": 9, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 11,
     "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/SetMenu": 10, "editorial/UnpublishPage": 13,
     "editorial/UpdateArticle": 13, "editorial/UploadImage": 2,
+    "Translations": 3, "LocaleHome": 6, "editorial/CreateTranslation": 39,
 }
 
 
@@ -645,3 +689,4 @@ async def test_editorial_lists_read_a_fixed_number_of_statements(client, sql_cou
     # at least 14 statements between 2 and 16 items.
     assert abs(counts[0] - counts[1]) <= 2, f"statements grew with the data: {counts}\n" + "\n\n".join("\n".join(s) for s in statements)
     assert counts[1] <= LISTS_BOUND, counts
+

@@ -21,6 +21,8 @@ EXAMPLE_VARIABLES = {
     "TagPage": {"tag": "diplomacy"},
     "AuthorPage": {"author": "joel-carver"},
     "MoreComments": {"urlPath": "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"},
+    "Translations": {"urlPath": "/world-news/relief-flights-reach-marrowen-islands/"},
+    "LocaleHome": {"locale": "fr", "homeUrl": "/fr/"},
 }
 
 
@@ -187,6 +189,8 @@ async def test_editorial_operations_run_in_workflow_order(demo_site, tmp_path):
     preview = await run("PreviewPage", {"urlPath": token["urlPath"], "previewToken": token["token"]}, auth_header=False)
     assert preview["page"]["headline"] == "Every documented operation runs"
     assert (await run("PublishPage", {"id": article}))["publishPage"]["status"]["live"] is True
+    translated = (await run("CreateTranslation", {"pageId": article, "locale": "fr"}))["createTranslation"]
+    assert translated["page"]["url"] == "/fr/monde/operations-check/" and translated["status"]["live"] is False
     assert (await run("Revisions", {"pageId": article}))["revisions"]["totalCount"] == 2
     assert (await run("CompareRevisions", {"pageId": article, "from": rev1, "to": rev2}))["compareRevisions"]
     assert (await run("RevertToRevision", {"id": article, "revisionId": rev1}))["revertToRevision"]["revision"]["number"] == 3

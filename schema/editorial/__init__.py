@@ -10,6 +10,7 @@ revisions.py  Revision, PageStatus, draft views, previews, revision queries
 pages.py      page mutations and their payloads
 admin.py      redirects, webhooks, API tokens, site settings
 library.py    images and authors
+translations.py  createTranslation
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from schema.editorial.admin import AdminMutation, AdminQuery, ApiToken, Redirect
 from schema.editorial.library import LibraryMutation, LibraryQuery
 from schema.editorial.pages import PageMutation
 from schema.editorial.revisions import PageStatus, Revision, RevisionQuery, preview
+from schema.editorial.translations import TranslationMutation
 
 
 @strawberry.type
@@ -28,7 +30,7 @@ class EditorialQuery(RevisionQuery, AdminQuery, LibraryQuery):
 
 
 @strawberry.type
-class EditorialMutation(PageMutation, AdminMutation, LibraryMutation):
+class EditorialMutation(PageMutation, AdminMutation, LibraryMutation, TranslationMutation):
     pass
 
 

@@ -224,6 +224,9 @@ class SiteSettingsInput:
         "(`https://news.example.com`); empty or null: the service's MASTHEAD_PUBLIC_BASE_URL.",
     )
     locale: str | None = strawberry.field(default=strawberry.UNSET, description="The site's language, a BCP 47 tag such as en, en-GB or pt-BR.")
+    locales: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="The site's other locales (BCP 47 tags), each with its own tree at "
+        "its prefix (`/fr/`); the whole list. Removing one that pages use is refused (LOCALE_IN_USE).")
     logo_image_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Id of a library image (Image.id) for the logo; null removes it."
     )
@@ -234,7 +237,8 @@ class SiteSettingsInput:
 def site_changes(input: SiteSettingsInput) -> dict:
     """Service-side site settings from the input: only the fields the caller set."""
     changes: dict[str, Any] = {}
-    for name in ("name", "tagline", "auto_approve_known_commenters", "locale", "tag_path_prefix", "author_path_prefix"):
+    for name in ("name", "tagline", "auto_approve_known_commenters", "locale", "locales", "tag_path_prefix",
+                 "author_path_prefix"):
         value = getattr(input, name)
         if value is not strawberry.UNSET and value is not None:
             changes[name] = value

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from service import models
 from service.errors import UserError
+from service.importing import common
 from service.importing.common import ImportFailure, Problem, Report
 from service.importing.links import link_pending, normalise
 from service.importing.markdown import import_markdown, link_related
@@ -56,6 +57,7 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
     origins = {stored.base_url if stored is not None else "", base_url}
     report.links.base_urls = tuple(normalise(origin) for origin in origins if origin)
     pending_related: list = []
+    pending_translations: list = []  # translation_of, linked once every file is in
     files = _files(paths)
     markdown_total = sum(1 for p in files if p.suffix.lower() in MARKDOWN_SUFFIXES)
     markdown_done = 0
@@ -67,9 +69,10 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
                 raise ImportFailure(f"larger than {MAX_FILE_BYTES // 1024 // 1024} MB.")
             if path.suffix.lower() in MARKDOWN_SUFFIXES:
                 markdown_done += 1
-                await import_markdown(path, by, publish, report, pending_related)
+                await import_markdown(path, by, publish, report, pending_related, pending_translations)
             elif path.suffix.lower() == ".xml":
-                await import_wxr(path, by, publish, report, (lambda d, t: _bar(d, t, path.name[:10])) if progress else (lambda d, t: None))
+                await import_wxr(path, by, publish, report, (lambda d, t: _bar(d, t, path.name[:10])) if progress else (lambda d, t: None),
+                                 pending_translations)
             else:
                 raise ImportFailure("not a .md, .markdown or .xml file.")
         except ImportFailure as error:
@@ -84,6 +87,7 @@ async def import_paths(paths: list[Path], by: str = "import", publish: bool = Tr
             _bar(markdown_done, markdown_total, "markdown")
     await link_related(pending_related, report, by, publish)
     await link_pending(report.links, by)
+    await common.link_translations(pending_translations, report)
     return report
 
 

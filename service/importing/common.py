@@ -10,6 +10,8 @@ from typing import Any
 
 from service import drafts, models, pages, publishing, purges
 from service.importing.links import ImportLinks, convert
+from service import drafts, locales, models, pages, publishing, purges
+from service.errors import UserError
 from service.models import PageKind
 
 
@@ -48,20 +50,95 @@ class ImportFailure(Exception):
         self.message, self.line = message, line
 
 
-async def _home() -> models.Page:
-    home = await models.Page.get_or_none(kind=PageKind.HOME)
-    return home or await pages.create_home(title="Home")
+async def _settings() -> models.SiteSettings:
+    return await models.SiteSettings.all().order_by("id").first() or models.SiteSettings()
 
 
-async def ensure_section(slug: str) -> models.Page:
-    """The section with this slug, created (live, below the home page) when missing."""
+async def import_locale(value: Any) -> str | None:
+    """A `locale` read from a file, checked against the site's locales; None for the default."""
+    if value in (None, ""):
+        return None
+    try:
+        code = locales.clean_locale(str(value))
+    except UserError as error:
+        raise ImportFailure(error.message) from None
+    available = locales.site_locales(await _settings())
+    if code not in available:
+        raise ImportFailure(f"{code} is not one of the site's locales ({', '.join(available)}): add it first "
+                            "(updateSiteSettings(input: {locales: [...]})).")
+    return None if code == available[0] else code
+
+
+async def _home(locale: str | None = None) -> models.Page:
+    """The locale's home page (the default's by default), created when missing."""
+    settings = await _settings()
+    code = locale or settings.locale or "en"
+    home = await models.Page.get_or_none(kind=PageKind.HOME, locale=code)
+    if home is not None:
+        return home
+    default_home = await models.Page.get_or_none(kind=PageKind.HOME, locale=settings.locale or "en")
+    if default_home is not None and locale is not None:
+        return (await locales.create_translation(default_home, code, "import"))[0]
+    return await pages.create_home(title="Home", locale=code, url_path=locales.home_url(code, settings.locale or "en"))
+
+
+async def ensure_section(slug: str, locale: str | None = None) -> models.Page:
+    """The section with this slug in a locale's tree (the default's), created (live, below its home) when missing.
+
+    In another locale, the translation of the default locale's section of that slug is that section (whatever its
+    own slug); a section made there becomes that translation."""
     clean = pages.slugify(slug)
     if not clean:
         raise ImportFailure("section is empty.")
-    section = await models.Page.get_or_none(kind=PageKind.SECTION, slug=clean)
+    home = await _home(locale)
+    section = await models.Page.get_or_none(kind=PageKind.SECTION, slug=clean, locale=home.locale)
+    original = None
+    if section is None and locale is not None:
+        original = await models.Page.filter(kind=PageKind.SECTION, slug=clean,
+                                            locale=(await _settings()).locale or "en").order_by("depth", "id").first()
+        if original is not None:
+            section = await models.Page.get_or_none(translation_key=original.translation_key, locale=home.locale)
+            if section is not None:
+                return section
     if section is None:
-        section = await pages.create_section(parent=await _home(), title=clean.replace("-", " ").title(), slug=clean)
+        section = await pages.create_section(parent=home, title=clean.replace("-", " ").title(), slug=clean)
+        if original is not None:
+            await models.Page.filter(id=section.id).update(translation_key=original.translation_key)
     return section
+
+
+async def find_article(name: str) -> models.Page | None:
+    """An article named in a file: by import id (`md:world/slug`, `wxr:site:12`), URL path or slug."""
+    target = await models.Page.filter(kind=PageKind.ARTICLE).filter(
+        external_id__in=[name, f"md:{name.strip('/')}"]).first()
+    if target is None and name.startswith("/"):
+        target = await models.Page.get_or_none(kind=PageKind.ARTICLE, url_path=name if name.endswith("/") else name + "/")
+    if target is None:
+        target = await models.Page.filter(kind=PageKind.ARTICLE, slug=pages.slugify(name)).order_by("id").first()
+    return target
+
+
+async def link_translations(pending: list, report: Report) -> None:
+    """`translation_of` once every file is in: (page id, name of the original or `group:<id>`, path, line)."""
+    groups: dict[str, str] = {}
+    for page_id, name, path, line in pending:
+        page = await models.Page.get(id=page_id)
+        if name.startswith("group:"):  # Polylang's post_translations: the first of a group gives its key
+            key = groups.setdefault(name, page.translation_key)
+        else:
+            original = await find_article(name)
+            if original is None or original.id == page.id:
+                report.problems.append(Problem(path, line, f"translation_of: no article {name!r}; left out."))
+                continue
+            key = original.translation_key
+        if key == page.translation_key:
+            continue
+        if await models.Page.exists(translation_key=key, locale=page.locale):
+            report.problems.append(Problem(path, line, f"translation_of: {name!r} has a {page.locale} translation "
+                                           "already; left out."))
+            continue
+        await models.Page.filter(id=page.id).update(translation_key=key)
+        await purges.purge([f"tr:{key}", f"tr:{page.translation_key}"])
 
 
 async def ensure_author(name: str) -> models.Author:

@@ -112,7 +112,8 @@ def _datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-async def import_markdown(path: Path, by: str, publish: bool, report: Report, pending_related: list) -> None:
+async def import_markdown(path: Path, by: str, publish: bool, report: Report, pending_related: list,
+                          pending_translations: list | None = None) -> None:
     text = path.read_text(encoding="utf-8")
     match = _FRONT.match(text)
     if not match:
@@ -129,7 +130,8 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     if not isinstance(meta, dict):
         raise ImportFailure("front matter must be a mapping of fields.", 2)
     known = {"title", "headline", "section", "published_at", "source", "tags", "authors", "related", "images",
-             "hero_image", "hero_caption", "slug", "summary", "seo_title", "search_description", "comments_enabled"}
+             "hero_image", "hero_caption", "slug", "summary", "seo_title", "search_description", "comments_enabled",
+             "locale", "translation_of"}
     for key in meta:
         if key not in known:
             raise ImportFailure(f"unknown field {key!r}; known: {', '.join(sorted(known))}.", _key_line(front, str(key)))
@@ -148,7 +150,11 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
     except ValueError:
         raise problem_at("published_at", "not a date (use 2024-07-16 or 2024-07-16T09:00:00Z).") from None
     try:
-        section = await common.ensure_section(str(meta["section"]))
+        locale = await common.import_locale(meta.get("locale"))
+    except ImportFailure as error:
+        raise problem_at("locale", error.message) from None
+    try:
+        section = await common.ensure_section(str(meta["section"]), locale)
     except ImportFailure as error:
         raise problem_at("section", error.message) from None
     authors = meta.get("authors") or []
@@ -213,9 +219,12 @@ async def import_markdown(path: Path, by: str, publish: bool, report: Report, pe
         "comments_enabled": bool(meta.get("comments_enabled", True)),
     }
     try:
-        page = await common.save_article(f"md:{section.slug}/{slug}", data, by, publish, report)
+        where = f"{locale}/{section.slug}" if locale else section.slug  # the default locale's ids as they always were
+        page = await common.save_article(f"md:{where}/{slug}", data, by, publish, report)
     except UserError as error:
         raise _located(error, front, body_blocks) from None
+    if meta.get("translation_of") and pending_translations is not None:
+        pending_translations.append((page.id, str(meta["translation_of"]), path, _key_line(front, "translation_of")))
     if related:
         pending_related.append((page.id, [str(r) for r in related], path, _key_line(front, "related")))
 

@@ -83,7 +83,8 @@ def _wp_date(value: str) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
 
 
-async def import_wxr(path: Path, by: str, publish: bool, report: Report, progress: Callable[[int, int], None]) -> None:
+async def import_wxr(path: Path, by: str, publish: bool, report: Report, progress: Callable[[int, int], None],
+                     pending_translations: list | None = None) -> None:
     try:
         tree = ElementTree.parse(path)
     except ElementTree.ParseError as error:
@@ -111,19 +112,50 @@ async def import_wxr(path: Path, by: str, publish: bool, report: Report, progres
         title = html.unescape(_wp_text(item, "title"))
         label = f"post {post_id or number} ({title[:40]!r})"
         try:
-            await _import_post(item, site, post_id, names, sections, by, publish, report)
+            page = await _import_post(item, site, post_id, names, sections, by, publish, report)
+            original = _translation_of(item, site)
+            if original and pending_translations is not None:
+                pending_translations.append((page.id, original, path, None))
         except (ImportFailure, UserError, ValueError) as error:
             report.problems.append(Problem(path, None, f"{label}: {getattr(error, 'message', error)}"))
 
 
-async def _import_post(item, site, post_id, names, sections, by, publish, report) -> None:
+def _meta(item, *keys: str) -> str:
+    """The first of these post meta fields the item has (`wp:postmeta`), else ""."""
+    for meta in item.findall(f"{{{NS['wp']}}}postmeta"):
+        if _wp_text(meta, "wp:meta_key") in keys:
+            return _wp_text(meta, "wp:meta_value")
+    return ""
+
+
+def _language(item) -> str:
+    """The post's language: Polylang's `language` term, else a locale meta field (WPML's or ours)."""
+    for category in item.findall("category"):
+        if category.get("domain") == "language":
+            return category.get("nicename") or category.text or ""
+    return _meta(item, "locale", "_locale", "language", "wpml_language", "_wpml_language")
+
+
+def _translation_of(item, site: str) -> str:
+    """What the post translates: our `translation_of` meta (a post id in this file, a path or slug), or
+    Polylang's post_translations group (every post in it shares one key)."""
+    value = _meta(item, "translation_of", "_translation_of")
+    if value:
+        return f"wxr:{site}:{value}" if value.isdigit() else value
+    for category in item.findall("category"):
+        if category.get("domain") == "post_translations":
+            return f"group:{category.get('nicename') or category.text}"
+    return ""
+
+
+async def _import_post(item, site, post_id, names, sections, by, publish, report) -> models.Page:
     status = _wp_text(item, "wp:status")
     categories = [c for c in item.findall("category") if c.get("domain") == "category"]
     tags = [c.get("nicename") or c.text for c in item.findall("category") if c.get("domain") == "post_tag"]
     if not categories:
         raise ImportFailure("has no category to use as its section.")
     nicename = categories[0].get("nicename") or pages.slugify(categories[0].text or "")
-    section = await common.ensure_section(nicename)
+    section = await common.ensure_section(nicename, await common.import_locale(_language(item)))
     if sections.get(nicename) and section.title != sections[nicename] and section.title == nicename.replace("-", " ").title():
         await models.Page.filter(id=section.id).update(title=sections[nicename][:255])
     creator = _wp_text(item, "dc:creator")
@@ -180,3 +212,4 @@ async def _import_post(item, site, post_id, names, sections, by, publish, report
         report.comments += 1
     if rows:
         await comments.refresh_counts([page.id])
+    return page

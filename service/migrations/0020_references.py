@@ -64,7 +64,7 @@ async def _nothing(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("masthead", "0018_feed_indexes")]
+    dependencies = [("masthead", "0019_locales")]
 
     initial = False
 
