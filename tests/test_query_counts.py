@@ -594,7 +594,7 @@ BOUND = {
     "editorial/Redirect": 2, "editorial/References": 9, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 11,
     "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/SetMenu": 10, "editorial/UnpublishPage": 13,
     "editorial/UpdateArticle": 13, "editorial/UploadImage": 2,
-    "Translations": 3, "LocaleHome": 6, "editorial/CreateTranslation": 39,
+    "Translations": 3, "LocaleHome": 6, "editorial/CreateTranslation": 40,
 }
 
 
