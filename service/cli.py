@@ -133,6 +133,7 @@ def cmd_serve(args, settings: Settings) -> int:
         # handling would believe X-Forwarded-For from 127.0.0.1, any same-host proxy.
         proxy_headers=False,
         http="service.runtime.serving:GracefulHttpToolsProtocol",
+        timeout_keep_alive=max(1, int(settings.keep_alive_seconds)),
     )
     return 0
 

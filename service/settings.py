@@ -72,6 +72,10 @@ class Settings:
     batch_max: int = 0  # array batching: off, or up to 10 operations per request
     execution_timeout: float = 10.0  # seconds per request
     statement_timeout: float = 5.0  # seconds per SQL statement (PostgreSQL; SQLite reads)
+    # An idle keep-alive connection stays open this long: past the 60 s for which proxies in
+    # front (Varnish's backend_idle_timeout, load balancers) reuse theirs, so they never send
+    # a request down a connection the service is closing (uvicorn's own default is 5 s).
+    keep_alive_seconds: float = 65.0
     # Cost points a client may spend per minute (1 + objects/100 a request); 0: no limit.
     rate_points: int = 6000
     # Reading a new document (lexing, parsing, validating) costs this many points per ms of CPU.
@@ -229,6 +233,7 @@ FROM_ENV: tuple[tuple[str, str, Callable[[str], object]], ...] = (
     ("MASTHEAD_BATCH_MAX", "batch_max", lambda value: min(10, int(value))),
     ("MASTHEAD_EXECUTION_TIMEOUT", "execution_timeout", float),
     ("MASTHEAD_STATEMENT_TIMEOUT", "statement_timeout", float),
+    ("MASTHEAD_KEEP_ALIVE_SECONDS", "keep_alive_seconds", float),
     ("MASTHEAD_RATE_POINTS", "rate_points", int),
     ("MASTHEAD_WORK_POINTS_PER_MS", "work_points_per_ms", float),
     ("MASTHEAD_MAX_DOCUMENT_BYTES", "max_document_bytes", int),

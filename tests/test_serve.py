@@ -102,3 +102,36 @@ async def test_sqlite_files_anywhere_serve_reads(tmp_path, serve, contract, writ
             assert response.status_code == 200, response.text
             assert response.json()["data"]["articles"]["totalCount"] == 30
     assert path.stat().st_size > 0 and sorted(p.name for p in folder.iterdir())[0] == "masthead.sqlite3"
+
+
+def _exchange(sock, host: str) -> bytes:
+    """One GET /healthz on the socket, its whole response read (head, then Content-Length bytes)."""
+    sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+async def test_idle_keep_alive_connections_outlast_a_proxys_reuse(scratch_database, serve):
+    """A proxy reuses idle connections for up to 60 s: the service keeps them longer (65 s by default,
+    MASTHEAD_KEEP_ALIVE_SECONDS), so a request never races the service's close of the connection."""
+    import socket
+    import time
+
+    from service.settings import Settings
+
+    assert Settings().keep_alive_seconds > 60
+    server = serve(await scratch_database("sqlite"), env={"MASTHEAD_KEEP_ALIVE_SECONDS": "2"})
+    host = server.base.split("//", 1)[1]
+    address, port = host.rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=5) as sock:
+        assert _exchange(sock, host).startswith(b"HTTP/1.1 200")
+        time.sleep(1)  # idle, within the setting: the same connection answers
+        assert _exchange(sock, host).startswith(b"HTTP/1.1 200")
+        time.sleep(3)  # idle past it: the service has closed the connection
+        assert sock.recv(1) == b""
