@@ -53,8 +53,9 @@ frontend: $(FRONTEND_STAMP)
 	$(BIN)/python -m examples.newsroom --with-api
 
 ## The whole suite, on SQLite and on PostgreSQL when it answers on 127.0.0.1:5432,
-## in two processes (each with its own databases; TEST_WORKERS=0 runs it in one)
-TEST_WORKERS ?= 2
+## in three processes (each with its own databases; TEST_WORKERS=0 runs it in one). Three on two
+## cores: much of the suite waits on servers it started, and two left a core idle a third of the time
+TEST_WORKERS ?= 3
 test: install-test
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
