@@ -15,7 +15,7 @@ import strawberry
 from schema.context import Info
 from schema.errors import BadInput, camel
 from schema.permissions import IsEditor
-from service import content, page_links, references
+from service import page_links, references
 from service.errors import is_row_id
 
 if TYPE_CHECKING:
@@ -105,11 +105,12 @@ def usage_field() -> Any:
 class ReferenceQuery:
     @strawberry.field(description="A library image by id (editor): its metadata and `usage`.", permission_classes=[IsEditor])
     async def image(
-        self, id: Annotated[strawberry.ID, strawberry.argument(description="Id of the image (Image.id).")],
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Id of the image (Image.id).")],
     ) -> Annotated["Image", strawberry.lazy("schema.media")] | None:
         if not is_row_id(str(id)):
             raise BadInput("`id` is not an image id.", "id")
-        return (await content.images_by_ids([int(id)])).get(int(id))
+        # Through the request's loader: the same image as a reference's target is read once.
+        return await info.context.loaders.image_by_id.load(int(id))
 
 
 REFERENCE_TYPES = [Reference]

@@ -591,7 +591,7 @@ BOUND = {
     "Search": 3, "SectionPage": 6, "TagPage": 4,
     "editorial/CompareRevisions": 4, "editorial/CreateArticle": 27, "editorial/CreatePreviewToken": 3,
     "editorial/DeletePage": 12, "editorial/MovePage": 32, "editorial/PreviewPage": 4, "editorial/PublishPage": 29,
-    "editorial/Redirect": 2, "editorial/References": 9, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 11,
+    "editorial/Redirect": 2, "editorial/References": 8, "editorial/RegisterWebhook": 3, "editorial/RevertToRevision": 11,
     "editorial/Revisions": 5, "editorial/SchedulePage": 12, "editorial/SetMenu": 10, "editorial/UnpublishPage": 13,
     "editorial/UpdateArticle": 13, "editorial/UploadImage": 2,
     "Translations": 3, "LocaleHome": 6, "editorial/CreateTranslation": 40,
