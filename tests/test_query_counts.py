@@ -617,8 +617,18 @@ async def test_every_operation_reads_a_fixed_number_of_statements(name, client, 
     small = await count_operation(client, sql_counter, SCENARIOS[name], SMALL)
     large = await count_operation(client, sql_counter, SCENARIOS[name], LARGE)
     print(f"{name}: {small} -> {large} statements")
-    assert small == large, f"{name}: statements grew with the data, {small} -> {large}:\n" + "\n".join(sql_counter.statements)
-    assert large <= BOUND.get(name, 0), f"{name}: {large} statements, bound {BOUND.get(name)}"
+    if name in COALESCING:  # the same statement count either way, give or take the shared batch
+        assert abs(small - large) <= 1, f"{name}: statements grew with the data, {small} -> {large}:\n" + "\n".join(sql_counter.statements)
+    else:
+        assert small == large, f"{name}: statements grew with the data, {small} -> {large}:\n" + "\n".join(sql_counter.statements)
+    assert max(small, large) <= BOUND.get(name, 0), f"{name}: {large} statements, bound {BOUND.get(name)}"
+
+
+# Operations where one loader is asked at two levels of the answer (LocaleHome: the page's and
+# the articles' `translations`): one statement per level, or one for both when, on PostgreSQL,
+# the first level's batch waits long enough to take the second's keys too. Seen 5 or 6 from run
+# to run; the bound is the one per level.
+COALESCING = {"LocaleHome"}
 
 
 # Editorial fields no operation file selects: lists of revisions, redirects, webhooks and
