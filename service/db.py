@@ -36,9 +36,11 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
     if url.startswith("sqlite") and "busy_timeout" not in url:
         # Writers wait for the lock instead of failing with "database is locked".
         url += ("&" if "?" in url else "?") + "busy_timeout=10000"
-    connection: Any = url
-    if not url.startswith("sqlite"):
-        connection = expand_db_url(url)
+    connection: Any = expand_db_url(url)
+    if url.startswith("sqlite"):
+        # Statements run on the event loop, lock waits are asyncio sleeps (service/runtime/sqliteclient.py).
+        connection["engine"] = "service.runtime.sqliteclient"
+    else:
         if connection["engine"] == "tortoise.backends.asyncpg":
             # Tortoise's client, hardened against connections the server closed (service/runtime/pgclient.py).
             connection["engine"] = "service.runtime.pgclient"
@@ -159,6 +161,9 @@ _UNAVAILABLE_ASYNCPG = frozenset((
     "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError", "InvalidPasswordError", "TooManyConnectionsError",
 ))
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
+# SQLite's write lock still held by another process after the whole busy timeout: the
+# database cannot take this write now (a 503 the client may retry), not a bad request.
+_SQLITE_BUSY = ("database is locked",)
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -171,6 +176,8 @@ def database_unavailable(error: BaseException) -> bool:
         if module.startswith("asyncpg") and (name in _UNAVAILABLE_ASYNCPG or "Connection" in name):
             return True
         if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
+            return True
+        if isinstance(error, sqlite3.OperationalError) and any(words in str(error) for words in _SQLITE_BUSY):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False

@@ -412,6 +412,42 @@ async def test_the_hardened_asyncpg_client_plugs_into_tortoise(client, backend):
         assert await models.Tag.filter(slug="harbour").count() == 1
 
 
+async def test_the_inline_sqlite_client_plugs_into_tortoise(client, backend):
+    with assumption("tortoise's SQLite client makes its connection in create_connection only, and it and its "
+                    "transaction wrapper call nothing on that connection but what InlineConnection has",
+                    "service/runtime/sqliteclient.py"):
+        from tortoise.backends.base.client import ConnectionWrapper
+        from tortoise.backends.sqlite import client as tortoise_sqlite
+
+        from service.runtime.sqliteclient import InlineConnection
+
+        source = inspect.getsource(tortoise_sqlite)
+        called = set(re.findall(r"(?:connection|_connection)\.(\w+)\(", source)) | {
+            name for name in re.findall(r"(?:connection|_connection)\.(\w+)\b", source) if name == "total_changes"}
+        assert called <= {"execute", "execute_fetchall", "execute_insert", "executemany", "executescript", "commit",
+                          "rollback", "close", "total_changes", "_post_connect", "create_connection"} | {
+                              "execute_query", "_in_transaction", "begin"}, called  # the last three: the wrapper's own
+        for name in called & {"execute", "execute_fetchall", "execute_insert", "executemany", "executescript", "commit",
+                              "rollback", "close", "total_changes"}:
+            assert hasattr(InlineConnection, name), name
+        assert source.count("aiosqlite.connect(") == 1  # the one place: create_connection, which we override
+        assert "self.client._connection" in inspect.getsource(ConnectionWrapper)
+    if backend != "sqlite":
+        return
+    with assumption("tortoise builds the SQLite client from the engine module's client_class", "service/db.py"):
+        from tortoise.transactions import in_transaction
+
+        from service import db, models
+        from service.runtime import sqliteclient
+
+        connection = db.connection()
+        assert type(connection) is sqliteclient.InlineSqliteClient
+        async with in_transaction("default") as transaction:
+            assert isinstance(transaction._connection, sqliteclient.InlineConnection)
+            await models.Tag.create(name="Harbour", slug="harbour", using_db=transaction)
+        assert await models.Tag.filter(slug="harbour").count() == 1
+
+
 def test_uvicorn_loads_our_http_protocol_and_keeps_its_shutdown_hooks():
     with assumption("uvicorn loads `http=\"module:Class\"` and its HttpToolsProtocol keeps shutdown(), cycle, "
                     "pipeline, transport, loop, timeout_keep_alive(_task/_handler), _unset_keepalive_if_required "
