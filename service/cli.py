@@ -7,6 +7,7 @@ import asyncio
 import copy
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from service import cli_admin, db
@@ -28,9 +29,12 @@ async def migrate(settings: Settings, quiet: bool = False) -> None:
         if not quiet and event.endswith("start"):
             print(f"  applying {app_label}.{name}")
 
+    serving_timeout = db._STATEMENT_SECONDS[0]  # a process that migrates, then serves, keeps its own
     try:
-        await run_migrations(config=db.tortoise_config(settings), progress=progress)
+        # No statement timeout: it is for requests; rebuilding a large table may take longer.
+        await run_migrations(config=db.tortoise_config(replace(settings, statement_timeout=0)), progress=progress)
     finally:
+        db._STATEMENT_SECONDS[0] = serving_timeout
         await Tortoise.close_connections()
 
 

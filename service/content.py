@@ -142,7 +142,7 @@ def is_public(row: dict, at: datetime) -> bool:
 async def fetch(text: str, *params, heavy: bool = False) -> list[dict]:
     """Run a public read; `heavy` ones (full-text ranking) go off the event loop."""
     text, values = _sql(text, list(params))
-    return await (db.fetch if heavy else db.read)(text, *values)
+    return await (db.read_heavy if heavy else db.read)(text, *values)
 
 
 # -- pages -----------------------------------------------------------------

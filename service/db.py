@@ -161,9 +161,6 @@ _UNAVAILABLE_ASYNCPG = frozenset((
     "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError", "InvalidPasswordError", "TooManyConnectionsError",
 ))
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
-# SQLite's write lock still held by another process after the whole busy timeout: the
-# database cannot take this write now (a 503 the client may retry), not a bad request.
-_SQLITE_BUSY = ("database is locked",)
 
 
 def database_unavailable(error: BaseException) -> bool:
@@ -177,15 +174,25 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
             return True
-        if isinstance(error, sqlite3.OperationalError) and any(words in str(error) for words in _SQLITE_BUSY):
+        if isinstance(error, sqlite3.OperationalError) and _lock_held_throughout(error):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
 
 
+def _lock_held_throughout(error: sqlite3.OperationalError) -> bool:
+    """SQLite's write lock still held by another process after the whole busy timeout: the
+    database cannot take this write now (a 503 the client may retry), not a bad request. A
+    stale snapshot (SQLITE_BUSY_SNAPSHOT, a transaction that read, then wrote) is a bug: a 500."""
+    code = getattr(error, "sqlite_errorcode", None) or 0
+    return code & 0xFF == sqlite3.SQLITE_BUSY and code != 517
+
+
 def close_readers() -> None:
     while _readers:
         _readers.popitem()[1].close()
+    while _thread_readers:
+        _thread_readers.popitem()[1].connection.close()
 
 
 async def read(sql: str, *params: Any) -> list[dict]:
@@ -204,6 +211,55 @@ async def read(sql: str, *params: Any) -> list[dict]:
         if "interrupted" in str(error):
             raise StatementTimeout(f"A read took longer than {_STATEMENT_SECONDS[0]:g} s and was stopped.") from None
         raise
+
+
+class _ThreadReader:
+    """A read-only connection used from worker threads, one statement at a time, with its own deadline."""
+
+    def __init__(self, path: str) -> None:
+        uri = "file:" + quote("/" + os.path.abspath(path).lstrip("/")) + "?mode=ro"
+        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        self.connection.execute("PRAGMA query_only = ON")
+        self.deadline = 1e18
+        self.connection.set_progress_handler(lambda: 1 if time.monotonic() > self.deadline else 0, 10_000)
+        self.lock = asyncio.Lock()
+
+    def run(self, sql: str, params: list, seconds: float) -> list[dict]:
+        self.deadline = time.monotonic() + (seconds or 1e9)
+        try:
+            cursor = self.connection.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        except sqlite3.OperationalError as error:
+            if "interrupted" in str(error):
+                raise StatementTimeout(f"A read took longer than {seconds:g} s and was stopped.") from None
+            raise
+        finally:
+            self.deadline = 1e18
+
+
+_thread_readers: dict[str, _ThreadReader] = {}
+
+
+async def read_heavy(sql: str, *params: Any) -> list[dict]:
+    """Like read, for a costly public read (full-text ranking over many rows): on SQLite in a
+    worker thread, so the worker keeps answering the others meanwhile; pooled on PostgreSQL."""
+    conn = connection()
+    if conn.capabilities.dialect != "sqlite" or conn.filename == ":memory:":
+        return await fetch(sql, *params)
+    if _log.isEnabledFor(logging.DEBUG):
+        _log.debug("%s: %s", sql, params)
+    reader = _thread_readers.get(conn.filename)
+    if reader is None:
+        reader = _thread_readers[conn.filename] = _ThreadReader(conn.filename)
+    async with reader.lock:  # one statement at a time on the connection
+        work = asyncio.ensure_future(asyncio.to_thread(reader.run, *_prepare(conn, sql, params), _STATEMENT_SECONDS[0]))
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            reader.connection.interrupt()  # the request gave up: stop the statement, then free the connection
+            await asyncio.wait({work})
+            raise
 
 
 @asynccontextmanager

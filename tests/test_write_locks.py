@@ -91,3 +91,50 @@ async def test_a_lock_held_past_the_busy_timeout_is_a_coded_503_and_the_retry_la
     site = httpx.post(f"{server.base}/graphql", json={"query": "{ site { name } }"}, timeout=10).json()["data"]["site"]
     assert site["name"] == "Evening Post"
     assert "INTERNAL_SERVER_ERROR" not in server.output()
+
+
+async def test_a_sqlite_write_transaction_runs_without_handing_the_loop_away(client, backend):
+    """On SQLite, BEGIN to COMMIT runs without another task getting a turn: the write lock is held for
+    the transaction's own work, never while the loop serves others (the reason for the inline client)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's single write lock; PostgreSQL locks rows, and its driver awaits the server")
+    turns: list[str] = []
+
+    async def other_request() -> None:
+        turns.append("other")
+
+    async with db.serialised():
+        asyncio.get_running_loop().call_soon(lambda: turns.append("callback"))
+        task = asyncio.create_task(other_request())
+        await models.Tag.create(name="Harbour", slug="harbour")
+        await models.Tag.filter(slug="harbour").update(name="Harbours")
+        assert await models.Tag.filter(name="Harbours").count() == 1
+        assert turns == []  # nobody else ran inside the transaction
+    await task
+    assert sorted(turns) == ["callback", "other"]
+    # SQLite itself never waits on the loop: a lock held elsewhere is waited for with asyncio sleeps.
+    assert (await db.fetch("PRAGMA busy_timeout"))[0]["timeout"] == 0
+
+
+async def test_a_transaction_that_read_does_not_wait_for_a_lock_it_cannot_use(client, backend, database_url):
+    """After a read, a transaction's snapshot would be stale by the time another writer let go (SQLite
+    itself does not wait then): the write fails at once instead of holding the worker's connection."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's snapshot rule for deferred transactions")
+    from tortoise.exceptions import OperationalError
+    from tortoise.transactions import in_transaction
+
+    async def read_then_write() -> None:
+        async with in_transaction():
+            await models.Tag.filter(slug="harbour").count()
+            await models.Tag.create(name="Harbour", slug="harbour")
+
+    async with OtherWriter(backend, database_url):
+        attempt = asyncio.create_task(read_then_write())
+        await asyncio.sleep(0.3)
+        assert attempt.done()  # failed while the other writer still holds the lock
+        with pytest.raises(OperationalError, match="locked"):
+            await attempt
+    assert await models.Tag.filter(slug="harbour").count() == 0
+    await read_then_write()  # the connection is free and the same transaction now succeeds
+    assert await models.Tag.filter(slug="harbour").count() == 1

@@ -14,10 +14,18 @@ away, so it holds the write lock for its own CPU time only. The one wait that
 must not block the loop is another process's write lock: the connection's
 busy_timeout is 0 and a statement refused with SQLITE_BUSY is retried after an
 asyncio sleep (1 ms, doubling to 50 ms) until the configured busy timeout has
-passed. A deferred transaction that read before another process committed gets
-SQLITE_BUSY_SNAPSHOT, which no wait cures: that is raised at once. Scripts
-(migrations, `masthead` maintenance) run in a worker thread with the full busy
-timeout, as before: they are long and rare.
+passed, where SQLite itself would have waited: outside a transaction, as the
+first statement after BEGIN, and for COMMIT (a refused COMMIT leaves the
+transaction open). Once a transaction has read, SQLite does not wait (the
+snapshot it read would be stale by the time the lock came: SQLITE_BUSY_SNAPSHOT),
+and neither does this: the error is raised at once. Every statement stops at the
+statement timeout (MASTHEAD_STATEMENT_TIMEOUT, a progress handler, as for the
+read path) with StatementTimeout, since one inline statement holds up the whole
+worker. Scripts (migrations, `masthead` maintenance) run in a worker thread with
+the full busy timeout and no statement timeout, as before: they are long and
+rare; a cancelled one is waited for before the connection is anyone else's.
+Full-text ranking, the one costly public read, goes to a thread of its own
+(db.read_heavy).
 
 A commit's fsync is inline too: about 0.2 ms on this machine's disk, less than one
 hand-back under load; PostgreSQL remains the production database.
@@ -35,6 +43,7 @@ on it. tests/test_runtime_assumptions.py checks those calls are all there is.
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -42,35 +51,59 @@ from typing import Any, TypeVar
 
 from tortoise.backends.sqlite.client import SqliteClient
 
+from service import db
+
 T = TypeVar("T")
 
 BUSY = sqlite3.SQLITE_BUSY
 BUSY_SNAPSHOT = 517  # SQLITE_BUSY_SNAPSHOT: the transaction's snapshot is stale; only a new transaction helps
+INTERRUPT = sqlite3.SQLITE_INTERRUPT
 FIRST_PAUSE, LONGEST_PAUSE = 0.001, 0.05
+
+
+def waiting_helps(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY in any of its forms (RECOVERY, TIMEOUT ...) but a stale snapshot."""
+    code = getattr(error, "sqlite_errorcode", None) or 0
+    return code & 0xFF == BUSY and code != BUSY_SNAPSHOT
 
 
 class InlineConnection:
     """The part of aiosqlite's Connection that Tortoise's SQLite client uses, on the loop."""
 
-    __slots__ = ("_conn", "busy_seconds")
+    __slots__ = ("_conn", "busy_seconds", "_deadline", "_untouched")
 
     def __init__(self, conn: sqlite3.Connection, busy_seconds: float) -> None:
         self._conn = conn
         self.busy_seconds = busy_seconds
+        self._deadline = math.inf
+        self._untouched = False  # in a transaction nothing has run in yet: it holds no snapshot
+        conn.set_progress_handler(self._past_deadline, 10_000)
+
+    def _past_deadline(self) -> int:
+        return 1 if time.monotonic() > self._deadline else 0
 
     @property
     def total_changes(self) -> int:
         return self._conn.total_changes
 
-    async def _run(self, work: Callable[..., T], *args: Any) -> T:
-        """work(*args), retried while another process holds the write lock, up to the busy timeout."""
+    async def _run(self, work: Callable[..., T], *args: Any, retry: bool | None = None, timed: bool = True) -> T:
+        """work(*args) within the statement timeout, retried while another process holds the
+        write lock (up to the busy timeout) where SQLite's own busy handler would have waited."""
+        if retry is None:
+            retry = not self._conn.in_transaction or self._untouched
         deadline = 0.0
         pause = FIRST_PAUSE
         while True:
+            seconds = db._STATEMENT_SECONDS[0] if timed else 0
+            self._deadline = time.monotonic() + seconds if seconds > 0 else math.inf
             try:
-                return work(*args)
+                result = work(*args)
+                self._untouched = False
+                return result
             except sqlite3.OperationalError as error:
-                if getattr(error, "sqlite_errorcode", None) != BUSY:  # BUSY_SNAPSHOT too: waiting cannot help
+                if getattr(error, "sqlite_errorcode", None) == INTERRUPT:
+                    raise db.StatementTimeout(f"A statement took longer than {seconds:g} s and was stopped.") from None
+                if not (retry and waiting_helps(error)):
                     raise
                 now = time.monotonic()
                 deadline = deadline or now + self.busy_seconds
@@ -78,9 +111,13 @@ class InlineConnection:
                     raise
                 await asyncio.sleep(min(pause, deadline - now))
                 pause = min(pause * 2, LONGEST_PAUSE)
+            finally:
+                self._deadline = math.inf
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> sqlite3.Cursor:
-        return await self._run(self._conn.execute, sql, parameters or ())
+        cursor = await self._run(self._conn.execute, sql, parameters or ())
+        self._untouched = sql.lstrip()[:5].upper() == "BEGIN"
+        return cursor
 
     async def execute_fetchall(self, sql: str, parameters: Iterable[Any] | None = None) -> list[sqlite3.Row]:
         return await self._run(lambda: self._conn.execute(sql, parameters or ()).fetchall())
@@ -89,23 +126,38 @@ class InlineConnection:
         return await self._run(lambda: (self._conn.execute(sql, parameters or ()).lastrowid,))
 
     async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> sqlite3.Cursor:
-        rows = list(rows)  # a retry must see every row again
-        return await self._run(self._conn.executemany, sql, rows)
+        # Retried only as a transaction's first statement: in autocommit each row commits on its
+        # own, and a retry after row k would insert rows 1..k-1 twice. Untimed: bulk loads
+        # (the seeders, imports) send thousands of rows in one call.
+        rows = list(rows)
+        return await self._run(self._conn.executemany, sql, rows, retry=self._conn.in_transaction and self._untouched,
+                               timed=False)
 
     async def executescript(self, script: str) -> None:
-        await asyncio.to_thread(self._script, script)
+        work = asyncio.ensure_future(asyncio.to_thread(self._script, script))
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # The thread still uses the connection: the client's lock must not pass on before it ends.
+            self._conn.interrupt()
+            await asyncio.wait({work})
+            raise
 
     def _script(self, script: str) -> None:
+        previous = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
         self._conn.execute(f"PRAGMA busy_timeout = {int(self.busy_seconds * 1000)}")
         try:
             self._conn.executescript(script)
         finally:
-            self._conn.execute("PRAGMA busy_timeout = 0")
+            self._untouched = False
+            self._conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
     async def commit(self) -> None:
-        await self._run(self._conn.commit)  # a COMMIT refused as busy leaves the transaction open to retry
+        await self._run(self._conn.commit, retry=True)  # a COMMIT refused as busy leaves the transaction open
+        self._untouched = False
 
     async def rollback(self) -> None:
+        self._untouched = False
         self._conn.rollback()
 
     async def close(self) -> None:
@@ -120,13 +172,14 @@ class InlineSqliteClient(SqliteClient):
             return
         pragmas = dict(self.pragmas)
         busy_seconds = int(pragmas.pop("busy_timeout", 5000)) / 1000
+        # timeout=0: no wait inside SQLite, on the loop (InlineConnection._run waits with asyncio).
         # check_same_thread=False: scripts run in a worker thread while the client's lock is held.
-        conn = sqlite3.connect(self.filename, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.filename, isolation_level=None, check_same_thread=False, timeout=0)
         conn.row_factory = sqlite3.Row
+        inline = InlineConnection(conn, busy_seconds)
         for pragma, value in pragmas.items():
-            conn.execute(f"PRAGMA {pragma}={value}")
-        conn.execute("PRAGMA busy_timeout = 0")  # lock waits are asyncio sleeps (InlineConnection._run)
-        self._connection = InlineConnection(conn, busy_seconds)  # type: ignore[assignment]
+            await inline._run(conn.execute, f"PRAGMA {pragma}={value}")
+        self._connection = inline  # type: ignore[assignment]
         await self._post_connect()
         self.log.debug("Created inline connection to %s with %s", self.filename, pragmas)
 
