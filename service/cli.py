@@ -29,13 +29,13 @@ async def migrate(settings: Settings, quiet: bool = False) -> None:
         if not quiet and event.endswith("start"):
             print(f"  applying {app_label}.{name}")
 
-    serving_timeout = db._STATEMENT_SECONDS[0]  # a process that migrates, then serves, keeps its own
-    try:
-        # No statement timeout: it is for requests; rebuilding a large table may take longer.
-        await run_migrations(config=db.tortoise_config(replace(settings, statement_timeout=0)), progress=progress)
-    finally:
-        db._STATEMENT_SECONDS[0] = serving_timeout
-        await Tortoise.close_connections()
+    # No statement timeout: it is for requests; rebuilding a large table may take longer. A process
+    # that migrates, then serves, keeps its own afterwards.
+    with db.statement_timeout(0):
+        try:
+            await run_migrations(config=db.tortoise_config(replace(settings, statement_timeout=0)), progress=progress)
+        finally:
+            await Tortoise.close_connections()
 
 
 def cmd_migrate(args, settings: Settings) -> int:

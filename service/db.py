@@ -9,8 +9,8 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -66,6 +66,21 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 def connection():
     return connections.get("default")
+
+
+def statement_seconds() -> float:
+    """How long one statement may run in this process (MASTHEAD_STATEMENT_TIMEOUT; 0: no limit)."""
+    return _STATEMENT_SECONDS[0]
+
+
+@contextmanager
+def statement_timeout(seconds: float) -> Iterator[None]:
+    """Statements run within `seconds` (0: no limit) inside the block; the process's own after it."""
+    kept, _STATEMENT_SECONDS[0] = _STATEMENT_SECONDS[0], seconds
+    try:
+        yield
+    finally:
+        _STATEMENT_SECONDS[0] = kept
 
 
 def dialect() -> str:

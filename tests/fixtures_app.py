@@ -34,13 +34,15 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-async def create_postgres_database(server_url: str) -> str:
+async def create_postgres_database(server_url: str, template: str | None = None) -> str:
+    """A new, empty database; or a copy of `template` (a database URL nobody is connected to)."""
     import asyncpg
 
     name = f"masthead_test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(with_database(server_url, "postgres"))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return with_database(server_url, name)
@@ -169,8 +171,9 @@ async def make_client(app, database_url):
     opened = []
 
     async def make(**overrides) -> httpx.AsyncClient:
-        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0, response_cache_bytes=0),
-                           **overrides)
+        # rate_limit_delay=0: a 429 is answered at once (tests/test_guard.py checks the delay itself).
+        settings = replace(Settings(database_url=database_url, background_jobs=False, rate_points=0, response_cache_bytes=0,
+                                    rate_limit_delay=0), **overrides)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings)), base_url="http://testserver")
         opened.append(client)
         return client

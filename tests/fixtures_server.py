@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,21 +21,36 @@ from fixtures_cli import run_cli
 
 @pytest.fixture(scope="session")
 async def scratch_database(tmp_path_factory):
-    """Make fresh, migrated databases for tests that run their own processes."""
+    """Make fresh, migrated databases for tests that run their own processes.
+
+    Migrating takes 1-2 s of a fresh process: the first migrated database of each backend is
+    kept as a template (the session's own, never served) and later ones are copies of it."""
     made: list[str] = []
+    templates: dict[str, str] = {}
 
     async def make(backend: str, migrated: bool = True) -> str:
         if backend == "sqlite":
             url = f"sqlite://{tmp_path_factory.mktemp('db') / 'masthead.sqlite3'}"
-        else:
+            if migrated:
+                if "sqlite" not in templates:
+                    templates["sqlite"] = f"sqlite://{tmp_path_factory.mktemp('template') / 'masthead.sqlite3'}"
+                    run_cli("migrate", database_url=templates["sqlite"])
+                shutil.copyfile(templates["sqlite"].split("://", 1)[1], url.split("://", 1)[1])
+            return url
+        if not migrated:
             url = await create_postgres_database(postgres_server_url())
             made.append(url)
-        if migrated:
-            run_cli("migrate", database_url=url)
+            return url
+        if "postgres" not in templates:
+            templates["postgres"] = await create_postgres_database(postgres_server_url())
+            made.append(templates["postgres"])
+            run_cli("migrate", database_url=templates["postgres"])
+        url = await create_postgres_database(postgres_server_url(), template=templates["postgres"])
+        made.append(url)
         return url
 
     yield make
-    for url in made:
+    for url in reversed(made):  # copies before their template
         await drop_postgres_database(url)
 
 
@@ -96,10 +112,12 @@ class Server(Process):
 def serve():
     started: list[Server] = []
 
-    def start(url: str, *args: str, env: dict | None = None, port: int | None = None) -> Server:
+    def start(url: str, *args: str, env: dict | None = None, port: int | None = None, wait: bool = True) -> Server:
+        """A running `masthead serve`; wait=False returns at once (start several, then .wait() each)."""
         server = Server(url, *args, env=env, port=port)
         started.append(server)
-        server.wait()
+        if wait:
+            server.wait()
         return server
 
     yield start

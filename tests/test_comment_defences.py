@@ -52,7 +52,7 @@ def comment(article_id: str, form_token: str, n: int, marker: str) -> dict:
 @pytest.mark.parametrize("limiter", ["database", "redis"])
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_concurrent_posts_from_one_address_store_at_most_the_limit(kind, limiter, scratch_database, serve, contract):
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     env = {"MASTHEAD_COMMENT_RATE_CLIENT": "5/60", "MASTHEAD_COMMENT_RATE_ARTICLE": "1000/60",
            "MASTHEAD_COMMENT_MIN_SECONDS": "0", "MASTHEAD_SECRET_KEY": uuid.uuid4().hex}
     if limiter == "redis":
@@ -82,7 +82,7 @@ async def test_forwarded_for_counts_only_from_trusted_proxies(kind, scratch_data
     secret = uuid.uuid4().hex
     env = {"MASTHEAD_COMMENT_RATE_CLIENT": "1/60", "MASTHEAD_COMMENT_MIN_SECONDS": "0", "MASTHEAD_SECRET_KEY": secret}
     settings = Settings(secret_key=secret)
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     untrusting = serve(url, "--seed-demo", env={**env, "MASTHEAD_TRUSTED_PROXIES": ""})
     trusting = serve(url, "--no-migrate", env={**env, "MASTHEAD_TRUSTED_PROXIES": "127.0.0.1"})
     for server, marker in ((untrusting, "untrusted"), (trusting, "trusted")):

@@ -20,7 +20,7 @@ async def form_token(http: httpx.AsyncClient, article_id: str) -> str:
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_acknowledged_comments_survive_sigkill(kind, scratch_database, serve, contract):
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     server = serve(url, "--seed-demo", env={"MASTHEAD_COMMENT_RATE_CLIENT": "1000/60", "MASTHEAD_COMMENT_MIN_SECONDS": "0"})
     acknowledged = []
     async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
@@ -48,7 +48,7 @@ async def test_acknowledged_comments_survive_sigkill(kind, scratch_database, ser
 
 async def test_no_log_line_carries_an_email(scratch_database, serve, contract):
     """Posting, failing validation and moderating leave no email in the service's output."""
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo", "--access-log")
     secret = "very-private-reader@example.org"
     async with httpx.AsyncClient(base_url=server.base) as http:

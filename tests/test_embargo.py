@@ -346,7 +346,7 @@ async def test_comment_added_refuses_an_article_below_an_embargoed_section(kind,
 
     if kind not in BACKENDS:
         pytest.skip("PostgreSQL is not reachable")
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     server = serve(url, "--seed-demo")
     token = run_cli("token", "create", "--role", "publisher", "--name", "desk", database_url=url).stdout.strip().splitlines()[-1]
     path = "/world-news/valdessa-korvany-leaders-meet-portaven-summit/"

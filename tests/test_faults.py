@@ -155,7 +155,7 @@ def assert_exactly_once(load: Load, url: str) -> collections.Counter:
 
 @pytest.mark.skipif("sqlite" not in BACKENDS, reason="SQLite scenario")
 async def test_sqlite_sigkill_mid_write_loses_nothing_and_stays_intact(scratch_database, serve):
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo", env=LOAD_ENV)
     load = Load(server.base, *await _open_form(server.base), writers=8, readers=2)
     restarted = {}
@@ -180,7 +180,7 @@ async def test_sqlite_sigkill_mid_write_loses_nothing_and_stays_intact(scratch_d
 
 @pytest.mark.skipif("sqlite" not in BACKENDS, reason="SQLite scenario")
 async def test_sqlite_sixteen_concurrent_writers_never_see_a_lock(scratch_database, serve):
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo", "--workers", "2", env=LOAD_ENV)
     load = Load(server.base, *await _open_form(server.base), writers=16, readers=2)
     await load.run(lambda: asyncio.sleep(SECONDS))
@@ -192,7 +192,7 @@ async def test_sqlite_sixteen_concurrent_writers_never_see_a_lock(scratch_databa
 
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_sigterm_under_load_finishes_what_it_acknowledged(backend, scratch_database, serve):
-    url = await scratch_database(backend, migrated=False)
+    url = await scratch_database(backend)
     server = serve(url, "--seed-demo", env=LOAD_ENV)
     load = Load(server.base, *await _open_form(server.base), writers=6, readers=2)
 
@@ -306,7 +306,7 @@ async def test_postgres_terminated_backends_answer_503_never_500(scratch_databas
     """The server closing pooled connections (pg_terminate_backend, as a restart does) under load."""
     import asyncpg
 
-    url = await scratch_database("postgres", migrated=False)
+    url = await scratch_database("postgres")
     server = serve(url, "--seed-demo", env=LOAD_ENV)
     load = Load(server.base, *await _open_form(server.base), writers=8, readers=8)
     name = url.rsplit("/", 1)[1]

@@ -167,7 +167,7 @@ def test_the_example_tabs_stay_literal_in_the_template():
 async def test_graphiql_opens_on_the_example_tabs_and_runs_one(scratch_database, serve):
     from playwright.async_api import async_playwright, expect
 
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo")
     errors: list[str] = []
     async with async_playwright() as pw:

@@ -75,6 +75,23 @@ async def test_a_spent_budget_is_refused_before_the_request_is_read(demo_site, m
     assert (await post(limited, "{ __typename }", **{"X-Forwarded-For": fresh_address()})).status_code == 200
 
 
+async def test_a_client_over_budget_waits_for_its_refusal_while_others_are_answered(demo_site, make_client):
+    """MASTHEAD_RATE_LIMIT_DELAY: a flood from a few connections becomes a trickle of 429s; the wait
+    is a timer, so another client's request on the same worker is answered meanwhile."""
+    import asyncio
+    import time
+
+    limited = await make_client(rate_points=1, trusted_proxies=("127.0.0.1",), work_points_per_ms=0, rate_limit_delay=0.4)
+    flooder = {"X-Forwarded-For": fresh_address()}
+    assert (await post(limited, "{ __typename }", **flooder)).status_code == 200
+    began = time.monotonic()
+    refused = asyncio.create_task(post(limited, "{ __typename }", **flooder))
+    other = await post(limited, "{ __typename }", **{"X-Forwarded-For": fresh_address()})
+    assert other.status_code == 200 and not refused.done()  # answered while the refusal waits
+    assert (await refused).status_code == 429
+    assert time.monotonic() - began >= 0.4  # the refusal came no sooner than the delay
+
+
 async def test_reading_a_new_document_is_charged_by_the_work_it_took(demo_site, make_client):
     limited = await make_client(rate_points=50, trusted_proxies=("127.0.0.1",), max_tokens=5000)
     client = {"X-Forwarded-For": fresh_address()}
@@ -205,8 +222,9 @@ async def test_graphql_response_json_has_no_data_when_nothing_ran(demo_site, doc
 async def test_processes_share_one_budget_through_redis(scratch_database, serve, backend):
     url = await scratch_database(backend)
     env = {"MASTHEAD_REDIS_URL": REDIS_URL, "MASTHEAD_RATE_POINTS": "4", "MASTHEAD_WORK_POINTS_PER_MS": "0",
-           "MASTHEAD_TRUSTED_PROXIES": "127.0.0.1", "MASTHEAD_BACKGROUND_JOBS": "0"}
-    first, second = serve(url, "--no-migrate", env=env), serve(url, "--no-migrate", env=env)
+           "MASTHEAD_TRUSTED_PROXIES": "127.0.0.1", "MASTHEAD_BACKGROUND_JOBS": "0", "MASTHEAD_RATE_LIMIT_DELAY": "0"}
+    first, second = serve(url, "--no-migrate", env=env, wait=False), serve(url, "--no-migrate", env=env, wait=False)
+    first.wait(), second.wait()
     client = {"X-Forwarded-For": fresh_address()}
     async with httpx.AsyncClient(base_url=first.base) as a, httpx.AsyncClient(base_url=second.base) as b:
         for _ in range(4):

@@ -110,14 +110,11 @@ async def test_statement_timeout_stops_runaway_sql(app, backend):
             await db.fetch("SELECT pg_sleep(8)")
     else:
         runaway = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT COUNT(*) FROM n"
-        serving, db._STATEMENT_SECONDS[0] = db._STATEMENT_SECONDS[0], 0.5  # MASTHEAD_STATEMENT_TIMEOUT=0.5
-        try:
+        with db.statement_timeout(0.5):  # as MASTHEAD_STATEMENT_TIMEOUT=0.5 would
             for run in (db.read, db.read_heavy, db.fetch):
                 with pytest.raises(db.StatementTimeout):
                     await run(runaway)
                 assert (await run("SELECT 1 AS one"))[0]["one"] == 1  # the connection still works
-        finally:
-            db._STATEMENT_SECONDS[0] = serving
     assert (await db.fetch("SELECT 1 AS one"))[0]["one"] == 1  # the connection still works
 
 
@@ -264,7 +261,7 @@ async def test_production_masks_unexpected_errors_and_logs_them_under_a_request_
     """A broken database table is the unexpected: the client gets a request id, the log the details."""
     import sqlite3
 
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo", env={"MASTHEAD_ENV": "production", "MASTHEAD_SECRET_KEY": "s" * 40})
     with sqlite3.connect(url.split("://", 1)[1]) as conn:
         conn.execute("DROP TABLE site_settings")

@@ -70,14 +70,14 @@ async def check_delivery(contract, subscriber_base: str, approver_base: str, dat
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_subscription_on_one_process(kind, scratch_database, serve, contract):
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     server = serve(url, "--seed-demo")
     await check_delivery(contract, server.base, server.base, url)
 
 
 @pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL is not reachable")
 async def test_subscription_across_two_processes(scratch_database, serve, contract):
-    url = await scratch_database("postgres", migrated=False)
+    url = await scratch_database("postgres")
     first = serve(url, "--seed-demo")
     second = serve(url, "--no-migrate")
     await asyncio.sleep(1)  # both processes LISTEN
@@ -85,7 +85,7 @@ async def test_subscription_across_two_processes(scratch_database, serve, contra
 
 
 async def test_subscription_rejects_a_bad_article_id(scratch_database, serve, contract):
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url)
     ws = await websockets.connect(server.base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"])
     try:
@@ -111,7 +111,7 @@ async def test_redis_carries_events_and_rate_limits_across_processes(scratch_dat
     """With MASTHEAD_REDIS_URL, two processes on one SQLite file share live comments and limits."""
     import uuid
 
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     env = {"MASTHEAD_REDIS_URL": "redis://127.0.0.1:6379/0", "MASTHEAD_COMMENT_RATE_CLIENT": "3/60",
            "MASTHEAD_SECRET_KEY": uuid.uuid4().hex}  # a fresh salt: fresh client keys in Redis
     first = serve(url, "--seed-demo", env=env)
@@ -129,7 +129,7 @@ async def test_redis_carries_events_and_rate_limits_across_processes(scratch_dat
 async def test_auto_approved_comments_are_delivered_on_post(scratch_database, serve, contract):
     import sqlite3
 
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo", env={"MASTHEAD_COMMENT_MIN_SECONDS": "0"})  # this test posts at once
     conn = sqlite3.connect(url.split("://", 1)[1])
     with conn:

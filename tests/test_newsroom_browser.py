@@ -89,7 +89,7 @@ async def stack(request, scratch_database, tmp_path_factory):
     from playwright.async_api import async_playwright
 
     kind = request.param
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     site_port = free_port()
     env = {"MASTHEAD_CORS_ORIGINS": f"http://127.0.0.1:{site_port}", "MASTHEAD_COMMENT_MIN_SECONDS": "0",
            "MASTHEAD_TRUSTED_DOCUMENTS": "only", "MASTHEAD_MEDIA_DIR": str(tmp_path_factory.mktemp("media"))}

@@ -26,7 +26,8 @@ def read(server) -> httpx.Response:
 
 async def test_a_change_through_one_server_is_seen_through_another_at_once(scratch_database, serve):
     url = await scratch_database("sqlite")
-    writer, reader = serve(url, env=CACHED), serve(url, env=CACHED)
+    writer, reader = serve(url, env=CACHED, wait=False), serve(url, env=CACHED, wait=False)
+    writer.wait(), reader.wait()
     token = run_cli("token", "create", "--role", "admin", "--name", "desk", database_url=url).stdout.strip().splitlines()[-1]
     before = read(reader)
     assert before.headers["x-cache"] == "MISS"

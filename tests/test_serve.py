@@ -58,7 +58,7 @@ async def test_readyz_reports_a_lost_database(scratch_database, serve):
 async def test_graphiql_runs_a_query_offline_under_csp(scratch_database, serve):
     from playwright.async_api import async_playwright, expect
 
-    url = await scratch_database("sqlite", migrated=False)
+    url = await scratch_database("sqlite")
     server = serve(url, "--seed-demo")
     query = "query Masthead { site { name } }"
     errors: list[str] = []

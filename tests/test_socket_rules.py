@@ -315,7 +315,7 @@ async def test_browsers_on_the_cors_origins_may_open_the_socket_and_pages_elsewh
 
 @pytest.mark.parametrize("kind", BACKENDS)
 async def test_a_served_socket_refuses_huge_and_deep_messages_and_revoked_tokens(kind, scratch_database, serve):
-    url = await scratch_database(kind, migrated=False)
+    url = await scratch_database(kind)
     server = serve(url, env={"MASTHEAD_WS_TOKEN_RECHECK": "0.2"})
     endpoint = server.base.replace("http://", "ws://") + "/graphql"
 

@@ -162,7 +162,7 @@ def app_behind_varnish(scratch_database, varnish):
     servers: list[Server] = []
 
     async def start(kind: str, env: dict | None = None):
-        url = await scratch_database(kind, migrated=False)
+        url = await scratch_database(kind)
         # Varnish first: the demo seeding's purge reaches it. Sent to a Varnish not up yet, it would
         # wait in the retry queue and purge, a few seconds later, what the test had just cached.
         app_port = free_port()

@@ -94,7 +94,7 @@ class InlineConnection:
         deadline = 0.0
         pause = FIRST_PAUSE
         while True:
-            seconds = db._STATEMENT_SECONDS[0] if timed else 0
+            seconds = db.statement_seconds() if timed else 0
             self._deadline = time.monotonic() + seconds if seconds > 0 else math.inf
             try:
                 result = work(*args)
