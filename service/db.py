@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import os
 import re
 import sqlite3
@@ -118,36 +119,66 @@ async def fetch(sql: str, *params: Any) -> list[dict]:
     return await conn.execute_query_dict(*_prepare(conn, sql, params))
 
 
-_readers: dict[str, sqlite3.Connection] = {}
 _STATEMENT_SECONDS = [5.0]
-_deadline = [0.0]
-
-
-def _past_deadline() -> int:
-    """SQLite progress handler: non-zero interrupts the running statement."""
-    return 1 if time.monotonic() > _deadline[0] else 0
 # Statements are logged where Tortoise logs its own, so one handler sees them all.
 _log = logging.getLogger("tortoise.db_client")
 
 
-def _sqlite_reader(conn) -> sqlite3.Connection:
-    """A read-only connection to the same SQLite file, queried inline on the event loop.
+class _Reader:
+    """A read-only connection to the same SQLite file, with its own statement deadline.
 
-    Read queries here take tens of microseconds; handing each to aiosqlite's thread
-    costs more than the query (thread hops and GIL hand-offs), and under load those
-    hand-offs dominate. WAL lets this reader see every committed write.
+    WAL lets it see every committed write. One is queried inline on the event loop (read:
+    a query takes tens of microseconds, less than a hand-off to a thread), another from a
+    worker thread, one statement at a time (read_heavy).
     """
-    path = conn.filename
-    reader = _readers.get(path)
-    if reader is None:
+
+    def __init__(self, path: str) -> None:
         # A URI of its own: a path with `?`, `#` or `%`, or one written `//tmp/x`, stays the same file.
         uri = "file:" + quote("/" + os.path.abspath(path).lstrip("/")) + "?mode=ro"
-        reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-        reader.execute("PRAGMA query_only = ON")
-        if _STATEMENT_SECONDS[0] > 0:
-            reader.set_progress_handler(_past_deadline, 10_000)
-        _readers[path] = reader
+        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        self.connection.execute("PRAGMA query_only = ON")
+        self.deadline = math.inf
+        self.connection.set_progress_handler(self._past_deadline, 10_000)  # non-zero interrupts the statement
+        self.lock = asyncio.Lock()  # read_heavy's: one statement at a time from the threads
+
+    def _past_deadline(self) -> int:
+        return 1 if time.monotonic() > self.deadline else 0
+
+    def rows(self, sql: str, params: list, seconds: float) -> list[dict]:
+        self.deadline = time.monotonic() + seconds if seconds > 0 else math.inf
+        try:
+            cursor = self.connection.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT:
+                raise StatementTimeout(f"A read took longer than {seconds:g} s and was stopped.") from None
+            raise
+        finally:
+            self.deadline = math.inf
+
+
+_readers: dict[tuple[str, bool], _Reader] = {}  # (file, inline) -> reader
+
+
+def _reader(conn, inline: bool) -> _Reader:
+    reader = _readers.get((conn.filename, inline))
+    if reader is None:
+        reader = _readers[conn.filename, inline] = _Reader(conn.filename)
     return reader
+
+
+async def in_thread(connection: sqlite3.Connection, work, *args: Any):
+    """work(*args) in a worker thread. If the caller gives up, the statement running on
+    `connection` is interrupted and the thread waited for: the connection is never used by
+    two threads at once, nor handed on while a thread still uses it."""
+    running = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        connection.interrupt()
+        await asyncio.wait({running})
+        raise
 
 
 async def within(awaitable, seconds: float):
@@ -175,6 +206,7 @@ _UNAVAILABLE_ASYNCPG = frozenset((
     "InterfaceError", "CannotConnectNowError", "AdminShutdownError", "CrashShutdownError", "ConnectionFailureError",
     "InvalidCatalogNameError", "InvalidAuthorizationSpecificationError", "InvalidPasswordError", "TooManyConnectionsError",
 ))
+SQLITE_BUSY_SNAPSHOT = 517  # sqlite3 names the primary codes only
 _UNAVAILABLE = ("connection", "connect", "closed", "shutdown", "terminat", "recovery mode", "starting up")
 
 
@@ -189,25 +221,24 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         if module.startswith("tortoise") and any(word in str(error).lower() for word in _UNAVAILABLE):
             return True
-        if isinstance(error, sqlite3.OperationalError) and _lock_held_throughout(error):
+        if isinstance(error, sqlite3.OperationalError) and waiting_helps(error):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
 
 
-def _lock_held_throughout(error: sqlite3.OperationalError) -> bool:
-    """SQLite's write lock still held by another process after the whole busy timeout: the
-    database cannot take this write now (a 503 the client may retry), not a bad request. A
-    stale snapshot (SQLITE_BUSY_SNAPSHOT, a transaction that read, then wrote) is a bug: a 500."""
+def waiting_helps(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY in any of its forms (RECOVERY, TIMEOUT ...) but a stale snapshot: another
+    process holds the write lock, and waiting for it may let this statement through. Past the
+    busy timeout, the database cannot take the write now (a 503 the client may retry), not a bad
+    request. A stale snapshot (SQLITE_BUSY_SNAPSHOT: a transaction read, then wrote) is a bug."""
     code = getattr(error, "sqlite_errorcode", None) or 0
-    return code & 0xFF == sqlite3.SQLITE_BUSY and code != 517
+    return code & 0xFF == sqlite3.SQLITE_BUSY and code != SQLITE_BUSY_SNAPSHOT
 
 
 def close_readers() -> None:
     while _readers:
-        _readers.popitem()[1].close()
-    while _thread_readers:
-        _thread_readers.popitem()[1].connection.close()
+        _readers.popitem()[1].connection.close()
 
 
 async def read(sql: str, *params: Any) -> list[dict]:
@@ -217,43 +248,7 @@ async def read(sql: str, *params: Any) -> list[dict]:
         return await fetch(sql, *params)
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", sql, params)
-    _deadline[0] = time.monotonic() + (_STATEMENT_SECONDS[0] or 1e9)
-    try:
-        cursor = _sqlite_reader(conn).execute(*_prepare(conn, sql, params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    except sqlite3.OperationalError as error:
-        if "interrupted" in str(error):
-            raise StatementTimeout(f"A read took longer than {_STATEMENT_SECONDS[0]:g} s and was stopped.") from None
-        raise
-
-
-class _ThreadReader:
-    """A read-only connection used from worker threads, one statement at a time, with its own deadline."""
-
-    def __init__(self, path: str) -> None:
-        uri = "file:" + quote("/" + os.path.abspath(path).lstrip("/")) + "?mode=ro"
-        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
-        self.connection.execute("PRAGMA query_only = ON")
-        self.deadline = 1e18
-        self.connection.set_progress_handler(lambda: 1 if time.monotonic() > self.deadline else 0, 10_000)
-        self.lock = asyncio.Lock()
-
-    def run(self, sql: str, params: list, seconds: float) -> list[dict]:
-        self.deadline = time.monotonic() + (seconds or 1e9)
-        try:
-            cursor = self.connection.execute(sql, params)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
-        except sqlite3.OperationalError as error:
-            if "interrupted" in str(error):
-                raise StatementTimeout(f"A read took longer than {seconds:g} s and was stopped.") from None
-            raise
-        finally:
-            self.deadline = 1e18
-
-
-_thread_readers: dict[str, _ThreadReader] = {}
+    return _reader(conn, inline=True).rows(*_prepare(conn, sql, params), _STATEMENT_SECONDS[0])
 
 
 async def read_heavy(sql: str, *params: Any) -> list[dict]:
@@ -264,17 +259,9 @@ async def read_heavy(sql: str, *params: Any) -> list[dict]:
         return await fetch(sql, *params)
     if _log.isEnabledFor(logging.DEBUG):
         _log.debug("%s: %s", sql, params)
-    reader = _thread_readers.get(conn.filename)
-    if reader is None:
-        reader = _thread_readers[conn.filename] = _ThreadReader(conn.filename)
-    async with reader.lock:  # one statement at a time on the connection
-        work = asyncio.ensure_future(asyncio.to_thread(reader.run, *_prepare(conn, sql, params), _STATEMENT_SECONDS[0]))
-        try:
-            return await asyncio.shield(work)
-        except asyncio.CancelledError:
-            reader.connection.interrupt()  # the request gave up: stop the statement, then free the connection
-            await asyncio.wait({work})
-            raise
+    reader = _reader(conn, inline=False)
+    async with reader.lock:
+        return await in_thread(reader.connection, reader.rows, *_prepare(conn, sql, params), _STATEMENT_SECONDS[0])
 
 
 @asynccontextmanager

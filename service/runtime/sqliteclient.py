@@ -55,16 +55,8 @@ from service import db
 
 T = TypeVar("T")
 
-BUSY = sqlite3.SQLITE_BUSY
-BUSY_SNAPSHOT = 517  # SQLITE_BUSY_SNAPSHOT: the transaction's snapshot is stale; only a new transaction helps
 INTERRUPT = sqlite3.SQLITE_INTERRUPT
 FIRST_PAUSE, LONGEST_PAUSE = 0.001, 0.05
-
-
-def waiting_helps(error: sqlite3.OperationalError) -> bool:
-    """SQLITE_BUSY in any of its forms (RECOVERY, TIMEOUT ...) but a stale snapshot."""
-    code = getattr(error, "sqlite_errorcode", None) or 0
-    return code & 0xFF == BUSY and code != BUSY_SNAPSHOT
 
 
 class InlineConnection:
@@ -103,7 +95,7 @@ class InlineConnection:
             except sqlite3.OperationalError as error:
                 if getattr(error, "sqlite_errorcode", None) == INTERRUPT:
                     raise db.StatementTimeout(f"A statement took longer than {seconds:g} s and was stopped.") from None
-                if not (retry and waiting_helps(error)):
+                if not (retry and db.waiting_helps(error)):
                     raise
                 now = time.monotonic()
                 deadline = deadline or now + self.busy_seconds
@@ -134,14 +126,8 @@ class InlineConnection:
                                timed=False)
 
     async def executescript(self, script: str) -> None:
-        work = asyncio.ensure_future(asyncio.to_thread(self._script, script))
-        try:
-            await asyncio.shield(work)
-        except asyncio.CancelledError:
-            # The thread still uses the connection: the client's lock must not pass on before it ends.
-            self._conn.interrupt()
-            await asyncio.wait({work})
-            raise
+        # Cancelled, it is waited for: the client's lock must not pass on while the thread uses the connection.
+        await db.in_thread(self._conn, self._script, script)
 
     def _script(self, script: str) -> None:
         previous = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
